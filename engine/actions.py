@@ -1,0 +1,130 @@
+"""The single entry point that moves a case: check, then write state + audit + outbound message atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from engine import audit, guards
+from engine.canonical import payload_hash
+from engine.errors import (
+    ActionNotAllowedInState,
+    FormInvalid,
+    RoleNotAllowed,
+    StaleVersion,
+    UnknownAction,
+    WrongSide,
+)
+from engine.guards import Actor, GuardContext
+from engine.ids import new_id
+from engine.lifecycle import ACTIONS, Role, Transition, available, transitions_for
+from engine.store.db import Database
+from engine.store.models import AuditEvent, Case, Message, utcnow
+from engine.store.queries import load_case
+
+# Payload fields worth keeping in the audit detail: the "why" of a decision, never personal data.
+_AUDITED_FIELDS = ("reasons", "grounds", "ground", "report_type", "expected_until")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    event: AuditEvent
+    message: Message | None
+
+
+def resolve(case: Case, action: str, role: Role) -> Transition:
+    """The table row for ``action`` on ``case`` by ``role``, or the error that says why there is none."""
+    rows = transitions_for(action)
+    if not rows:
+        raise UnknownAction(action=action, known=", ".join(ACTIONS))
+    on_side = [r for r in rows if r.side == case.side]
+    if not on_side:
+        raise WrongSide(action=action, expected=rows[0].side.value, side=case.side)
+    row = next((r for r in on_side if r.from_state == case.state), None)
+    if row is None:
+        allowed = sorted({t.action for t in available(case.state, case.side) if role in t.roles})
+        raise ActionNotAllowedInState(action=action, state=case.state, allowed=", ".join(allowed) or "-")
+    if role not in row.roles:
+        raise RoleNotAllowed(role=role.value, action=action, allowed=", ".join(sorted(r.value for r in row.roles)))
+    return row
+
+
+def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
+                 payload: Mapping[str, Any] | None = None, expected_version: int | None = None,
+                 now: datetime | None = None) -> Outcome:
+    """Apply one lifecycle action in its own transaction. Raises an :class:`~engine.errors.ExhortoError`
+    subclass (and writes nothing) when the action is not allowed."""
+    with db.transaction() as session:
+        record = load_case(session, case)
+        return apply_in_session(session, record, action=action, actor=actor, payload=payload,
+                                expected_version=expected_version, now=now)
+
+
+def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
+                     payload: Mapping[str, Any] | None = None, expected_version: int | None = None,
+                     now: datetime | None = None, in_reply_to: str | None = None) -> Outcome:
+    """Apply an action inside the caller's transaction (used by the inbox to apply counterpart messages)."""
+    now = now or utcnow()
+    payload = dict(payload or {})
+    guards.check(guards.UNIVERSAL_GUARDS, _context(case, actor, None, payload))
+    if expected_version is not None and expected_version != case.version:
+        raise StaleVersion(case=case.reference, expected=expected_version, actual=case.version)
+    row = resolve(case, action, actor.role)
+    if row.form is not None:
+        from engine import forms
+
+        errors = forms.validate(row.form, payload, complete=True, lang=actor.language)
+        if errors:
+            raise FormInvalid(form=row.form, errors=errors)
+    guards.check(row.guards, _context(case, actor, row, payload))
+
+    _bump_version(session, case, row, actor, now)
+    detail = {k: payload[k] for k in _AUDITED_FIELDS if k in payload}
+    message = _outbound(session, case, row, payload, now, in_reply_to) if row.sends else None
+    if message is not None:
+        detail["message_id"] = message.message_id
+    event = audit.append(session, case, at=now, actor=actor.username, action=action, from_state=row.from_state,
+                         to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
+                         detail=detail)
+    from engine import deadlines
+
+    deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)
+    return Outcome(case=case, event=event, message=message)
+
+
+def _context(case: Case, actor: Actor, row: Transition | None, payload: Mapping[str, Any]) -> GuardContext:
+    return GuardContext(case=case, actor=actor, transition=row, payload=payload)  # type: ignore[arg-type]
+
+
+def _bump_version(session: Session, case: Case, row: Transition, actor: Actor, now: datetime) -> None:
+    """Compare-and-set on ``version``: of two concurrent writers exactly one matches the row."""
+    values: dict[str, Any] = {"state": row.to_state.value, "version": case.version + 1, "updated_at": now}
+    if row.action == "submit":
+        values["submitted_by"] = actor.username
+    result = session.execute(update(Case).where(Case.id == case.id, Case.version == case.version).values(**values))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
+        raise StaleVersion(case=case.reference, expected=case.version, actual=current)
+    for key, value in values.items():
+        setattr(case, key, value)
+
+
+def _outbound(session: Session, case: Case, row: Transition, payload: dict[str, Any], now: datetime,
+              in_reply_to: str | None) -> Message:
+    from engine import forms
+
+    assert row.sends is not None
+    body = case.payload if row.sends == "request" else payload
+    schema = case.schema_id if row.sends == "request" else forms.schema_id(row.sends)
+    message = Message(message_id=new_id(), direction="out", exchange_id=case.exchange_id, case_id=case.id,
+                      kind=row.sends, sender_code=case.authority_code, recipient_code=case.counterpart_code,
+                      schema_id=schema, payload=body, attachments=list(body.get("attachments", [])),
+                      in_reply_to=in_reply_to, status="pending", created_at=now, next_attempt_at=now)
+    session.add(message)
+    return message

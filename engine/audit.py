@@ -1,0 +1,95 @@
+"""The per-case audit chain: append and verify.
+
+Each event stores ``prev_hash`` and ``hash = sha256(prev_hash + canonical JSON of the event)``; the case row keeps
+the head (last seq and hash) so deleting the newest event is caught as surely as editing an old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from engine.canonical import canonical_json, sha256_hex
+from engine.store.models import AuditEvent, Case
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash: str, *, reference: str, seq: int, at: datetime, actor: str, action: str,
+               from_state: str | None, to_state: str | None, payload_hash: str | None,
+               detail: dict[str, Any]) -> str:
+    body = {
+        "case": reference, "seq": seq, "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": actor, "action": action, "from": from_state, "to": to_state,
+        "payload_hash": payload_hash, "detail": detail,
+    }
+    return sha256_hex(prev_hash.encode() + canonical_json(body))
+
+
+def append(session: Session, case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
+           to_state: str | None, payload_hash: str | None = None,
+           detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one event; the caller holds the case row (its version bump serialises appenders)."""
+    assert case.id is not None
+    detail = detail or {}
+    seq = case.audit_seq + 1
+    digest = event_hash(case.audit_head, reference=case.reference, seq=seq, at=at, actor=actor, action=action,
+                        from_state=from_state, to_state=to_state, payload_hash=payload_hash, detail=detail)
+    event = AuditEvent(case_id=case.id, seq=seq, at=at, actor=actor, action=action, from_state=from_state,
+                       to_state=to_state, payload_hash=payload_hash, detail=detail, prev_hash=case.audit_head,
+                       hash=digest)
+    session.add(event)
+    case.audit_seq, case.audit_head = seq, digest
+    session.add(case)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    reference: str
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.reference}: event {self.seq}: {self.problem}"
+
+
+def verify_case(session: Session, case: Case) -> ChainBreak | None:
+    """Return the first broken link of one case's chain, or None when it is intact."""
+    events = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                          .order_by(col(AuditEvent.seq))).all()
+    prev = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            return ChainBreak(case.reference, expected_seq, "missing (deleted or renumbered)")
+        if event.prev_hash != prev:
+            return ChainBreak(case.reference, event.seq, "prev_hash does not match the previous event")
+        recomputed = event_hash(prev, reference=case.reference, seq=event.seq, at=event.at, actor=event.actor,
+                                action=event.action, from_state=event.from_state, to_state=event.to_state,
+                                payload_hash=event.payload_hash, detail=event.detail)
+        if recomputed != event.hash:
+            return ChainBreak(case.reference, event.seq, "content altered (hash mismatch)")
+        prev = event.hash
+    if len(events) != case.audit_seq or prev != case.audit_head:
+        return ChainBreak(case.reference, len(events) + 1, "newest events missing (chain head mismatch)")
+    last_state = next((e.to_state for e in reversed(events) if e.to_state), None)
+    if last_state is not None and last_state != case.state:
+        return ChainBreak(case.reference, len(events), f"case state {case.state!r} differs from the audit log")
+    return None
+
+
+def verify_all(session: Session, authority_code: str | None = None) -> tuple[int, list[ChainBreak]]:
+    """Verify every case (of one authority, or all); return (cases checked, breaks)."""
+    query = select(Case).order_by(col(Case.id))
+    if authority_code:
+        query = query.where(Case.authority_code == authority_code)
+    breaks: list[ChainBreak] = []
+    checked = 0
+    for case in session.exec(query):
+        checked += 1
+        if (problem := verify_case(session, case)) is not None:
+            breaks.append(problem)
+    return checked, breaks

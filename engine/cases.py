@@ -1,0 +1,144 @@
+"""Creating and editing case records, allocating gap-free local references, and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from engine import audit, guards
+from engine.canonical import payload_hash
+from engine.errors import FormInvalid, InvalidInput, RoleNotAllowed, StaleVersion
+from engine.guards import Actor
+from engine.ids import new_id
+from engine.lifecycle import Role, Side, State
+from engine.store.db import Database
+from engine.store.models import AuditEvent, Authority, Case, Message, ReferenceCounter, utcnow
+from engine.store.queries import load_authority, load_case
+from engine.store.upsert import insert_ignore
+
+DRAFTERS = frozenset({Role.CLERK, Role.JUDGE})
+
+
+def allocate_reference(session: Session, authority: Authority, at: datetime) -> str:
+    """Next ``CODE/YEAR/NNNNNN`` for the authority's local year. Runs in the caller's transaction, so a rolled-back
+    case gives its number back: no gaps, and the row lock (PostgreSQL) or the write lock (SQLite) rules out
+    duplicates."""
+    year = at.astimezone(ZoneInfo(authority.timezone)).year
+    insert_ignore(session, ReferenceCounter, {"authority_code": authority.code, "year": year, "last": 0})
+    number = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.authority_code == authority.code, ReferenceCounter.year == year)  # type: ignore[arg-type]
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one()
+    return f"{authority.code}/{year}/{number:06d}"
+
+
+def columns_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Case columns mirrored from the request form so that lists and deadlines need not parse payloads."""
+    columns: dict[str, Any] = {}
+    basis = payload.get("legal_basis")
+    if isinstance(basis, Mapping) and isinstance(basis.get("instrument"), str):
+        columns["legal_basis"] = basis["instrument"]
+    urgency = payload.get("urgency")
+    if isinstance(urgency, Mapping) and urgency.get("level") in ("normal", "urgent"):
+        columns["urgency"] = urgency["level"]
+    return columns
+
+
+def _check_draft(payload: Mapping[str, Any], actor: Actor) -> str:
+    from engine import forms
+
+    errors = forms.validate("request", payload, complete=False, lang=actor.language)
+    if errors:
+        raise FormInvalid(form="request", errors=errors)
+    return forms.schema_id("request")
+
+
+def create_case(db: Database, *, actor: Actor, counterpart: str, payload: Mapping[str, Any] | None = None,
+                now: datetime | None = None) -> Case:
+    """Open a draft request on the requesting side of a new exchange."""
+    now = now or utcnow()
+    payload = dict(payload or {})
+    if actor.role not in DRAFTERS:
+        raise RoleNotAllowed(role=actor.role.value, action="create", allowed="clerk, judge")
+    schema_id = _check_draft(payload, actor)
+    with db.transaction() as session:
+        owner = load_authority(session, actor.authority_code)
+        load_authority(session, counterpart)
+        if counterpart == owner.code:
+            raise InvalidInput(field="counterpart", reason="an authority cannot send a request to itself")
+        case = Case(exchange_id=new_id(), authority_code=owner.code, side=Side.REQUESTING.value,
+                    reference=allocate_reference(session, owner, now), counterpart_code=counterpart,
+                    state=State.DRAFT.value, schema_id=schema_id, payload=payload, created_by=actor.username,
+                    created_at=now, updated_at=now, **columns_from_payload(payload))
+        session.add(case)
+        session.flush()
+        audit.append(session, case, at=now, actor=actor.username, action="create", from_state=None,
+                     to_state=State.DRAFT.value, payload_hash=payload_hash(payload))
+    return case
+
+
+def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mapping[str, Any],
+                 expected_version: int | None = None, now: datetime | None = None) -> Case:
+    """Replace the request form of a case still in draft (incomplete forms are accepted; see submit)."""
+    now = now or utcnow()
+    payload = dict(payload)
+    with db.transaction() as session:
+        record = load_case(session, case)
+        guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, payload))  # type: ignore[arg-type]
+        if actor.role not in DRAFTERS:
+            raise RoleNotAllowed(role=actor.role.value, action="edit", allowed="clerk, judge")
+        if record.state != State.DRAFT:
+            raise InvalidInput(field="state", reason=f"only drafts can be edited; this case is {record.state}")
+        if expected_version is not None and expected_version != record.version:
+            raise StaleVersion(case=record.reference, expected=expected_version, actual=record.version)
+        schema_id = _check_draft(payload, actor)
+        values = {"payload": payload, "schema_id": schema_id, "version": record.version + 1, "updated_at": now,
+                  **columns_from_payload(payload)}
+        result = session.execute(update(Case).where(Case.id == record.id, Case.version == record.version)
+                                 .values(**values))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion(case=record.reference, expected=record.version, actual="newer")
+        for key, value in values.items():
+            setattr(record, key, value)
+        audit.append(session, record, at=now, actor=actor.username, action="edit_draft",
+                     from_state=record.state, to_state=record.state, payload_hash=payload_hash(payload))
+    return record
+
+
+def get_case(db: Database, case: int | str, *, actor: Actor | None = None) -> Case:
+    with db.reader() as session:
+        record = load_case(session, case)
+    if actor is not None:
+        guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, {}))  # type: ignore[arg-type]
+    return record
+
+
+def list_cases(db: Database, *, authority: str, state: str | None = None, side: str | None = None,
+               limit: int = 200) -> list[Case]:
+    with db.reader() as session:
+        query = select(Case).where(Case.authority_code == authority)
+        if state:
+            query = query.where(Case.state == state)
+        if side:
+            query = query.where(Case.side == side)
+        return list(session.exec(query.order_by(col(Case.id).desc()).limit(limit)))
+
+
+def history(db: Database, case: int | str, *, actor: Actor | None = None) -> list[AuditEvent]:
+    record = get_case(db, case, actor=actor)
+    with db.reader() as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.case_id == record.id)
+                                 .order_by(col(AuditEvent.seq))))
+
+
+def messages(db: Database, case: int | str, *, actor: Actor | None = None) -> list[Message]:
+    record = get_case(db, case, actor=actor)
+    with db.reader() as session:
+        return list(session.exec(select(Message).where(Message.case_id == record.id).order_by(col(Message.id))))

@@ -1,0 +1,76 @@
+"""The ``exhorto`` command line: a thin layer over the engine's public API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.cli._common import STATE, ErrorReportingGroup, configure
+from engine.cli.cases import audit_app, case_app, dispatch_command
+from engine.cli.directory import authority_app, user_app
+
+app = typer.Typer(cls=ErrorReportingGroup, help="exhorto — electronic mutual legal assistance.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@app.callback()
+def _root(db: str | None = typer.Option(None, envvar="EXHORTO_DATABASE_URL", help="database URL"),
+          lang: str | None = typer.Option(None, envvar="EXHORTO_LANG", help="es | pt | en | fr")) -> None:
+    configure(db, lang)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply schema migrations (Alembic)."""
+    from engine.store.db import Database
+    from engine.store.migrate import upgrade
+
+    database = Database(STATE.db_url)
+    upgrade(database, revision)
+    typer.echo(f"database {database.url} at {revision}")
+
+
+@app.command("lifecycle")
+def lifecycle_command(format: str = typer.Option("markdown", help="markdown | mermaid-requesting | "
+                                                                  "mermaid-requested")) -> None:
+    """Print the transition table and state diagrams."""
+    from engine.diagram import document, mermaid
+    from engine.lifecycle import Side
+
+    if format.startswith("mermaid-"):
+        typer.echo(mermaid(Side(format.removeprefix("mermaid-"))))
+    else:
+        typer.echo(document(STATE.lang))
+
+
+@app.command("demo")
+def demo_command(out: Path = typer.Option(Path("out/demo"), help="folder for the demo's database and PDFs"),
+                 fresh: bool = typer.Option(True, help="start from an empty demo database")) -> None:
+    """Seed authorities and users, run two requests through their whole lifecycle, print the summary."""
+    from engine.demo import run_demo
+
+    run_demo(out, fresh=fresh, db_url=STATE.db_url)
+
+
+app.add_typer(authority_app, name="authority")
+app.add_typer(user_app, name="user")
+app.add_typer(case_app, name="case")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+app.command("dispatch")(dispatch_command)
+
+
+def _register_optional() -> None:
+    """Sub-commands owned by other modules of the engine."""
+    from engine.cli.forms import app as form_app
+
+    app.add_typer(form_app, name="form")
+
+
+_register_optional()
+
+
+def main() -> None:
+    app()

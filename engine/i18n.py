@@ -1,0 +1,80 @@
+"""Translations (gettext catalogs in ``locales/``) and locale negotiation (Babel).
+
+Every user-facing string is an English msgid marked with :func:`N_` where it is defined and translated with
+:func:`translate` where it is shown, so one process can serve users in different languages at once.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Iterable
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+
+DOMAIN = "exhorto"
+LANGUAGES: tuple[str, ...] = ("es", "pt", "en", "fr")
+DEFAULT_LANGUAGE = "en"
+
+
+class UnsupportedLanguage(ValueError):
+    """A language outside :data:`LANGUAGES` was asked for."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        super().__init__(
+            f"unsupported language {language!r}; supported languages: {', '.join(LANGUAGES)}"
+        )
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark a msgid for extraction without translating it here."""
+    return message
+
+
+def locales_dir() -> Path:
+    return Path(str(files("locales")))
+
+
+def check_language(language: str) -> str:
+    """Return ``language`` normalised (``pt_BR`` → ``pt``) or raise :class:`UnsupportedLanguage`."""
+    base = language.replace("-", "_").split("_")[0].lower()
+    if base not in LANGUAGES:
+        raise UnsupportedLanguage(language)
+    return base
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    language = check_language(language)
+    return gettext.translation(DOMAIN, localedir=locales_dir(), languages=[language], fallback=True)
+
+
+def translate(language: str, message: str) -> str:
+    return translations(language).gettext(message)
+
+
+def translate_plural(language: str, singular: str, plural: str, n: int) -> str:
+    return translations(language).ngettext(singular, plural, n)
+
+
+def negotiate(*preferences: Iterable[str] | str | None) -> str:
+    """Pick the first supported language from ordered preference lists (user → authority → English).
+
+    Each argument is a language code, a list of codes (e.g. an authority's languages or an Accept-Language list),
+    or None.
+    """
+    for preference in preferences:
+        if preference is None:
+            continue
+        candidates = [preference] if isinstance(preference, str) else list(preference)
+        chosen = negotiate_locale([c.replace("-", "_") for c in candidates], list(LANGUAGES), sep="_")
+        if chosen:
+            return chosen
+    return DEFAULT_LANGUAGE
+
+
+def locale(language: str) -> Locale:
+    return Locale.parse(check_language(language))

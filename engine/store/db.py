@@ -1,0 +1,97 @@
+"""Database engine and transactions: SQLite by default (WAL, foreign keys), PostgreSQL via EXHORTO_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+DEFAULT_SQLITE_PATH = Path("exhorto.db")
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("EXHORTO_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+class Database:
+    """One engine plus the transaction discipline every write uses.
+
+    On SQLite each transaction starts with ``BEGIN IMMEDIATE``: writers queue on the busy timeout instead of failing
+    when two read-then-write transactions race (WAL would otherwise refuse the second writer's stale snapshot).
+    On PostgreSQL the default READ COMMITTED plus ``UPDATE … WHERE version = :v`` gives the same guarantee.
+    """
+
+    def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
+        self.url = database_url(url)
+        self.engine: Engine = _make_engine(self.url, **engine_kwargs)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any exception."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def create_all(self) -> None:
+        """Create tables directly from the models (tests, demo). Production uses ``exhorto db upgrade``."""
+        import engine.store.models  # noqa: F401 - registers the tables
+
+        SQLModel.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("check_same_thread", False)
+    connect_args.setdefault("timeout", 30)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if ":memory:" not in url:
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except Exception:  # noqa: BLE001 - read-only media keep their journal mode
+                pass
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+__all__ = ["Database", "OperationalError", "database_url"]

@@ -1,0 +1,107 @@
+"""Test helpers: demo world, example payloads, driving a case along the lifecycle."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import func, select
+
+from engine.actions import apply_action
+from engine.cases import create_case, get_case
+from engine.directory import actor_for
+from engine.guards import Actor
+from engine.outbox import dispatch_all
+from engine.seed import DEMO_AUTHORITIES, demo_username, seed_demo
+from engine.store.db import Database
+from engine.store.models import AuditEvent, Case, Message
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "forms" / "examples"
+
+
+@cache
+def _example(form: str, slug: str | None) -> str:
+    folder = EXAMPLES / form
+    path = folder / f"{slug}.json" if slug else sorted(folder.glob("*.json"))[0]
+    return path.read_text(encoding="utf-8")
+
+
+def example(form: str, slug: str | None = None) -> dict[str, Any]:
+    """A fresh copy of a valid example payload of ``form``."""
+    return json.loads(_example(form, slug))
+
+
+def report(kind: str) -> dict[str, Any]:
+    """A valid execution report of type ``partial`` or ``final``."""
+    for path in sorted((EXAMPLES / "execution_report").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("report_type") == kind:
+            return data
+    raise LookupError(kind)
+
+
+# Payload each action needs (None: no form).
+def action_payload(action: str) -> dict[str, Any]:
+    forms = {"acknowledge": "acknowledgement", "request_clarification": "clarification_request",
+             "answer_clarification": "clarification_answer", "refuse": "refusal", "postpone": "postponement",
+             "withdraw": "withdrawal", "close": "closure"}
+    if action == "report_partial_execution":
+        return report("partial")
+    if action == "report_execution":
+        return report("final")
+    if action in forms:
+        return example(forms[action])
+    if action == "send_back":
+        return {"reasons": "Please add the account numbers."}
+    return {}
+
+
+@dataclass
+class World:
+    db: Database
+
+    def actor(self, authority: str, role: str) -> Actor:
+        return actor_for(self.db, demo_username(authority, role))
+
+    def new_request(self, sender: str = "CO-FGN", recipient: str = "ES-MJ", *, slug: str | None = None) -> Case:
+        payload = example("request", slug or "co-es-bank-records")
+        return create_case(self.db, actor=self.actor(sender, "clerk"), counterpart=recipient, payload=payload)
+
+    def act(self, case: Case | str | int, action: str, authority: str, role: str,
+            payload: dict[str, Any] | None = None) -> Case:
+        ref = case.reference if isinstance(case, Case) else case
+        outcome = apply_action(self.db, case=ref, action=action, actor=self.actor(authority, role),
+                               payload=action_payload(action) if payload is None else payload)
+        return outcome.case
+
+    def transmitted(self, sender: str = "CO-FGN", recipient: str = "ES-MJ") -> tuple[Case, Case]:
+        """A request approved, transmitted and delivered: (requesting record, requested record)."""
+        case = self.new_request(sender, recipient)
+        self.act(case, "submit", sender, "clerk")
+        self.act(case, "approve", sender, "judge")
+        self.act(case, "transmit", sender, "clerk")
+        dispatch_all(self.db)
+        return get_case(self.db, case.reference), self.counterpart(case)
+
+    def counterpart(self, case: Case) -> Case:
+        with self.db.reader() as session:
+            return session.exec(select(Case).where(Case.exchange_id == case.exchange_id,
+                                                   Case.id != case.id)).one()
+
+    def refresh(self, case: Case) -> Case:
+        return get_case(self.db, case.reference)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(audit events, messages, cases) — to prove that a refused action wrote nothing."""
+        with self.db.reader() as session:
+            return (session.exec(select(func.count()).select_from(AuditEvent)).one(),
+                    session.exec(select(func.count()).select_from(Message)).one(),
+                    session.exec(select(func.count()).select_from(Case)).one())
+
+
+def make_world(db: Database) -> World:
+    seed_demo(db, DEMO_AUTHORITIES)
+    return World(db)
