@@ -136,3 +136,7 @@ class Deadline(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     stopped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     level_sent: int = 0
+
+
+# Tables owned by other areas live in their own modules and register here, so that create_all and Alembic see
+# the whole schema from one import.
