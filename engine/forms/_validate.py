@@ -103,6 +103,10 @@ class Validation:
                     continue
                 field = self.label(sid, target, lang, known_field=code != "unknown_field")
                 out[(pointer, code)] = FormError(pointer, code, _message(code, lang, field=field, **params))
+        # A wrong code such as "co" breaks both the pattern and the format: the format message says more.
+        for pointer, code in list(out):
+            if code == "pattern" and (pointer, "format") in out:
+                del out[(pointer, code)]
         return sorted(out.values(), key=lambda e: (e.pointer, e.code))
 
     def label(self, sid: str, path: tuple[Any, ...], lang: str, *, known_field: bool = True) -> str:
@@ -183,6 +187,8 @@ def _params(code: str, error: ValidationError, lang: str) -> dict[str, Any]:
 
 
 def _message(code: str, lang: str, **params: Any) -> str:
+    if code == "min_items" and params.get("limit") == 1:
+        code = "min_items_one"
     return translate(lang, MESSAGES[code]).format(**params)
 
 
