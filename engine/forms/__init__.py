@@ -18,10 +18,10 @@ from engine.forms._validate import Validation, default_validation, to_pointer
 
 __all__ = [
     "FORMS",
-    "MAX_BYTES",
-    "MAX_DEPTH",
     "FormError",
     "InvalidDocument",
+    "MAX_BYTES",
+    "MAX_DEPTH",
     "SchemaCatalog",
     "UnknownForm",
     "Validation",
