@@ -76,13 +76,13 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion(case=case.reference, expected=expected_version, actual=case.version)
     row = resolve(case, action, actor.role)
+    guards.check(row.guards, _context(case, actor, row, payload))
     if row.form is not None:
         from engine import forms
 
         errors = forms.validate(row.form, payload, complete=True, lang=actor.language)
         if errors:
             raise FormInvalid(form=row.form, errors=errors)
-    guards.check(row.guards, _context(case, actor, row, payload))
 
     _bump_version(session, case, row, actor, now)
     detail = {k: payload[k] for k in _AUDITED_FIELDS if k in payload}

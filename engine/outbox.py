@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from engine import audit
 from engine.actions import apply_in_session
 from engine.guards import Actor
+from engine.lifecycle import State
 from engine.store.db import Database
 from engine.store.models import Case, Message, utcnow
 from engine.transport.base import Transport, TransportError
@@ -124,8 +125,13 @@ def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: date
         actor = Actor.system(case.authority_code, on_behalf_of=row.recipient_code)
         if receipt.delivered and row.kind == "request":
             case.counterpart_reference = receipt.reference
-            apply_in_session(session, case, action="record_delivery", actor=actor, now=now,
-                             payload={"received_message_id": message_id, "reference": receipt.reference})
+            if case.state == State.TRANSMITTED:
+                apply_in_session(session, case, action="record_delivery", actor=actor, now=now,
+                                 payload={"received_message_id": message_id, "reference": receipt.reference})
+            else:  # e.g. withdrawn before the receipt came back: keep the evidence, not the move
+                audit.append(session, case, at=now, actor=actor.username, action="delivery_confirmed",
+                             from_state=case.state, to_state=case.state,
+                             detail={"message_id": message_id, "reference": receipt.reference or ""})
         elif not receipt.delivered:
             audit.append(session, case, at=now, actor=actor.username, action="delivery_rejected",
                          from_state=case.state, to_state=case.state,
