@@ -1,0 +1,141 @@
+"""Names of the controlled values a form may hold (measures, refusal grounds, roles, …) as gettext msgids.
+
+Field labels live in the schemas themselves (``title`` in English, ``x-title`` for es/pt/fr) because they
+belong to a schema version; coded values are shared by several schemas and versions, so their names live in
+the catalogs.
+An enumeration is recognised by its set of values, so the same list used by two forms gets the same names.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from engine.i18n import N_
+
+ENUM_LABELS: tuple[dict[str, str], ...] = (
+    {  # legal_basis.kind
+        "convention": N_("Multilateral convention"),
+        "treaty": N_("Treaty"),
+        "reciprocity": N_("Reciprocity"),
+    },
+    {  # legal_basis.instrument
+        "EIO": N_("Directive 2014/41/EU on the European Investigation Order"),
+        "EU_MLA_2000": N_("EU Convention on Mutual Assistance in Criminal Matters (2000)"),
+        "CoE_MLA_1959": N_("European Convention on Mutual Assistance in Criminal Matters (1959)"),
+        "MEDELLIN": N_("Medellín Treaty on the electronic transmission of requests (2019)"),
+        "IBERAMERICAN_MLA_2010": N_("Ibero-American Convention on the taking of evidence (2010)"),
+        "OAS_NASSAU_1992": N_(
+            "Inter-American Convention on Mutual Assistance in Criminal Matters (Nassau, 1992)"
+        ),
+        "UNTOC": N_("United Nations Convention against Transnational Organized Crime"),
+        "UNCAC": N_("United Nations Convention against Corruption"),
+        "VIENNA_1988": N_(
+            "United Nations Convention against Illicit Traffic in Narcotic Drugs (Vienna, 1988)"
+        ),
+        "BUDAPEST": N_("Council of Europe Convention on Cybercrime (Budapest)"),
+        "BILATERAL": N_("Bilateral treaty"),
+        "RECIPROCITY": N_("Principle of reciprocity"),
+    },
+    {  # urgency.level
+        "normal": N_("Ordinary"),
+        "urgent": N_("Urgent"),
+    },
+    {  # confidentiality.level
+        "normal": N_("Not confidential"),
+        "confidential": N_("Confidential"),
+        "strictly_confidential": N_("Strictly confidential"),
+    },
+    {  # procedural_stage
+        "preliminary_investigation": N_("Preliminary investigation"),
+        "investigation": N_("Criminal investigation"),
+        "prosecution": N_("Prosecution"),
+        "trial": N_("Trial"),
+        "appeal": N_("Appeal"),
+        "enforcement": N_("Enforcement of the sentence"),
+    },
+    {  # person.role
+        "suspect": N_("Suspect"),
+        "accused": N_("Accused person"),
+        "witness": N_("Witness"),
+        "victim": N_("Victim"),
+        "expert": N_("Expert"),
+        "company": N_("Legal person"),
+        "other": N_("Other person concerned"),
+    },
+    {  # identity_document.type
+        "passport": N_("Passport"),
+        "national_id": N_("National identity card"),
+        "residence_permit": N_("Residence permit"),
+        "driving_licence": N_("Driving licence"),
+        "tax_id": N_("Tax identification number"),
+        "company_registration": N_("Company registration number"),
+        "other": N_("Other document"),
+    },
+    {  # measure.type
+        "obtain_documents": N_("Obtaining documents"),
+        "bank_records": N_("Banking and financial information"),
+        "search_and_seizure": N_("Search and seizure"),
+        "witness_hearing": N_("Hearing of a witness"),
+        "suspect_hearing": N_("Hearing of a suspect or accused person"),
+        "service_of_documents": N_("Service of documents"),
+        "asset_tracing": N_("Tracing of assets"),
+        "freezing": N_("Freezing of assets"),
+        "confiscation": N_("Confiscation"),
+        "transfer_of_detained_person": N_("Temporary transfer of a detained person"),
+        "joint_investigation_team": N_("Joint investigation team"),
+    },
+    {  # measure.hearing_mode
+        "in_person": N_("In person"),
+        "videoconference": N_("By videoconference"),
+        "telephone": N_("By telephone conference"),
+    },
+    {  # refusal.grounds
+        "immunity_privilege": N_("Immunity or privilege"),
+        "national_security": N_("Harm to essential national security interests"),
+        "not_authorised_domestically": N_("Measure not authorised in a similar domestic case"),
+        "ne_bis_in_idem": N_("Ne bis in idem"),
+        "territoriality": N_("Territoriality"),
+        "fundamental_rights": N_("Incompatibility with fundamental rights"),
+        "no_double_criminality": N_("Lack of double criminality"),
+        "measure_restricted": N_("Measure restricted to certain offences"),
+        "other": N_("Other ground"),
+    },
+    {  # postponement.ground
+        "ongoing_investigation": N_("Prejudice to an ongoing investigation or prosecution"),
+        "evidence_in_use": N_("Evidence already used in other proceedings"),
+        "other": N_("Other ground"),
+    },
+    {  # execution_report.report_type
+        "partial": N_("Partial report"),
+        "final": N_("Final report"),
+    },
+    {  # measure_executed.status
+        "executed": N_("Executed"),
+        "partially_executed": N_("Partially executed"),
+        "not_executed": N_("Not executed"),
+    },
+    {  # closure.outcome
+        "executed": N_("Executed"),
+        "partially_executed": N_("Partially executed"),
+        "refused": N_("Refused"),
+        "withdrawn": N_("Withdrawn"),
+        "not_executed": N_("Not executed"),
+        "lapsed": N_("Lapsed"),
+    },
+)
+
+YES, NO = N_("Yes"), N_("No")
+
+
+@cache
+def _index(values: frozenset[str]) -> dict[str, str] | None:
+    # The smallest known list containing every value of the schema's enum: "other" alone is ambiguous, the
+    # whole list is not.
+    candidates = [labels for labels in ENUM_LABELS if values <= labels.keys()]
+    return min(candidates, key=len) if candidates else None
+
+
+def enum_msgid(enum: tuple[str, ...] | list[str], value: str) -> str | None:
+    """The msgid naming ``value`` of a schema enumeration; None for a value nobody has named (shown as is)."""
+    labels = _index(frozenset(str(v) for v in enum))
+    return labels.get(value) if labels else None

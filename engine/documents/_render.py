@@ -1,0 +1,246 @@
+"""HTML (Jinja2 templates in ``forms/templates``) → PDF/A-3b (WeasyPrint), with the JSON payload embedded.
+
+The payload travels inside the PDF as an associated file (``/AFRelationship /Data``), so a receiving authority
+that only gets the PDF can re-import the exact JSON (:func:`engine.documents.extract_payload`). Output is
+deterministic: the same payload, languages and issue date give the same bytes (fixed dates, no random
+identifiers), so a document's SHA-256 identifies it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from engine import formatting
+from engine.canonical import canonical_json, sha256_hex
+from engine.documents._errors import NotRenderable, UnsupportedDocumentLanguage
+from engine.documents._view import Bi, Languages, build_sections
+from engine.i18n import LANGUAGES, N_, check_language, translate
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates"
+PAYLOAD_NAME = "payload.json"
+PDF_MEDIA_TYPE = "application/pdf"
+_PAGE = N_("Page {page} of {pages}")
+
+
+@dataclass(frozen=True)
+class Party:
+    """An authority as the running header names it."""
+
+    code: str
+    name: str
+    country: str  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything a document shows besides the payload itself."""
+
+    form: str
+    payload: Mapping[str, Any]
+    language: str
+    secondary_language: str | None = None
+    schema_id: str | None = None
+    sender: Party | None = None  # the authority issuing this document
+    recipient: Party | None = None
+    requesting_reference: str | None = None
+    requested_reference: str | None = None
+    issued_at: datetime | None = None  # also the PDF's creation date; fixed ⇒ reproducible bytes
+    timezone: str = "UTC"  # of the issuing authority: where its date-times are read
+    signer: str | None = None
+    draft: bool = False
+    payload_bytes: bytes | None = None  # embed these exact bytes (else canonical JSON of ``payload``)
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    payload_bytes: bytes
+    filename: str
+    languages: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.content)
+
+
+def document_language(language: str) -> str:
+    """``language`` normalised, or :class:`UnsupportedDocumentLanguage` naming the supported ones."""
+    try:
+        return check_language(language)
+    except ValueError:
+        raise UnsupportedDocumentLanguage(language=language, supported=", ".join(LANGUAGES)) from None
+
+
+def render_html(request: RenderRequest) -> str:
+    from engine import forms
+
+    main = document_language(request.language)
+    alt = document_language(request.secondary_language) if request.secondary_language else None
+    try:
+        schema_id = forms.schema_id(request.schema_id or request.form)
+        form = schema_id.rstrip("/").split("/")[-2]
+    except Exception as error:  # UnknownForm: say which form cannot be rendered
+        raise NotRenderable(form=request.schema_id or request.form, reason=str(error)) from None
+    langs = Languages(main, alt, request.timezone)
+    sections = build_sections(forms.load_schema, schema_id, request.payload, langs)
+    issued = request.issued_at or datetime.now(UTC)
+    payload_bytes = _payload_bytes(request)
+    template = _environment().get_template(f"{form}.html.j2")
+    return template.render(
+        form=form,
+        lang=main,
+        alt_lang=langs.alt,
+        langs=langs,
+        sections=sections,
+        payload=request.payload,
+        title=langs.title(forms.load_schema(schema_id), form),
+        sender=_party(request.sender, langs),
+        recipient=_party(request.recipient, langs),
+        requesting_reference=request.requesting_reference or _ref(request.payload, "requesting"),
+        requested_reference=request.requested_reference or _ref(request.payload, "requested"),
+        issued=langs.each(lambda lang: formatting.format_date(issued, lang)),
+        issued_iso=_iso(issued),
+        payload_hash=sha256_hex(payload_bytes),
+        schema_id=schema_id,
+        signer=request.signer,
+        draft=request.draft,
+        page_css=_page_css(langs),
+        _=lambda msgid: _bi_markup(langs.gettext(msgid)),
+        bi=_bi_markup,
+    )
+
+
+def render_pdf(request: RenderRequest) -> RenderedPdf:
+    """The PDF/A-3b document for ``request`` with its payload embedded as ``payload.json``."""
+    from weasyprint import HTML, Attachment
+
+    html = render_html(request)
+    payload_bytes = _payload_bytes(request)
+    issued = _iso(request.issued_at or datetime.now(UTC))
+    attachment = Attachment(
+        string=payload_bytes,
+        name=PAYLOAD_NAME,
+        relationship="Data",
+        description="JSON payload (" + (request.schema_id or request.form) + ")",
+        created=issued,
+        modified=issued,
+    )
+    content = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(
+        pdf_variant="pdf/a-3b",
+        attachments=[attachment],
+        pdf_identifier=sha256_hex(payload_bytes)[:32].encode(),
+        uncompressed_pdf=False,
+    )
+    languages = (document_language(request.language),) + (
+        (document_language(request.secondary_language),) if request.secondary_language else ()
+    )
+    return RenderedPdf(
+        content=content,
+        payload_bytes=payload_bytes,
+        filename=_filename(request, languages),
+        languages=languages,
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+@cache
+def _environment() -> Environment:
+    # The i18n extension is loaded only so that ``{% trans %}`` would work; labels go through the ``_``
+    # global,
+    # which renders both languages of a bilingual document. Babel extracts ``_("…")`` from the templates.
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["lines"] = _lines
+    return env
+
+
+def _lines(text: object) -> Markup:
+    return Markup("<br>").join(escape(line) for line in str(text).split("\n"))
+
+
+def _bi_markup(value: Bi | str | None) -> Markup:
+    if value is None:
+        return Markup("")
+    if isinstance(value, str):
+        return _lines(value)
+    main = _lines(value.main)
+    return (
+        main
+        if value.alt is None
+        else main + Markup('<span class="alt">') + _lines(value.alt) + Markup("</span>")
+    )
+
+
+def _party(party: Party | None, langs: Languages) -> dict[str, Any] | None:
+    if party is None:
+        return None
+    return {
+        "code": party.code,
+        "name": party.name,
+        "country": langs.each(lambda lang: formatting.country_name(party.country, lang)),
+    }
+
+
+def _ref(payload: Mapping[str, Any], side: str) -> str | None:
+    references = payload.get("references")
+    return str(references[side]) if isinstance(references, Mapping) and references.get(side) else None
+
+
+def _page_css(langs: Languages) -> Markup:
+    """CSS ``content`` for the localized "Page X of Y" footer (both languages in a bilingual document)."""
+
+    def one(lang: str) -> str:
+        text = translate(lang, _PAGE)
+        parts = re.split(r"(\{page\}|\{pages\})", text)
+        css = []
+        for part in parts:
+            if part == "{page}":
+                css.append("counter(page)")
+            elif part == "{pages}":
+                css.append("counter(pages)")
+            elif part:
+                css.append(json.dumps(part, ensure_ascii=False))
+        return " ".join(css)
+
+    pieces = [one(langs.main)] + ([one(langs.alt)] if langs.alt else [])
+    return Markup(' " · " '.join(pieces))
+
+
+def _payload_bytes(request: RenderRequest) -> bytes:
+    return (
+        request.payload_bytes if request.payload_bytes is not None else canonical_json(dict(request.payload))
+    )
+
+
+def _iso(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _filename(request: RenderRequest, languages: tuple[str, ...]) -> str:
+    reference = (
+        request.requesting_reference
+        if request.form == "request"
+        else (request.requested_reference or request.requesting_reference)
+    )
+    reference = reference or _ref(request.payload, "requesting") or "document"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip("-")
+    return f"{stem}_{request.form}_{'-'.join(languages)}.pdf"

@@ -1,0 +1,317 @@
+"""From a schema and a payload to what a document shows: sections, labelled fields, tables and cards.
+
+Pure: no I/O, no HTML. Every label and every value that depends on the language is produced in the document
+language and, for a bilingual document, in the second language too (:class:`Bi`). Sections follow the order of
+the schema's properties, so a new schema version needs no template change to show its new fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import formatting
+from engine.documents._labels import NO, YES, enum_msgid
+from engine.i18n import translate
+
+# Strings up to this length sit in a field grid; longer ones (text, long_text) get a headed section of their
+# own.
+_SHORT_TEXT = 300
+# Arrays of objects with at most this many columns become a table; richer items (persons, measures) become
+# cards.
+_MAX_TABLE_COLUMNS = 5
+
+
+@dataclass(frozen=True)
+class Bi:
+    """A text in the document language and, when different, in the second language of a bilingual document."""
+
+    main: str
+    alt: str | None = None
+
+    def __str__(self) -> str:
+        return self.main if self.alt is None else f"{self.main} / {self.alt}"
+
+
+@dataclass(frozen=True)
+class Field:
+    label: Bi
+    value: Bi
+    mono: bool = False  # codes and hashes: monospaced, may break anywhere
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[Bi]
+    rows: list[list[Field]]
+
+
+@dataclass(frozen=True)
+class Card:
+    title: Bi
+    fields: list[Field]
+
+
+@dataclass
+class Section:
+    key: str
+    title: Bi | None
+    fields: list[Field] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    items: list[Bi] = field(default_factory=list)
+    table: Table | None = None
+    cards: list[Card] = field(default_factory=list)
+
+
+class Languages:
+    """The document language, an optional second one, and the timezone date-times are shown in."""
+
+    def __init__(self, main: str, alt: str | None = None, timezone: str = "UTC") -> None:
+        self.main, self.alt, self.timezone = main, (alt if alt and alt != main else None), timezone
+
+    def each(self, produce: Callable[[str], str]) -> Bi:
+        main = produce(self.main)
+        alt = produce(self.alt) if self.alt else None
+        return Bi(main, alt if alt != main else None)
+
+    def gettext(self, msgid: str) -> Bi:
+        return self.each(lambda lang: translate(lang, msgid))
+
+    def title(self, node: Mapping[str, Any], fallback: str) -> Bi:
+        """A schema node's label: ``title`` in English, ``x-title[lang]`` otherwise."""
+        english = str(node.get("title", fallback))
+        titles = node.get("x-title") or {}
+        return self.each(lambda lang: english if lang == "en" else str(titles.get(lang, english)))
+
+
+# --- schema navigation --------------------------------------------------------------------------------------
+SchemaLoader = Callable[[str], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A schema node with its ``$ref`` chain and ``allOf`` merged; ``kind``: the last ``$defs`` name seen."""
+
+    schema: Mapping[str, Any]
+    kind: str | None
+    base: str  # $id of the document the node came from (local refs resolve against it)
+
+
+def resolve(loader: SchemaLoader, node: Mapping[str, Any], base: str, kind: str | None = None) -> Node:
+    merged: dict[str, Any] = {}
+    for part in node.get("allOf", []):
+        sub = resolve(loader, part, base, kind)
+        kind = sub.kind or kind
+        merged.update(sub.schema)
+    if "$ref" in node:
+        ref = str(node["$ref"])
+        doc_id, _, pointer = ref.partition("#")
+        doc_id = doc_id or base
+        target: Any = loader(doc_id)
+        for token in filter(None, pointer.split("/")):
+            target = target[token]
+        kind = pointer.rsplit("/", 1)[-1] or kind
+        sub = resolve(loader, target, doc_id, kind)
+        merged.update(sub.schema)
+        base, kind = sub.base, sub.kind
+    merged.update({k: v for k, v in node.items() if k not in ("$ref", "allOf")})
+    return Node(merged, kind, base)
+
+
+# --- values -------------------------------------------------------------------------------------------------
+class Formatter:
+    def __init__(self, loader: SchemaLoader, langs: Languages, payload: Mapping[str, Any]) -> None:
+        self.loader, self.langs, self.payload = loader, langs, payload
+
+    def child(self, parent: Node, name: str) -> Node:
+        return resolve(self.loader, parent.schema.get("properties", {}).get(name, {}), parent.base)
+
+    def items(self, node: Node) -> Node:
+        return resolve(self.loader, node.schema.get("items", {}), node.base)
+
+    def scalar(self, node: Node, value: Any, name: str = "") -> Bi:
+        schema, langs = node.schema, self.langs
+        if isinstance(value, bool):
+            return langs.gettext(YES if value else NO)
+        if isinstance(value, str):
+            fmt = schema.get("format")
+            if "enum" in schema and (msgid := enum_msgid(schema["enum"], value)):
+                return langs.gettext(msgid)
+            if fmt == "date":
+                return langs.each(lambda lang: formatting.format_date(value, lang))
+            if fmt == "date-time":
+                return langs.each(lambda lang: formatting.format_datetime(value, lang, langs.timezone))
+            if fmt == "iso3166-alpha2" or node.kind == "country":
+                return langs.each(lambda lang: formatting.country_name(value, lang))
+            if fmt == "iso639-1" or node.kind in ("language_code", "document_language"):
+                return langs.each(lambda lang: formatting.language_name(value, lang))
+            return Bi(value)
+        if isinstance(value, int | float) and name == "size":
+            return langs.each(lambda lang: formatting.format_size(int(value), lang))
+        if isinstance(value, int | float):
+            return langs.each(lambda lang: formatting.format_number(value, lang))
+        return Bi(str(value))
+
+    def value(self, node: Node, value: Any, name: str = "") -> Bi:
+        """Any value as one (possibly multi-line) text: objects inline, lists one entry per line."""
+        if isinstance(value, Mapping):
+            return self.inline(node, value)
+        if isinstance(value, list):
+            if name == "persons" and all(isinstance(v, int) for v in value):
+                return Bi("\n".join(self.person_name(i) for i in value))
+            parts = [self.value(self.items(node), v) for v in value]
+            separator = "\n" if any(isinstance(v, Mapping) for v in value) else ", "
+            return self.join(parts, separator)
+        return self.scalar(node, value, name)
+
+    def inline(self, node: Node, value: Mapping[str, Any]) -> Bi:
+        if node.kind == "address" or {"city", "country"} <= value.keys():
+            street = ", ".join(str(value[k]) for k in ("street",) if k in value)
+            city = " ".join(str(value[k]) for k in ("postal_code", "city") if k in value)
+            region = str(value.get("region", ""))
+            return self.langs.each(
+                lambda lang: ", ".join(
+                    p
+                    for p in (street, city, region, formatting.country_name(str(value["country"]), lang))
+                    if p
+                )
+            )
+        if node.kind == "currency_amount" or {"value", "currency"} <= value.keys():
+            return self.langs.each(
+                lambda lang: formatting.format_currency(value["value"], value["currency"], lang)
+            )
+        if {"from"} <= value.keys() and node.schema.get("properties", {}).keys() <= {"from", "to"}:
+            start = self.value(self.child(node, "from"), value["from"])
+            end = self.value(self.child(node, "to"), value["to"]) if "to" in value else Bi("…")
+            return self.join([start, end], " – ")
+        parts = []
+        for name, sub in value.items():
+            child = self.child(node, name)
+            label, text = self.langs.title(child.schema, name), self.value(child, sub, name)
+            parts.append(
+                Bi(
+                    f"{label.main}: {text.main}",
+                    f"{label.alt or label.main}: {text.alt or text.main}" if self.langs.alt else None,
+                )
+            )
+        return self.join(parts, "; ")
+
+    def join(self, parts: Sequence[Bi], separator: str) -> Bi:
+        main = separator.join(p.main for p in parts)
+        alt = separator.join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
+        return Bi(main, alt)
+
+    def person_name(self, index: int) -> str:
+        persons = self.payload.get("persons")
+        if not isinstance(persons, list) or not 0 <= index < len(persons):
+            return f"#{index + 1}"
+        return f"{index + 1}. {display_name(persons[index])}"
+
+    def fields(self, node: Node, value: Mapping[str, Any], skip: Sequence[str] = ()) -> list[Field]:
+        out = []
+        for name in _ordered(node, value):
+            if name in skip or name == "$schema":
+                continue
+            child = self.child(node, name)
+            out.append(
+                Field(
+                    self.langs.title(child.schema, name),
+                    self.value(child, value[name], name),
+                    mono=name in ("sha256", "code", "iccs_code", "number", "accounts"),
+                )
+            )
+        return out
+
+
+def display_name(person: Mapping[str, Any]) -> str:
+    if person.get("company_name"):
+        return str(person["company_name"])
+    names = [str(person[k]) for k in ("surname", "given_names") if person.get(k)]
+    return ", ".join(names) or "—"
+
+
+def _ordered(node: Node, value: Mapping[str, Any]) -> list[str]:
+    """Schema order first (the order the form is read in), then anything the schema does not name."""
+    known = [name for name in node.schema.get("properties", {}) if name in value]
+    return known + [name for name in value if name not in known]
+
+
+# --- sections -----------------------------------------------------------------------------------------------
+def build_sections(
+    loader: SchemaLoader, schema_id: str, payload: Mapping[str, Any], langs: Languages
+) -> list[Section]:
+    """The sections of a document for ``payload`` under the schema ``schema_id``, in schema order."""
+    root = resolve(loader, loader(schema_id), schema_id)
+    fmt = Formatter(loader, langs, payload)
+    sections: list[Section] = []
+    loose: Section | None = None  # consecutive short scalars share one untitled field grid
+    for name in _ordered(root, payload):
+        if name == "$schema":
+            continue
+        node, value = fmt.child(root, name), payload[name]
+        title = langs.title(node.schema, name)
+        if _is_short_scalar(node, value):
+            if loose is None:
+                loose = Section(key="particulars", title=None)
+                sections.append(loose)
+            loose.fields.append(Field(title, fmt.value(node, value, name)))
+            continue
+        loose = None
+        sections.append(_section(fmt, name, node, value, title))
+    return sections
+
+
+def _is_short_scalar(node: Node, value: Any) -> bool:
+    if isinstance(value, Mapping) or isinstance(value, list) and any(isinstance(v, Mapping) for v in value):
+        return False
+    if isinstance(value, list):  # grounds, questions, answers: a list reads better than a comma-joined line
+        return False
+    return not (isinstance(value, str) and int(node.schema.get("maxLength", 0)) > _SHORT_TEXT)
+
+
+def _section(fmt: Formatter, name: str, node: Node, value: Any, title: Bi) -> Section:
+    section = Section(key=name, title=title)
+    if isinstance(value, str):
+        section.paragraphs = _paragraphs(value)
+    elif isinstance(value, Mapping):
+        section.fields = fmt.fields(node, value)
+    elif isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
+        items = fmt.items(node)
+        columns = [c for c in items.schema.get("properties", {}) if any(c in v for v in value)]
+        if len(columns) <= _MAX_TABLE_COLUMNS:
+            labels = [fmt.langs.title(fmt.child(items, c).schema, c) for c in columns]
+            rows = [
+                [
+                    Field(
+                        labels[i],
+                        fmt.value(fmt.child(items, c), v[c], c) if c in v else Bi(""),
+                        mono=c in ("sha256", "iccs_code"),
+                    )
+                    for i, c in enumerate(columns)
+                ]
+                for v in value
+            ]
+            section.table = Table(columns=labels, rows=rows)
+        else:
+            section.cards = [_card(fmt, items, name, i, v) for i, v in enumerate(value)]
+    elif isinstance(value, list):
+        section.items = [fmt.value(fmt.items(node), v) for v in value]
+    return section
+
+
+def _card(fmt: Formatter, items: Node, name: str, index: int, value: Mapping[str, Any]) -> Card:
+    heading_field = "role" if name == "persons" else "type"
+    heading = (
+        fmt.value(fmt.child(items, heading_field), value[heading_field]) if heading_field in value else Bi("")
+    )
+    who = display_name(value) if name == "persons" else ""
+    title = Bi(
+        f"{index + 1}. {heading.main}" + (f" — {who}" if who else ""),
+        f"{index + 1}. {heading.alt}" + (f" — {who}" if who else "") if heading.alt else None,
+    )
+    return Card(title=title, fields=fmt.fields(items, value, skip=(heading_field,)))
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]

@@ -1,0 +1,114 @@
+"""Locale-aware formatting with Babel: what a document or an e-mail shows to a reader of es/pt/en/fr.
+
+Dates are written the way a court writes them ("23 de noviembre de 2026", "23 novembre 2026"), date-times are
+shown in the timezone of the authority the reader belongs to, and country and language names come from CLDR in
+the reader's language, so no list is translated by hand.
+
+>>> format_date("2026-11-23", "es")
+'23 de noviembre de 2026'
+>>> format_date("2026-11-23", "fr")
+'23 novembre 2026'
+>>> country_name("CO", "pt")
+'Colômbia'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+from engine.i18n import DEFAULT_LANGUAGE, check_language, locale, negotiate
+
+__all__ = [
+    "country_name",
+    "format_currency",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_size",
+    "language_name",
+    "negotiate_language",
+    "parse_date",
+    "parse_datetime",
+]
+
+
+def parse_date(value: date | datetime | str) -> date:
+    """A :class:`date` from a ``date``, a ``datetime`` (its calendar date) or an ISO 8601 string."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10]) if "T" in value else date.fromisoformat(value)
+
+
+def parse_datetime(value: datetime | str) -> datetime:
+    """An aware :class:`datetime` from a value or an RFC 3339 string (``Z`` accepted); naive means UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def format_date(value: date | datetime | str, lang: str, *, style: str = "long") -> str:
+    """``style``: ``long`` (23 de noviembre de 2026), ``medium`` or ``short`` (23/11/26)."""
+    return babel_dates.format_date(parse_date(value), format=style, locale=locale(lang))
+
+
+def format_datetime(value: datetime | str, lang: str, timezone: str = "UTC", *, style: str = "long") -> str:
+    """A moment as the reader's authority sees it on its wall clock, with the zone named (e.g. ``-0500``).
+
+    ``long`` drops the seconds: "23 de noviembre de 2026, 5:05 (-05:00)" reads better in a legal document
+    than CLDR's own long time format.
+    """
+    moment = parse_datetime(value).astimezone(ZoneInfo(timezone))
+    loc = locale(lang)
+    if style != "long":
+        return babel_dates.format_datetime(moment, format=style, tzinfo=ZoneInfo(timezone), locale=loc)
+    day = babel_dates.format_date(moment.date(), format="long", locale=loc)
+    clock = babel_dates.format_time(moment, format="short", tzinfo=ZoneInfo(timezone), locale=loc)
+    offset = babel_dates.get_timezone_gmt(moment, width="iso8601", locale=loc)
+    return f"{day}, {clock} ({offset} {timezone})"
+
+
+def format_number(value: int | float | Decimal, lang: str) -> str:
+    return babel_numbers.format_decimal(value, locale=locale(lang))
+
+
+def format_currency(value: int | float | Decimal | str, currency: str, lang: str) -> str:
+    """``4200000, "EUR"`` → "4.200.000,00 €" (es), "€4,200,000.00" (en)."""
+    return babel_numbers.format_currency(Decimal(str(value)), currency, locale=locale(lang))
+
+
+def format_size(size: int, lang: str) -> str:
+    """A file size in kB/MB with the reader's decimal separator (sizes below 1 kB in bytes)."""
+    if size < 1024:
+        return f"{format_number(size, lang)} B"
+    for unit, factor in (("kB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        if size < factor * 1024 or unit == "GB":
+            return (
+                f"{babel_numbers.format_decimal(size / factor, format='#,##0.#', locale=locale(lang))} {unit}"
+            )
+    raise AssertionError("unreachable")
+
+
+def country_name(code: str, lang: str) -> str:
+    """CLDR name of an ISO 3166-1 alpha-2 country in ``lang``; an unknown code is returned unchanged."""
+    return locale(lang).territories.get(code.upper(), code)
+
+
+def language_name(code: str, lang: str) -> str:
+    """CLDR name of an ISO 639-1 language in ``lang`` (e.g. ``pt`` in French: "portugais")."""
+    return locale(lang).languages.get(code.lower(), code)
+
+
+def negotiate_language(
+    user: str | Iterable[str] | None = None, authority: Iterable[str] | None = None
+) -> str:
+    """The language to address someone in: the user's preference, else the first supported language of their
+    authority, else English. Never raises: unsupported preferences are skipped."""
+    chosen = negotiate(user, authority)
+    return check_language(chosen) if chosen else DEFAULT_LANGUAGE
