@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from engine.forms._catalog import FORMAT_CHECKER, SchemaCatalog, default_catalog
 from engine.forms._errors import DOCUMENT, FORMAT_NAMES, MESSAGES, TYPE_NAMES, FormError
 from engine.forms._fast import Check, Compiler, Unsupported
-from engine.i18n import check_language, translate
+from engine.i18n import LANGUAGES, check_language, translate
 
 # Keywords a draft may break: everything about presence and minimum sizes.
 DRAFT_SKIPPED = frozenset({"required", "dependentRequired", "minItems", "minLength", "minProperties"})
@@ -28,6 +28,9 @@ _CODES = {
     "minItems": "min_items", "maxItems": "max_items", "uniqueItems": "unique_items", "minimum": "minimum",
     "maximum": "maximum", "additionalProperties": "unknown_field",
 }
+
+
+_LANGS = {code: code for code in LANGUAGES}
 
 
 def _ignore(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
@@ -52,6 +55,10 @@ class Validation:
         self._compiled: dict[tuple[str, bool], CompiledForm] = {}
 
     def compiled(self, form_or_id: str, complete: bool) -> CompiledForm:
+        # Keyed by what the caller passed as well as by $id, so the hot path is one dict lookup.
+        found = self._compiled.get((form_or_id, complete))
+        if found is not None:
+            return found
         sid = self.catalog.schema_id(form_or_id)
         found = self._compiled.get((sid, complete))
         if found is None:
@@ -66,10 +73,11 @@ class Validation:
             except Unsupported:
                 fast = None
             found = self._compiled[(sid, complete)] = CompiledForm(sid, errors_validator, fast)
+        self._compiled[(form_or_id, complete)] = found
         return found
 
     def validate(self, form_or_id: str, payload: object, *, complete: bool = True, lang: str = "en") -> list[FormError]:
-        lang = check_language(lang)
+        lang = _LANGS.get(lang) or check_language(lang)
         form = self.compiled(form_or_id, complete)
         if form.fast is not None and form.fast(payload):
             return []
