@@ -32,7 +32,7 @@ def rate(call: Callable[[], object], seconds: float) -> float:
     """Calls per second, timed in batches until ``seconds`` have passed (after one warm-up call)."""
     call()
     count, batch, start = 0, 1, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
+    while time.perf_counter() - start < seconds:
         for _ in range(batch):
             call()
         count += batch

@@ -48,7 +48,9 @@ def test_template_is_up_to_date_with_the_code() -> None:
     method_map = [(pattern, method) for method, pattern in _babel_cfg()]
     found = {
         message
-        for _, _, message, _, _ in extract_from_dir(ROOT, method_map=method_map, keywords={"N_": None, "_": None})
+        for _, _, message, _, _ in extract_from_dir(
+            ROOT, method_map=method_map, keywords={"N_": None, "_": None}
+        )
         if isinstance(message, str)
     }
     missing = sorted(found - _ids(_catalog(POT)))
@@ -75,8 +77,11 @@ def test_every_msgid_translated(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_placeholders_match(lang: str) -> None:
-    wrong = [(m.id, m.string) for m in _catalog(_po(lang), lang)
-             if m.id and isinstance(m.id, str) and m.string and _placeholders(m.id) != _placeholders(m.string)]
+    wrong = [
+        (m.id, m.string)
+        for m in _catalog(_po(lang), lang)
+        if m.id and isinstance(m.id, str) and m.string and _placeholders(m.id) != _placeholders(m.string)
+    ]
     assert not wrong, wrong
 
 

@@ -14,8 +14,12 @@ import typer
 from engine import forms
 from engine.i18n import UnsupportedLanguage, check_language
 
-app = typer.Typer(help="Forms catalogue: JSON Schemas of every message.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Forms catalogue: JSON Schemas of every message.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 INVALID = 2
 
@@ -54,8 +58,9 @@ def schema_command(name: str = typer.Argument(..., help="form name or exact sche
 @app.command("validate")
 def validate_command(
     file: Path = typer.Argument(..., help="JSON file to validate ('-' for standard input)"),
-    form: str | None = typer.Option(None, "--form", help="form name or $id [default: the file's \"$schema\", "
-                                    "else request]"),
+    form: str | None = typer.Option(
+        None, "--form", help='form name or $id [default: the file\'s "$schema", else request]'
+    ),
     lang: str = typer.Option("en", "--lang", envvar="EXHORTO_LANG", help="es | pt | en | fr"),
     draft: bool = typer.Option(False, "--draft", help="check a draft: only what is present"),
     as_json: bool = typer.Option(False, "--json", help="print the errors as a JSON list"),

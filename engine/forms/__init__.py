@@ -41,7 +41,7 @@ def schema_id(form: str) -> str:
 
 
 def load_schema(form_or_id: str) -> dict[str, Any]:
-    """The schema for a form name (current version) or for an exact ``$id`` (that version). Do not mutate it."""
+    """The schema for a form name (current version) or an exact ``$id`` (that version); do not mutate."""
     return default_catalog().load(form_or_id)
 
 

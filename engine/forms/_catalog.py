@@ -2,9 +2,9 @@
 
 ``forms/schemas/<form>.schema.json`` is the current version of a form; older versions stay in
 ``forms/schemas/versions/<form>.v<N>.schema.json`` forever, because stored payloads record the ``$id`` they
-were validated against and must keep validating (and rendering) under that exact version.
-References between schemas are resolved from this catalogue only: a ``$ref`` to anything else fails instead of
-fetching it over the network.
+were validated against and must keep validating (and rendering) under that exact version. References between
+schemas are resolved from this catalogue only: a ``$ref`` to anything else fails instead of fetching it over
+the network.
 """
 
 from __future__ import annotations
@@ -62,9 +62,13 @@ class SchemaCatalog:
             self.schemas[schema["$id"]] = schema
             if path.parent == directory:
                 self.current[match["name"]] = schema["$id"]
-        self.registry: Registry[Any] = Registry(retrieve=_no_network).with_resources(  # type: ignore[call-arg]
-            (sid, DRAFT202012.create_resource(schema)) for sid, schema in self.schemas.items()
-        ).crawl()
+        self.registry: Registry[Any] = (
+            Registry(retrieve=_no_network)
+            .with_resources(  # type: ignore[call-arg]
+                (sid, DRAFT202012.create_resource(schema)) for sid, schema in self.schemas.items()
+            )
+            .crawl()
+        )
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -84,7 +88,11 @@ class SchemaCatalog:
 
     def versions(self, form: str) -> list[str]:
         """Every stored ``$id`` of a form, oldest first."""
-        ids = [(int(m["version"]), sid) for sid in self.schemas if (m := ID_PATTERN.match(sid)) and m["name"] == form]
+        ids = [
+            (int(m["version"]), sid)
+            for sid in self.schemas
+            if (m := ID_PATTERN.match(sid)) and m["name"] == form
+        ]
         return [sid for _, sid in sorted(ids)]
 
 
@@ -99,7 +107,9 @@ _NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
 
 @cache
 def _countries() -> frozenset[str]:
-    return frozenset(c for c in Locale("en").territories if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)
+    return frozenset(
+        c for c in Locale("en").territories if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES
+    )
 
 
 @cache
@@ -107,14 +117,15 @@ def _languages() -> frozenset[str]:
     return frozenset(c for c in Locale("en").languages if len(c) == 2 and c.isalpha())
 
 
-# RFC 3986 generic syntax: a scheme, then no whitespace or characters that must be escaped. jsonschema's own "uri"
-# checker (rfc3987) costs ~17 µs per call, a third of our whole budget per request.
+# RFC 3986 generic syntax: a scheme, then no whitespace or characters that must be escaped.
+# jsonschema's own "uri" checker (rfc3987) costs ~17 µs per call, a third of our whole budget per request.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 
 
 def _make_format_checker() -> FormatChecker:
-    # Only the formats we use are asserted: jsonschema's own checkers for date, date-time and email, ours for uri
-    # and the ISO code lists. Each returns True for non-strings: "format" only constrains strings.
+    # Only the formats we use are asserted: jsonschema's own checkers for date, date-time and email,
+    # ours for uri and the ISO code lists. Each returns True for non-strings: "format" only constrains
+    # strings.
     checker = FormatChecker(formats=("date", "date-time", "email"))
     countries, languages = _countries(), _languages()
 

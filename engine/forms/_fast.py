@@ -1,13 +1,13 @@
 """Compile a schema into Python source: the fast path for the (common) valid payload.
 
-jsonschema interprets a schema keyword by keyword on every call (~170 full requests/s here, far below the 20,000
-we need). Here each object schema becomes one generated Python function, once; strings, numbers and lists are
-checked inline, so a valid request costs a few hundred bytecode-level comparisons and ~30 calls.
-The generated function only answers "valid or not"; when it says "not", :mod:`engine.forms._validate` asks
-jsonschema for the authoritative list of errors, so messages never depend on this module. Only the keywords our
-schemas use are supported: anything else raises :class:`Unsupported` at compile time and the caller falls back to
-jsonschema alone — the fast path can never silently ignore a rule. Property-based tests check that both paths
-agree on random and mutated documents.
+jsonschema interprets a schema keyword by keyword on every call (~170 full requests/s here, far below the
+20,000 we need). Here each object schema becomes one generated Python function, once; strings, numbers and
+lists are checked inline, so a valid request costs a few hundred bytecode-level comparisons and ~30 calls. The
+generated function only answers "valid or not"; when it says "not", :mod:`engine.forms._validate` asks
+jsonschema for the authoritative list of errors, so messages never depend on this module. Only the keywords
+our schemas use are supported: anything else raises :class:`Unsupported` at compile time and the caller falls
+back to jsonschema alone — the fast path can never silently ignore a rule. Property-based tests check that
+both paths agree on random and mutated documents.
 """
 
 from __future__ import annotations
@@ -26,20 +26,44 @@ if TYPE_CHECKING:  # only for annotations: the class is not re-exported by refer
 Check = Callable[[Any], bool]
 
 # Annotations: no effect on validity.
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default"})
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "$defs", "title", "description", "examples", "default"}
+)
 _BY_TYPE = {
     "object": ("properties", "required", "additionalProperties", "dependentRequired", "minProperties"),
     "array": ("items", "minItems", "maxItems", "uniqueItems", "contains"),
     "string": ("minLength", "maxLength", "pattern"),
     "number": ("minimum", "maximum"),
 }
-_GUARDS = {"object": "isinstance({v}, dict)", "array": "isinstance({v}, list)", "string": "isinstance({v}, str)",
-           "number": "_is_number({v})"}
-_TYPE_TESTS = {"object": "isinstance({v}, dict)", "array": "isinstance({v}, list)", "string": "isinstance({v}, str)",
-               "boolean": "isinstance({v}, bool)", "null": "{v} is None", "number": "_is_number({v})",
-               "integer": "_is_integer({v})"}
-_SUPPORTED = (frozenset(k for ks in _BY_TYPE.values() for k in ks)
-              | {"type", "$ref", "enum", "const", "format", "allOf", "anyOf", "oneOf", "not", "if", "then", "else"})
+_GUARDS = {
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "string": "isinstance({v}, str)",
+    "number": "_is_number({v})",
+}
+_TYPE_TESTS = {
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "string": "isinstance({v}, str)",
+    "boolean": "isinstance({v}, bool)",
+    "null": "{v} is None",
+    "number": "_is_number({v})",
+    "integer": "_is_integer({v})",
+}
+_SUPPORTED = frozenset(k for ks in _BY_TYPE.values() for k in ks) | {
+    "type",
+    "$ref",
+    "enum",
+    "const",
+    "format",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+}
 
 
 class Unsupported(Exception):
@@ -75,7 +99,11 @@ class Compiler:
     def __init__(self, format_checker: FormatChecker, skip: frozenset[str] = frozenset()) -> None:
         self.format_checker = format_checker
         self.skip = skip
-        self.namespace: dict[str, Any] = {"_is_number": _is_number, "_is_integer": _is_integer, "_unique": _unique}
+        self.namespace: dict[str, Any] = {
+            "_is_number": _is_number,
+            "_is_integer": _is_integer,
+            "_unique": _unique,
+        }
         self.functions: dict[int, str] = {}
         self.sources: list[str] = []
         self._counter = 0
@@ -86,7 +114,7 @@ class Compiler:
         check: Check = self.namespace[name]
         return check
 
-    # --- helpers ---------------------------------------------------------------------------------------------
+    # --- helpers --------------------------------------------------------------------------------------------
     def _name(self, prefix: str) -> str:
         self._counter += 1
         return f"{prefix}{self._counter}"
@@ -106,7 +134,7 @@ class Compiler:
         self.sources.append("\n".join([f"def {name}(v):", *body, "    return True"]))
         return name
 
-    # --- statements: each block returns False from the enclosing function when the value fails -----------------
+    # --- statements: each block returns False from the enclosing function when the value fails --------------
     def _emit(self, schema: Any, resolver: Resolver[Any], v: str, depth: int) -> list[str]:
         pad = "    " * depth
         if schema is True:
@@ -128,8 +156,11 @@ class Compiler:
         if "$ref" in active:
             resolved = resolver.lookup(active["$ref"])
             target, target_resolver = resolved.contents, resolved.resolver
-            if isinstance(target, dict) and (target.get("type") in ("string", "number", "integer", "boolean")
-                                            and "$ref" not in target and depth < 12):
+            if isinstance(target, dict) and (
+                target.get("type") in ("string", "number", "integer", "boolean")
+                and "$ref" not in target
+                and depth < 12
+            ):
                 out += self._emit(target, target_resolver, v, depth)  # leaf: inline, no call
             else:
                 out.append(f"{pad}if not {self._function(target, target_resolver)}({v}): return False")
@@ -180,7 +211,12 @@ class Compiler:
             return []  # unknown formats are annotations, as in jsonschema
         func, raises = self.format_checker.checkers[fmt]
         f, r = self._const(func), self._const(raises)
-        return [f"{pad}try:", f"{pad}    if not {f}({v}): return False", f"{pad}except {r}:", f"{pad}    return False"]
+        return [
+            f"{pad}try:",
+            f"{pad}    if not {f}({v}): return False",
+            f"{pad}except {r}:",
+            f"{pad}    return False",
+        ]
 
     # Keyword emitters below may assume the value already has their type.
     def _k_properties(self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int) -> list[str]:
@@ -195,17 +231,23 @@ class Compiler:
     def _k_required(self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int) -> list[str]:
         return [f"{'    ' * depth}if not {v}.keys() >= {self._const(frozenset(s['required']))}: return False"]
 
-    def _k_additionalProperties(self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int) -> list[str]:
+    def _k_additionalProperties(
+        self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int
+    ) -> list[str]:
         pad, known = "    " * depth, self._const(frozenset(s.get("properties", {})))
         if s["additionalProperties"] is False:
             return [f"{pad}if not {v}.keys() <= {known}: return False"]
         body = self._emit(s["additionalProperties"], resolver, f"{v}[k]", depth + 2)
         return [f"{pad}for k in {v}:", f"{pad}    if k not in {known}:", *body] if body else []
 
-    def _k_dependentRequired(self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int) -> list[str]:
+    def _k_dependentRequired(
+        self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int
+    ) -> list[str]:
         pad = "    " * depth
-        return [f"{pad}if {k!r} in {v} and not {v}.keys() >= {self._const(frozenset(ns))}: return False"
-                for k, ns in s["dependentRequired"].items()]
+        return [
+            f"{pad}if {k!r} in {v} and not {v}.keys() >= {self._const(frozenset(ns))}: return False"
+            for k, ns in s["dependentRequired"].items()
+        ]
 
     def _k_minProperties(self, s: dict[str, Any], resolver: Resolver[Any], v: str, depth: int) -> list[str]:
         return [f"{'    ' * depth}if len({v}) < {int(s['minProperties'])}: return False"]

@@ -1,8 +1,9 @@
 """Turning untrusted text into a payload: size limit, nesting limit, strict JSON.
 
-Limits (documented in docs/forms.md): a payload is at most ``MAX_BYTES`` (1 MiB) of UTF-8 JSON — files travel as
-attachments referenced by hash, never inline — and at most ``MAX_DEPTH`` (32) levels deep; the deepest form needs
-fewer than 8. Duplicate keys and NaN/Infinity are refused because a signed document must mean one thing only.
+Limits (documented in docs/forms.md): a payload is at most ``MAX_BYTES`` (1 MiB) of UTF-8 JSON — files travel
+as attachments referenced by hash, never inline — and at most ``MAX_DEPTH`` (32) levels deep; the deepest form
+needs fewer than 8. Duplicate keys and NaN/Infinity are refused because a signed document must mean one thing
+only.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def depth(value: Any) -> int:
     return deepest
 
 
-def parse_json(text: str | bytes, *, lang: str = "en", max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> object:
+def parse_json(
+    text: str | bytes, *, lang: str = "en", max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH
+) -> object:
     """Parse a JSON document or raise :class:`InvalidDocument` with one localized :class:`FormError`."""
     lang = check_language(lang)
     try:

@@ -1,8 +1,8 @@
 """Validation of payloads against the catalogue, with localized errors.
 
-Two validators per schema ``$id`` are built once and cached: *complete* (the full schema, for every transition out
-of draft and every message sent) and *draft* (presence and minimum-size rules switched off, so a half-filled form
-can be saved while what is present still has the right type, format, code list value and pattern).
+Two validators per schema ``$id`` are built once and cached: *complete* (the full schema, for every transition
+out of draft and every message sent) and *draft* (presence and minimum-size rules switched off, so a half-
+filled form can be saved while what is present still has the right type, format, code list value and pattern).
 """
 
 from __future__ import annotations
@@ -23,10 +23,21 @@ from engine.i18n import LANGUAGES, check_language, translate
 DRAFT_SKIPPED = frozenset({"required", "dependentRequired", "minItems", "minLength", "minProperties"})
 
 _CODES = {
-    "type": "type", "required": "required", "dependentRequired": "required", "enum": "enum", "const": "enum",
-    "format": "format", "pattern": "pattern", "minLength": "min_length", "maxLength": "max_length",
-    "minItems": "min_items", "maxItems": "max_items", "uniqueItems": "unique_items", "minimum": "minimum",
-    "maximum": "maximum", "additionalProperties": "unknown_field",
+    "type": "type",
+    "required": "required",
+    "dependentRequired": "required",
+    "enum": "enum",
+    "const": "enum",
+    "format": "format",
+    "pattern": "pattern",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minItems": "min_items",
+    "maxItems": "max_items",
+    "uniqueItems": "unique_items",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "additionalProperties": "unknown_field",
 }
 
 
@@ -76,7 +87,9 @@ class Validation:
         self._compiled[(form_or_id, complete)] = found
         return found
 
-    def validate(self, form_or_id: str, payload: object, *, complete: bool = True, lang: str = "en") -> list[FormError]:
+    def validate(
+        self, form_or_id: str, payload: object, *, complete: bool = True, lang: str = "en"
+    ) -> list[FormError]:
         lang = _LANGS.get(lang) or check_language(lang)
         form = self.compiled(form_or_id, complete)
         if form.fast is not None and form.fast(payload):
@@ -88,7 +101,7 @@ class Validation:
             return [FormError("", "invalid", _message("invalid", lang, field=translate(lang, DOCUMENT)))]
         return self._convert(form.schema_id, raw, lang)
 
-    # --- errors ----------------------------------------------------------------------------------------------
+    # --- errors ---------------------------------------------------------------------------------------------
     def _convert(self, sid: str, raw: Iterable[ValidationError], lang: str) -> list[FormError]:
         out: dict[tuple[str, str], FormError] = {}
         for error in raw:
@@ -97,8 +110,11 @@ class Validation:
             if code == "required":
                 # One jsonschema error per missing name, but without the name as data: recompute it.
                 wanted = error.validator_value
-                names = wanted if isinstance(wanted, list) else [n for k, ns in wanted.items()
-                                                                 if k in error.instance for n in ns]
+                names = (
+                    wanted
+                    if isinstance(wanted, list)
+                    else [n for k, ns in wanted.items() if k in error.instance for n in ns]
+                )
                 targets = [(path + (n,), {}) for n in names if n not in error.instance]
             elif code == "unknown_field":
                 known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
@@ -153,7 +169,7 @@ def _label_for(catalog: SchemaCatalog, sid: str, path: tuple[str, ...], lang: st
 
 
 def _expand(nodes: list[tuple[Any, Any]]) -> list[tuple[dict[str, Any], Any]]:
-    """The schemas plus everything they pull in by $ref, allOf and if/then/else (where properties can hide)."""
+    """The schemas plus what they pull in by $ref, allOf and if/then/else (where properties can hide)."""
     out: list[tuple[dict[str, Any], Any]] = []
     stack = list(nodes)
     while stack and len(out) < 64:

@@ -17,9 +17,15 @@ EXAMPLE_DOCS = [(p.parent.name, load(p)) for p in valid_examples()]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30) | st.sampled_from(["", "urgent", "CO", "es", "2026-12-31", "other", "07041", "x@y.z"]),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["", "urgent", "CO", "es", "2026-12-31", "other", "07041", "x@y.z"]),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=25,
 )
 
@@ -47,7 +53,7 @@ def check(form: str, doc: Any, complete: bool) -> None:
     for error in errors:
         assert isinstance(error, forms.FormError) and error.message
         parent, target = resolve(doc, error.pointer)
-        # A missing required field points at where it belongs (its parent exists); anything else is in the doc.
+        # A missing required field points where it belongs (its parent exists); anything else is in the doc.
         assert target or (error.code == "required" and parent), error
     compiled = default_validation().compiled(form, complete)
     assert compiled.fast is not None

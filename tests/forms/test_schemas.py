@@ -16,8 +16,17 @@ SCHEMA_FILES = sorted(SCHEMAS.rglob("*.schema.json"))
 
 
 def test_forms_contract() -> None:
-    assert forms.FORMS == ("request", "acknowledgement", "clarification_request", "clarification_answer", "refusal",
-                           "postponement", "execution_report", "withdrawal", "closure")
+    assert forms.FORMS == (
+        "request",
+        "acknowledgement",
+        "clarification_request",
+        "clarification_answer",
+        "refusal",
+        "postponement",
+        "execution_report",
+        "withdrawal",
+        "closure",
+    )
     for name in forms.FORMS:
         assert (SCHEMAS / f"{name}.schema.json").is_file()
         assert forms.schema_id(name) == f"https://exhorto.eu/schemas/{name}/v1"
@@ -57,10 +66,16 @@ def _properties(schema: Any, where: str = "") -> list[tuple[str, dict[str, Any]]
 def test_every_field_has_a_label_in_every_language(path: Any) -> None:
     schema = load(path)
     labelled = _properties(schema)
-    missing = [where for where, sub in labelled
-               if isinstance(sub, dict) and "title" in sub and set(sub.get("x-title", {})) != {"es", "pt", "fr"}]
-    untitled = [where for where, sub in labelled if isinstance(sub, dict) and not sub.get("title")
-                and "/if/" not in where and "/contains" not in where]
+    missing = [
+        where
+        for where, sub in labelled
+        if isinstance(sub, dict) and "title" in sub and set(sub.get("x-title", {})) != {"es", "pt", "fr"}
+    ]
+    untitled = [
+        where
+        for where, sub in labelled
+        if isinstance(sub, dict) and not sub.get("title") and "/if/" not in where and "/contains" not in where
+    ]
     assert not missing, missing
     assert not untitled, untitled
 

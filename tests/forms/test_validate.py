@@ -38,18 +38,30 @@ def test_form_error_shape() -> None:
 def test_all_errors_at_once() -> None:
     doc = request(language="de", procedural_stage=7)
     del doc["facts"]
-    assert codes(forms.validate("request", doc)) == {("/language", "enum"), ("/procedural_stage", "type"),
-                                                     ("/procedural_stage", "enum"), ("/facts", "required")}
+    assert codes(forms.validate("request", doc)) == {
+        ("/language", "enum"),
+        ("/procedural_stage", "type"),
+        ("/procedural_stage", "enum"),
+        ("/facts", "required"),
+    }
 
 
 def test_draft_checks_only_what_is_present() -> None:
     assert forms.validate("request", {}, complete=False) == []
-    assert forms.validate("request", {"persons": [{"role": "witness"}], "facts": {"summary": ""}}, complete=False) == []
-    errors = forms.validate("request", {"urgency": {"level": "urgent", "due_date": "31/12/2026"}, "extra": 1},
-                            complete=False)
+    assert (
+        forms.validate(
+            "request", {"persons": [{"role": "witness"}], "facts": {"summary": ""}}, complete=False
+        )
+        == []
+    )
+    errors = forms.validate(
+        "request", {"urgency": {"level": "urgent", "due_date": "31/12/2026"}, "extra": 1}, complete=False
+    )
     assert codes(errors) == {("/urgency/due_date", "format"), ("/extra", "unknown_field")}
     assert codes(forms.validate("request", {"persons": [{"role": "witness"}]})) >= {
-        ("/persons/0/surname", "required"), ("/facts", "required")}
+        ("/persons/0/surname", "required"),
+        ("/facts", "required"),
+    }
 
 
 def test_urgency_reason_and_date_required_only_when_urgent() -> None:
@@ -61,14 +73,18 @@ def test_urgency_reason_and_date_required_only_when_urgent() -> None:
 def test_company_needs_a_name_and_people_need_names() -> None:
     doc = request(persons=[{"role": "company"}, {"role": "victim"}])
     assert codes(forms.validate("request", doc)) == {
-        ("/persons/0/company_name", "required"), ("/persons/1/surname", "required"),
-        ("/persons/1/given_names", "required")}
+        ("/persons/0/company_name", "required"),
+        ("/persons/1/surname", "required"),
+        ("/persons/1/given_names", "required"),
+    }
 
 
 def test_hearing_needs_mode_and_persons() -> None:
     doc = request(measures=[{"type": "suspect_hearing", "description": "Declaración del investigado"}])
-    assert codes(forms.validate("request", doc)) == {("/measures/0/hearing_mode", "required"),
-                                                     ("/measures/0/persons", "required")}
+    assert codes(forms.validate("request", doc)) == {
+        ("/measures/0/hearing_mode", "required"),
+        ("/measures/0/persons", "required"),
+    }
 
 
 @pytest.mark.parametrize("code", ["07", "0704", "07041", "070411", "11", "1101"])
@@ -89,11 +105,15 @@ def test_iso_codes_checked() -> None:
     doc = request()
     doc["persons"][0]["nationalities"] = ["CO", "XX"]
     doc["contact_person"]["languages"] = ["es", "zz"]
-    assert codes(forms.validate("request", doc)) == {("/persons/0/nationalities/1", "format"),
-                                                     ("/contact_person/languages/1", "format")}
+    assert codes(forms.validate("request", doc)) == {
+        ("/persons/0/nationalities/1", "format"),
+        ("/contact_person/languages/1", "format"),
+    }
 
 
-@pytest.mark.parametrize(("field", "value"), [("received_at", "2026-11-24 09:15"), ("received_at", "yesterday")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("received_at", "2026-11-24 09:15"), ("received_at", "yesterday")]
+)
 def test_date_time_format(field: str, value: str) -> None:
     doc = load(EXAMPLES / "acknowledgement" / "es-co-receipt.json") | {field: value}
     assert codes(forms.validate("acknowledgement", doc)) == {(f"/{field}", "format")}
@@ -104,7 +124,10 @@ def test_refusal_rules() -> None:
     assert forms.validate("refusal", base | {"grounds": ["ne_bis_in_idem"]}) == []
     assert codes(forms.validate("refusal", base | {"grounds": []})) == {("/grounds", "min_items")}
     assert codes(forms.validate("refusal", base | {"grounds": ["other"]})) == {("/other_ground", "required")}
-    assert forms.validate("refusal", base | {"grounds": ["other"], "other_ground": "Infraction politique."}) == []
+    assert (
+        forms.validate("refusal", base | {"grounds": ["other"], "other_ground": "Infraction politique."})
+        == []
+    )
 
 
 MESSAGES = {
@@ -119,7 +142,9 @@ MESSAGES = {
 def test_messages_localized_with_schema_labels(lang: str) -> None:
     doc = request()
     del doc["facts"]["summary"]
-    assert forms.validate("request", doc, lang=lang) == [FormError("/facts/summary", "required", MESSAGES[lang])]
+    assert forms.validate("request", doc, lang=lang) == [
+        FormError("/facts/summary", "required", MESSAGES[lang])
+    ]
 
 
 def test_label_of_list_items_and_unknown_fields() -> None:
@@ -135,13 +160,14 @@ def test_unsupported_language() -> None:
 
 
 def test_not_a_json_value_does_not_raise() -> None:
-    errors = forms.validate("request", request(urgency={"level": "urgent", "reason": float("inf"),
-                                                        "due_date": {1, 2}}))
+    errors = forms.validate(
+        "request", request(urgency={"level": "urgent", "reason": float("inf"), "due_date": {1, 2}})
+    )
     assert errors and all(isinstance(e, FormError) for e in errors)
     assert forms.validate("request", "text")[0].code == "type"
 
 
-# --- versions ----------------------------------------------------------------------------------------------------
+# --- versions -----------------------------------------------------------------------------------------------
 def _catalog_with_v2(tmp_path: Path) -> SchemaCatalog:
     """A copy of the catalogue where request v2 is current (adds a required 'criminal_record_checked')."""
     target = tmp_path / "schemas"
@@ -151,10 +177,15 @@ def _catalog_with_v2(tmp_path: Path) -> SchemaCatalog:
     (target / "versions" / "request.v1.schema.json").write_text(json.dumps(v1), encoding="utf-8")
     v2 = copy.deepcopy(v1)
     v2["$id"] = "https://exhorto.eu/schemas/request/v2"
-    v2["properties"]["criminal_record_checked"] = {"type": "boolean", "title": "Criminal record checked",
-                                                   "x-title": {"es": "Antecedentes consultados",
-                                                               "pt": "Registo criminal consultado",
-                                                               "fr": "Casier judiciaire consulté"}}
+    v2["properties"]["criminal_record_checked"] = {
+        "type": "boolean",
+        "title": "Criminal record checked",
+        "x-title": {
+            "es": "Antecedentes consultados",
+            "pt": "Registo criminal consultado",
+            "fr": "Casier judiciaire consulté",
+        },
+    }
     v2["required"].append("criminal_record_checked")
     (target / "request.schema.json").write_text(json.dumps(v2), encoding="utf-8")
     return SchemaCatalog(target)
@@ -172,7 +203,8 @@ def test_old_versions_keep_validating(tmp_path: Path) -> None:
     assert validation.validate(v2, stored | {"criminal_record_checked": True}) == []
     # v1 refuses what only v2 knows: each stored $id is validated by its own exact version.
     assert codes(validation.validate(v1, stored | {"criminal_record_checked": True})) == {
-        ("/criminal_record_checked", "unknown_field")}
+        ("/criminal_record_checked", "unknown_field")
+    }
     # Rendering needs the old schema's labels: still there.
     assert catalog.load(v1)["properties"]["facts"]["x-title"]["es"] == "Hechos"
     assert validation.label(v2, ("criminal_record_checked",), "fr") == "Casier judiciaire consulté"
@@ -186,23 +218,26 @@ def test_validators_compiled_once() -> None:
     assert default_validation().compiled(forms.schema_id("request"), True) is first
 
 
-# --- parsing untrusted text ----------------------------------------------------------------------------------------
+# --- parsing untrusted text ---------------------------------------------------------------------------------
 def test_parse_json_roundtrip() -> None:
     text = (EXAMPLES / "request" / "co-es-bank-records.json").read_bytes()
     assert forms.parse_json(text) == REQUEST
     assert forms.parse_json(b"\xef\xbb\xbf" + text) == REQUEST
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ('{"a": 1,}', "malformed_json"),
-    ("", "malformed_json"),
-    (b"\xff\xfe{}", "not_utf8"),
-    ('{"a": 1, "a": 2}', "duplicate_key"),
-    ('{"a": NaN}', "invalid_number"),
-    ("[" * 40 + "]" * 40, "too_deep"),
-    ("[" * 100_000 + "]" * 100_000, "too_deep"),
-    (b" " * (forms.MAX_BYTES + 1), "too_large"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('{"a": 1,}', "malformed_json"),
+        ("", "malformed_json"),
+        (b"\xff\xfe{}", "not_utf8"),
+        ('{"a": 1, "a": 2}', "duplicate_key"),
+        ('{"a": NaN}', "invalid_number"),
+        ("[" * 40 + "]" * 40, "too_deep"),
+        ("[" * 100_000 + "]" * 100_000, "too_deep"),
+        (b" " * (forms.MAX_BYTES + 1), "too_large"),
+    ],
+)
 @pytest.mark.parametrize("lang", ["es", "pt", "en", "fr"])
 def test_parse_json_refuses_bad_input(text: str | bytes, code: str, lang: str) -> None:
     with pytest.raises(InvalidDocument) as caught:
