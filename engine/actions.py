@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from engine import audit, guards
@@ -84,14 +85,20 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
         if errors:
             raise FormInvalid(form=row.form, errors=errors)
 
-    _bump_version(session, case, row, actor, now)
     detail = {k: payload[k] for k in _AUDITED_FIELDS if k in payload}
-    message = _outbound(session, case, row, payload, now, in_reply_to) if row.sends else None
+    message = _outbound(case, row, payload, now, in_reply_to) if row.sends else None
     if message is not None:
         detail["message_id"] = message.message_id
-    event = audit.append(session, case, at=now, actor=actor.username, action=action, from_state=row.from_state,
-                         to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
-                         detail=detail)
+    event = audit.next_event(case, at=now, actor=actor.username, action=action, from_state=row.from_state,
+                             to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
+                             detail=detail)
+    _compare_and_set(session, case, row, actor, event, now)
+    session.add(event)
+    if message is not None:
+        session.add(message)
+        from engine.documents import attach_outbound_document
+
+        attach_outbound_document(session, case, message)  # its PDF, kept with the case and listed as attachment
     from engine import deadlines
 
     deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)
@@ -102,20 +109,24 @@ def _context(case: Case, actor: Actor, row: Transition | None, payload: Mapping[
     return GuardContext(case=case, actor=actor, transition=row, payload=payload)  # type: ignore[arg-type]
 
 
-def _bump_version(session: Session, case: Case, row: Transition, actor: Actor, now: datetime) -> None:
-    """Compare-and-set on ``version``: of two concurrent writers exactly one matches the row."""
-    values: dict[str, Any] = {"state": row.to_state.value, "version": case.version + 1, "updated_at": now}
+def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor, event: AuditEvent,
+                     now: datetime) -> None:
+    """One UPDATE moves state, version and audit head together, guarded by the version read: of two concurrent
+    writers exactly one matches the row."""
+    values: dict[str, Any] = {"state": row.to_state.value, "version": case.version + 1, "updated_at": now,
+                              "audit_seq": event.seq, "audit_head": event.hash}
     if row.action == "submit":
         values["submitted_by"] = actor.username
-    result = session.execute(update(Case).where(Case.id == case.id, Case.version == case.version).values(**values))
+    result = session.execute(update(Case).where(Case.id == case.id, Case.version == case.version).values(**values)
+                             .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
         raise StaleVersion(case=case.reference, expected=case.version, actual=current)
     for key, value in values.items():
-        setattr(case, key, value)
+        set_committed_value(case, key, value)  # already written: keep the ORM from flushing it again
 
 
-def _outbound(session: Session, case: Case, row: Transition, payload: dict[str, Any], now: datetime,
+def _outbound(case: Case, row: Transition, payload: dict[str, Any], now: datetime,
               in_reply_to: str | None) -> Message:
     from engine import forms
 
@@ -126,5 +137,4 @@ def _outbound(session: Session, case: Case, row: Transition, payload: dict[str, 
                       kind=row.sends, sender_code=case.authority_code, recipient_code=case.counterpart_code,
                       schema_id=schema, payload=body, attachments=list(body.get("attachments", [])),
                       in_reply_to=in_reply_to, status="pending", created_at=now, next_attempt_at=now)
-    session.add(message)
     return message

@@ -29,20 +29,28 @@ def event_hash(prev_hash: str, *, reference: str, seq: int, at: datetime, actor:
     return sha256_hex(prev_hash.encode() + canonical_json(body))
 
 
-def append(session: Session, case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
-           to_state: str | None, payload_hash: str | None = None,
-           detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one event; the caller holds the case row (its version bump serialises appenders)."""
+def next_event(case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
+               to_state: str | None, payload_hash: str | None = None,
+               detail: dict[str, Any] | None = None) -> AuditEvent:
+    """The event that would extend the case's chain now (not yet added to any session)."""
     assert case.id is not None
     detail = detail or {}
     seq = case.audit_seq + 1
     digest = event_hash(case.audit_head, reference=case.reference, seq=seq, at=at, actor=actor, action=action,
                         from_state=from_state, to_state=to_state, payload_hash=payload_hash, detail=detail)
-    event = AuditEvent(case_id=case.id, seq=seq, at=at, actor=actor, action=action, from_state=from_state,
-                       to_state=to_state, payload_hash=payload_hash, detail=detail, prev_hash=case.audit_head,
-                       hash=digest)
+    return AuditEvent(case_id=case.id, seq=seq, at=at, actor=actor, action=action, from_state=from_state,
+                      to_state=to_state, payload_hash=payload_hash, detail=detail, prev_hash=case.audit_head,
+                      hash=digest)
+
+
+def append(session: Session, case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
+           to_state: str | None, payload_hash: str | None = None,
+           detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one event and move the case's chain head; the caller's transaction holds the case row."""
+    event = next_event(case, at=at, actor=actor, action=action, from_state=from_state, to_state=to_state,
+                       payload_hash=payload_hash, detail=detail)
     session.add(event)
-    case.audit_seq, case.audit_head = seq, digest
+    case.audit_seq, case.audit_head = event.seq, event.hash
     session.add(case)
     return event
 
