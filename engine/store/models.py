@@ -124,7 +124,9 @@ class Message(SQLModel, table=True):
 class Deadline(SQLModel, table=True):
     """A running clock on a case. Orchestration (policy, sweeps, escalations) lives in engine.deadlines/workflows."""
 
-    __table_args__ = (Index("ix_deadline_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_deadline_due", "status", "due_at"),
+                      # the sweep selects by this index: running clocks whose next ladder level is due
+                      Index("ix_deadline_next_action", "status", "next_action_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
@@ -136,7 +138,15 @@ class Deadline(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     stopped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     level_sent: int = 0
+    # Added by the deadlines area (engine/deadlines): policy used, length, time left while paused, and when
+    # the next escalation level falls due (None once the whole ladder has been sent).
+    policy: str | None = Field(default=None, max_length=64)
+    period: str = Field(default="", max_length=40)
+    period_seconds: int = 0
+    remaining_seconds: int | None = None
+    next_action_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 # Tables owned by other areas live in their own modules and register here, so that create_all and Alembic see
 # the whole schema from one import.
+from engine.store import deadline_models as _deadline_models  # noqa: E402,F401
