@@ -1,0 +1,107 @@
+"""The command line: a request created and moved by people's commands, one-line errors, the demo itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.helpers import EXAMPLES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EXHORTO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.delenv("EXHORTO_USER", raising=False)
+
+    def invoke(*args: str, ok: bool = True) -> str:
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    return invoke
+
+
+def test_people_drive_a_request_through_the_cli(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("authority", "add", "CO-FGN", "--country", "CO", "--name", "Fiscalía General de la Nación",
+        "--languages", "es", "--timezone", "America/Bogota", "--email", "dai@fiscalia.example.co")
+    cli("authority", "add", "ES-MJ", "--country", "ES", "--name", "Ministerio de Justicia", "--languages", "es",
+        "--timezone", "Europe/Madrid", "--email", "coop@mjusticia.example.es")
+    cli("user", "add", "ana", "--authority", "CO-FGN", "--role", "clerk", "--language", "es")
+    cli("user", "add", "juez", "--authority", "CO-FGN", "--role", "judge", "--language", "es")
+    cli("user", "add", "luis", "--authority", "ES-MJ", "--role", "clerk")
+    assert "CO-FGN" in cli("authority", "list") and "juez" in cli("user", "list")
+
+    request = EXAMPLES / "request" / "co-es-bank-records.json"
+    out = cli("case", "create", "--to", "ES-MJ", "--payload", str(request), "--user", "ana")
+    reference = out.split()[0]
+    assert reference.startswith("CO-FGN/2026/000001") or reference.startswith("CO-FGN/")
+    cli("case", "act", reference, "submit", "--user", "ana")
+    cli("case", "act", reference, "approve", "--user", "juez", "--version", "2")
+    cli("case", "act", reference, "transmit", "--user", "ana")
+    assert "delivered 1" in cli("dispatch")
+    shown = cli("case", "show", reference, "--user", "ana")
+    assert "delivered" in shown and "ES-MJ/" in shown
+    listing = cli("case", "list", "--user", "luis")
+    assert "requested" in listing and "CO-FGN" in listing
+    history = cli("case", "history", reference, "--user", "ana")
+    assert [line.split()[4] for line in history.splitlines()] == [
+        "create", "submit", "approve", "transmit", "record_delivery"]
+    assert "2 audit chains verified" in cli("audit", "verify")
+    as_json = json.loads(cli("case", "show", reference, "--user", "ana", "--json"))
+    assert as_json["state"] == "delivered" and as_json["version"] == 5
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["authority", "add", "ES-MJ", "--country", "XX", "--name", "n", "--languages", "es", "--timezone",
+      "Europe/Madrid", "--email", "a@b.es"], "country"),
+    (["authority", "add", "ES-MJ", "--country", "ES", "--name", "n", "--languages", "de", "--timezone",
+      "Europe/Madrid", "--email", "a@b.es"], "languages"),
+    (["authority", "add", "ES-MJ", "--country", "ES", "--name", "n", "--languages", "es", "--timezone",
+      "Mars/Olympus", "--email", "a@b.es"], "timezone"),
+    (["case", "show", "ES-MJ/2026/000001", "--user", "nobody"], "nobody"),
+    (["case", "list"], "--user"),
+    (["--lang", "de", "lifecycle"], "supported languages"),
+])
+def test_bad_input_is_one_clear_line(cli, args: list[str], expected: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+def test_refused_action_is_reported_in_the_users_language(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("authority", "add", "CO-FGN", "--country", "CO", "--name", "F", "--languages", "es", "--timezone",
+        "America/Bogota", "--email", "a@f.example.co")
+    cli("authority", "add", "ES-MJ", "--country", "ES", "--name", "M", "--languages", "es", "--timezone",
+        "Europe/Madrid", "--email", "a@m.example.es")
+    cli("user", "add", "ana", "--authority", "CO-FGN", "--role", "clerk", "--language", "es")
+    out = cli("case", "create", "--to", "ES-MJ", "--user", "ana")
+    reference = out.split()[0]
+    english = runner.invoke(app, ["case", "act", reference, "transmit", "--user", "ana"])
+    spanish = runner.invoke(app, ["--lang", "es", "case", "act", reference, "transmit", "--user", "ana"])
+    assert english.exit_code == spanish.exit_code == 1
+    assert "not allowed" in english.output and english.output != spanish.output
+    incomplete = runner.invoke(app, ["case", "act", reference, "submit", "--user", "ana"])
+    assert incomplete.exit_code == 2 and "/requested_authority" in incomplete.output
+
+
+def test_lifecycle_prints_the_table_and_diagrams(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("lifecycle")
+    assert "stateDiagram-v2" in out and "| approved | `transmit` | transmitted | requesting |" in out
+
+
+def test_console_script_exits_nonzero_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", "from engine.cli import main; main()", "case", "show", "1",
+                             "--user", "ghost"], capture_output=True, text=True,
+                            env={"EXHORTO_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": ""})
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: User ghost does not exist."
