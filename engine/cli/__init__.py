@@ -67,6 +67,12 @@ def _register_optional() -> None:
     from engine.cli.forms import app as form_app
 
     app.add_typer(form_app, name="form")
+    from engine.cli.deadlines import deadlines_app, orchestrator_app
+    from engine.cli.deadlines import register as register_deadlines
+
+    app.add_typer(deadlines_app, name="deadlines")
+    app.add_typer(orchestrator_app, name="orchestrator")
+    register_deadlines(case_app)
 
 
 _register_optional()
