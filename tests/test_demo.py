@@ -1,0 +1,25 @@
+"""`exhorto demo` runs both stories to closure on a fresh embedded database and says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+
+def test_demo_command(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Audit chains verified: 4/4 intact" in out
+    summary = out.split("Summary", 1)[1].split("Audit trail", 1)[0]
+    states = {line.split()[0]: line.split()[2] for line in summary.splitlines() if line.strip()}
+    assert states == {"CO-FGN/2026/000001": "closed", "ES-MJ/2026/000001": "closed",
+                      "BR-MJSP/2026/000001": "closed", "PT-PGR/2026/000001": "closed"}
+    assert "request_clarification" in out and "answer_clarification" in out and "refuse" in out
+    assert "report_partial_execution" in out and "(Cerrado)" in out or "(Encerrado)" in out
+    assert (tmp_path / "exhorto-demo.db").exists()
+    again = CliRunner().invoke(app, ["demo", "--out", str(tmp_path)], catch_exceptions=False)
+    assert again.exit_code == 0 and "CO-FGN/2026/000001" in again.output  # fresh database each run
