@@ -9,10 +9,29 @@ from engine.documents._errors import (
     UnsupportedDocumentLanguage,
 )
 from engine.documents._extract import extract_payload
-from engine.documents._render import PAYLOAD_NAME, Party, RenderedPdf, RenderRequest, render_html, render_pdf
+from engine.documents._render import (
+    PAYLOAD_NAME,
+    Party,
+    RenderedPdf,
+    RenderRequest,
+    document_language,
+    render_html,
+    render_pdf,
+)
+from engine.documents._store import (
+    attach_on_send,
+    attach_outbound_document,
+    get_document,
+    list_documents,
+    render_case,
+    render_message,
+    write_case_pdfs,
+)
+from engine.store.documents_models import Document
 
 __all__ = [
     "PAYLOAD_NAME",
+    "Document",
     "DocumentNotFound",
     "NoEmbeddedPayload",
     "NotRenderable",
@@ -20,7 +39,15 @@ __all__ = [
     "RenderRequest",
     "RenderedPdf",
     "UnsupportedDocumentLanguage",
+    "attach_on_send",
+    "attach_outbound_document",
+    "document_language",
     "extract_payload",
+    "get_document",
+    "list_documents",
+    "render_case",
     "render_html",
+    "render_message",
     "render_pdf",
+    "write_case_pdfs",
 ]

@@ -104,6 +104,8 @@ def resolve(loader: SchemaLoader, node: Mapping[str, Any], base: str, kind: str 
         sub = resolve(loader, part, base, kind)
         kind = sub.kind or kind
         merged.update(sub.schema)
+        # The merged properties came from the part: their local refs resolve against its document.
+        base = sub.base
     if "$ref" in node:
         ref = str(node["$ref"])
         doc_id, _, pointer = ref.partition("#")

@@ -1,0 +1,271 @@
+"""Rendering the documents of a case from the database, keeping them with the case, attaching them to
+messages.
+
+Who issues a document and who receives it, its references, its date and the timezone its date-times are read
+in all come from the case record and the message, so the same case renders to the same bytes every time."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from engine.canonical import sha256_hex
+from engine.documents._errors import DocumentNotFound, NotRenderable
+from engine.documents._render import Party, RenderedPdf, RenderRequest, document_language, render_pdf
+from engine.formatting import negotiate_language
+from engine.lifecycle import Side, State
+from engine.store.db import Database
+from engine.store.documents_models import Document
+from engine.store.models import AuditEvent, Authority, Case, Message, User
+from engine.store.queries import load_authority, load_case
+from engine.store.upsert import insert_ignore
+
+_DRAFT_STATES = {State.DRAFT.value, State.PENDING_APPROVAL.value, State.APPROVED.value}
+
+
+# --- public API ---------------------------------------------------------------------------------------------
+def render_case(db: Database, case_ref: int | str, lang: str, bilingual: str | None = None) -> Document:
+    """Render the request of a case in ``lang`` (optionally side by side with ``bilingual``) and keep it with
+    the case. Rendering the same case and languages again returns the stored document."""
+    lang, bilingual = _languages(lang, bilingual)
+    with db.transaction() as session:
+        case = load_case(session, case_ref)
+        return _store(session, case, None, _request_for_case(session, case, lang, bilingual))
+
+
+def render_message(db: Database, message_id: str, lang: str, bilingual: str | None = None) -> Document:
+    """Render the form a message carries (acknowledgement, refusal, …) and keep it with the message's case."""
+    lang, bilingual = _languages(lang, bilingual)
+    with db.transaction() as session:
+        message = _load_message(session, message_id)
+        if message.case_id is None:
+            raise NotRenderable(form=message.kind, reason=f"message {message_id} belongs to no case")
+        case = load_case(session, message.case_id)
+        rendering = _request_for_message(session, case, message, lang, bilingual)
+        return _store(session, case, message.message_id, rendering)
+
+
+def write_case_pdfs(
+    db: Database, case_ref: int | str, out_dir: Path, languages: Sequence[str] = ("es", "pt", "en", "fr")
+) -> list[Path]:
+    """Write the request and every form message of a case, in each language, into ``out_dir``; return the
+    paths in order (language by language, then the exchange in the order it happened)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with db.reader() as session:
+        case = load_case(session, case_ref)
+        message_ids = [m.message_id for m in _form_messages(session, case)]
+    paths: list[Path] = []
+    for lang in languages:
+        documents = [render_case(db, case.id or case_ref, lang)]
+        documents += [render_message(db, message_id, lang) for message_id in message_ids]
+        for number, document in enumerate(documents, start=1):
+            path = out_dir / f"{_slug(case.reference)}_{number:02d}-{document.kind}_{document.language}.pdf"
+            path.write_bytes(document.content)
+            paths.append(path)
+    return paths
+
+
+def list_documents(db: Database, case_ref: int | str) -> list[Document]:
+    with db.reader() as session:
+        case = load_case(session, case_ref)
+        return list(
+            session.exec(select(Document).where(Document.case_id == case.id).order_by(col(Document.id)))
+        )
+
+
+def get_document(db: Database, document_id: int) -> Document:
+    with db.reader() as session:
+        document = session.get(Document, document_id)
+    if document is None:
+        raise DocumentNotFound(document=str(document_id))
+    return document
+
+
+def attach_on_send() -> bool:
+    """Whether outbound messages get their PDF (``EXHORTO_ATTACH_PDF``, on unless set to ``0``/``off``).
+
+    Rendering costs ~0.1 s of CPU per message and ~0.45 s per request; test suites that exercise only the
+    lifecycle may switch it off, production never should."""
+    return os.environ.get("EXHORTO_ATTACH_PDF", "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+def attach_outbound_document(session: Session, case: Case, message: Message) -> Document | None:
+    """The hook :func:`engine.actions.apply_in_session` calls for every outbound message: render the form the
+    message carries in the recipient's language (side by side with the sender's when they differ), keep it
+    with the case and list it in the message's ``attachments`` — all inside the caller's transaction, so a
+    rolled-back action leaves neither document nor attachment behind. Returns None when switched off
+    (:func:`attach_on_send`)."""
+    if not attach_on_send():
+        return None
+    sender, recipient = (
+        session.get(Authority, message.sender_code),
+        session.get(Authority, message.recipient_code),
+    )
+    lang = negotiate_language(None, recipient.languages if recipient else None)
+    second = negotiate_language(None, sender.languages if sender else None)
+    rendering = _request_for_message(session, case, message, lang, second if second != lang else None)
+    document = _store(session, case, message.message_id, rendering)
+    entry = {
+        "name": document.filename,
+        "media_type": document.media_type,
+        "size": document.size,
+        "sha256": document.sha256,
+    }
+    message.attachments = [*message.attachments, entry]  # a new list, so the JSON column is written
+    return document
+
+
+# --- building render requests -------------------------------------------------------------------------------
+def _request_for_case(session: Session, case: Case, lang: str, bilingual: str | None) -> RenderRequest:
+    requesting, requested = _sides(case)
+    sent = session.exec(
+        select(Message).where(Message.case_id == case.id, Message.kind == "request").order_by(col(Message.id))
+    ).first()
+    issuer = load_authority(session, requesting)
+    return RenderRequest(
+        form="request",
+        payload=case.payload,
+        schema_id=case.schema_id,
+        language=lang,
+        secondary_language=bilingual,
+        sender=_party(issuer),
+        recipient=_party(load_authority(session, requested)),
+        requesting_reference=_reference(case, Side.REQUESTING),
+        requested_reference=_reference(case, Side.REQUESTED),
+        issued_at=sent.created_at if sent else case.created_at,
+        timezone=issuer.timezone,
+        signer=_approver(session, case),
+        draft=case.side == Side.REQUESTING.value and case.state in _DRAFT_STATES,
+    )
+
+
+def _request_for_message(
+    session: Session, case: Case, message: Message, lang: str, bilingual: str | None
+) -> RenderRequest:
+    if message.kind == "request":
+        request = _request_for_case(session, case, lang, bilingual)
+        return RenderRequest(
+            **{
+                **request.__dict__,
+                "payload": message.payload,
+                "schema_id": message.schema_id,
+                "issued_at": message.created_at,
+                "draft": False,
+            }
+        )
+    from engine.forms import FORMS
+
+    if message.kind not in FORMS:
+        raise NotRenderable(form=message.kind, reason="this message carries no form")
+    issuer = load_authority(session, message.sender_code)
+    return RenderRequest(
+        form=message.kind,
+        payload=message.payload,
+        schema_id=message.schema_id,
+        language=lang,
+        secondary_language=bilingual,
+        sender=_party(issuer),
+        recipient=_party(load_authority(session, message.recipient_code)),
+        requesting_reference=_reference(case, Side.REQUESTING),
+        requested_reference=_reference(case, Side.REQUESTED),
+        issued_at=message.created_at,
+        timezone=issuer.timezone,
+    )
+
+
+def _store(session: Session, case: Case, message_id: str | None, request: RenderRequest) -> Document:
+    pdf: RenderedPdf = render_pdf(request)
+    filename = (
+        pdf.filename
+        if message_id is None
+        else pdf.filename.replace(f"_{request.form}_", f"_{request.form}-{message_id[-8:]}_")
+    )
+    insert_ignore(
+        session,
+        Document,
+        {
+            "case_id": case.id,
+            "message_id": message_id,
+            "kind": request.form,
+            "language": pdf.languages[0],
+            "secondary_language": pdf.languages[1] if len(pdf.languages) > 1 else None,
+            "filename": filename,
+            "media_type": "application/pdf",
+            "size": pdf.size,
+            "sha256": pdf.sha256,
+            "payload_sha256": sha256_hex(pdf.payload_bytes),
+            "content": pdf.content,
+            "created_at": request.issued_at or case.updated_at,
+        },
+    )
+    document = session.exec(
+        select(Document).where(Document.case_id == case.id, Document.sha256 == pdf.sha256)
+    ).one()
+    if message_id is not None and document.message_id is None:
+        document.message_id = message_id  # first rendered on demand, now also sent with this message
+        session.add(document)
+    return document
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _languages(lang: str, bilingual: str | None) -> tuple[str, str | None]:
+    lang = document_language(lang)
+    second = document_language(bilingual) if bilingual else None
+    return lang, (second if second != lang else None)
+
+
+def _sides(case: Case) -> tuple[str, str]:
+    """(requesting authority, requested authority) of the exchange, whichever side this record is."""
+    if case.side == Side.REQUESTING.value:
+        return case.authority_code, case.counterpart_code
+    return case.counterpart_code, case.authority_code
+
+
+def _reference(case: Case, side: Side) -> str | None:
+    return case.reference if case.side == side.value else case.counterpart_reference
+
+
+def _party(authority: Authority) -> Party:
+    return Party(code=authority.code, name=authority.name, country=authority.country)
+
+
+def _approver(session: Session, case: Case) -> str | None:
+    """Who approved the request (the four-eyes decision) signs it; on the requested side nobody here
+    signed."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case.id, AuditEvent.action == "approve")
+        .order_by(col(AuditEvent.seq).desc())
+    ).first()
+    if event is None:
+        return None
+    user = session.exec(select(User).where(User.username == event.actor)).first()
+    return user.full_name or user.username if user else event.actor
+
+
+def _load_message(session: Session, message_id: str) -> Message:
+    message = session.exec(
+        select(Message).where(Message.message_id == message_id).order_by(col(Message.direction).desc())
+    ).first()  # "out" before "in" on a hub
+    if message is None:
+        from engine.errors import MessageNotFound
+
+        raise MessageNotFound(message=message_id)
+    return message
+
+
+def _form_messages(session: Session, case: Case) -> Iterable[Message]:
+    from engine.forms import FORMS
+
+    rows = session.exec(
+        select(Message).where(Message.case_id == case.id).order_by(col(Message.created_at), col(Message.id))
+    )
+    return [m for m in rows if m.kind in FORMS and m.kind != "request"]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
