@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -52,7 +52,8 @@ def resolve(case: Case, action: str, role: Role) -> Transition:
         allowed = sorted({t.action for t in available(case.state, case.side) if role in t.roles})
         raise ActionNotAllowedInState(action=action, state=case.state, allowed=", ".join(allowed) or "-")
     if role not in row.roles:
-        raise RoleNotAllowed(role=role.value, action=action, allowed=", ".join(sorted(r.value for r in row.roles)))
+        allowed_roles = ", ".join(sorted(r.value for r in row.roles))
+        raise RoleNotAllowed(role=role.value, action=action, allowed=allowed_roles)
     return row
 
 
@@ -93,12 +94,12 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                              to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
                              detail=detail)
     _compare_and_set(session, case, row, actor, event, now)
-    session.add(event)
+    _insert(session, event)
     if message is not None:
-        session.add(message)
         from engine.documents import attach_outbound_document
 
-        attach_outbound_document(session, case, message)  # its PDF, kept with the case and listed as attachment
+        attach_outbound_document(session, case, message)  # its PDF, kept with the case, listed as attachment
+        _insert(session, message)
     from engine import deadlines
 
     deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)
@@ -117,13 +118,21 @@ def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor
                               "audit_seq": event.seq, "audit_head": event.hash}
     if row.action == "submit":
         values["submitted_by"] = actor.username
-    result = session.execute(update(Case).where(Case.id == case.id, Case.version == case.version).values(**values)
-                             .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    table = Case.__table__  # type: ignore[attr-defined]
+    result = session.connection().execute(
+        table.update().where(table.c.id == case.id, table.c.version == case.version).values(**values))
+    if result.rowcount != 1:
         current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
         raise StaleVersion(case=case.reference, expected=case.version, actual=current)
     for key, value in values.items():
         set_committed_value(case, key, value)  # already written: keep the ORM from flushing it again
+
+
+def _insert(session: Session, row: AuditEvent | Message) -> None:
+    """Core INSERT on the session's connection: the hot path skips the ORM unit of work (same transaction)."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    row.id = session.connection().execute(table.insert().values(**values)).inserted_primary_key[0]
 
 
 def _outbound(case: Case, row: Transition, payload: dict[str, Any], now: datetime,
