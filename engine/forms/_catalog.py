@@ -141,6 +141,9 @@ def _make_format_checker() -> FormatChecker:
     def _language(value: object) -> bool:
         return not isinstance(value, str) or value in languages
 
+    # The fast path (engine.forms._fast) inlines these code lists as set lookups.
+    _country.members = countries  # type: ignore[attr-defined]
+    _language.members = languages  # type: ignore[attr-defined]
     return checker
 
 

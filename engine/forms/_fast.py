@@ -66,6 +66,9 @@ _SUPPORTED = frozenset(k for ks in _BY_TYPE.values() for k in ks) | {
 }
 
 
+_LEAVES = ("string", "number", "integer", "boolean")
+
+
 class Unsupported(Exception):
     """The schema uses a keyword the fast path does not implement."""
 
@@ -107,6 +110,7 @@ class Compiler:
         self.functions: dict[int, str] = {}
         self.sources: list[str] = []
         self._counter = 0
+        self._inlining: set[int] = set()
 
     def compile(self, schema: Any, resolver: Resolver[Any]) -> Check:
         name = self._function(schema, resolver)
@@ -156,12 +160,13 @@ class Compiler:
         if "$ref" in active:
             resolved = resolver.lookup(active["$ref"])
             target, target_resolver = resolved.contents, resolved.resolver
-            if isinstance(target, dict) and (
-                target.get("type") in ("string", "number", "integer", "boolean")
-                and "$ref" not in target
-                and depth < 12
-            ):
-                out += self._emit(target, target_resolver, v, depth)  # leaf: inline, no call
+            # Leaf schemas (strings, numbers) are inlined; objects and lists get a shared function: measured,
+            # full inlining was no faster and multiplies the generated code.
+            leaf = isinstance(target, dict) and target.get("type") in _LEAVES
+            if leaf and id(target) not in self._inlining and depth < 10:
+                self._inlining.add(id(target))
+                out += self._emit(target, target_resolver, v, depth)
+                self._inlining.discard(id(target))
             else:
                 out.append(f"{pad}if not {self._function(target, target_resolver)}({v}): return False")
         if "enum" in active:
@@ -210,6 +215,9 @@ class Compiler:
         if fmt not in self.format_checker.checkers:
             return []  # unknown formats are annotations, as in jsonschema
         func, raises = self.format_checker.checkers[fmt]
+        members = getattr(func, "members", None)
+        if members is not None:  # a code list: a set lookup inline instead of a call
+            return [f"{pad}if isinstance({v}, str) and {v} not in {self._const(members)}: return False"]
         f, r = self._const(func), self._const(raises)
         return [
             f"{pad}try:",
