@@ -1,23 +1,59 @@
-"""Receiving a counterpart's message: verify, then apply exactly once, or reject and apply nothing."""
+"""Receiving a counterpart's message: verify, then apply exactly once, or reject and apply nothing.
+
+Checks run in this order and the first failure decides the signed negative receipt's ``reason``:
+
+1. size limit                 ``too_large``; then the shape: ``malformed``
+2. signature                  ``unknown_key`` (key id not registered), ``bad_signature``
+3. known sender key           ``sender_key_mismatch`` (key of another authority), ``key_not_valid`` (not valid
+                              at ``sent_at``: expired, or not yet valid)
+4. addressed to me            ``unknown_recipient``
+5. not a replay               ``replay`` (message id already used for a different envelope); the very same
+                              envelope again is a retransmission: its original receipt is returned, nothing applied
+6. attachment hashes          ``attachment_missing``, ``attachment_mismatch``, ``attachment_unlisted``
+7. schema valid               ``unknown_schema``, ``schema_invalid``
+8. action allowed             ``unknown_exchange``, ``unknown_kind``, ``duplicate_exchange``, ``not_allowed_in_state``
+
+Failures 1–5 happen before the sender is authenticated and the message is new, so nothing is stored (a forged
+message id must not squat a genuine one). Failures 6–8 are recorded on the inbox row with their receipt, so the
+same message again gets the same answer.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
-from engine import audit, deadlines
+from engine import audit, deadlines, keys
 from engine.actions import apply_in_session
-from engine.canonical import payload_hash
+from engine.canonical import payload_hash, sha256_hex
 from engine.cases import allocate_reference, columns_from_payload
 from engine.errors import ExhortoError, MessageRejected
 from engine.guards import Actor
 from engine.lifecycle import Side, State, inbound_action
 from engine.store.db import Database
+from engine.store.federation_models import Attachment, SignedMessage
 from engine.store.models import Authority, Case, Message, utcnow
 from engine.store.upsert import insert_ignore
 from engine.transport.envelope import Envelope, Receipt
+from engine.transport.signing import (
+    Malformed,
+    Signature,
+    SignedReceipt,
+    Transmission,
+    parse_transmission,
+    sign_receipt,
+    signature_holds,
+)
+
+MAX_BYTES_ENV = "EXHORTO_MAX_MESSAGE_BYTES"
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+
+
+def max_message_bytes() -> int:
+    return int(os.environ.get(MAX_BYTES_ENV, DEFAULT_MAX_BYTES))
 
 
 def _reject(reason: str, detail: str) -> MessageRejected:
@@ -25,40 +61,155 @@ def _reject(reason: str, detail: str) -> MessageRejected:
 
 
 def receive(db: Database, envelope: Envelope, *, now: datetime | None = None) -> Receipt:
-    """Apply ``envelope`` on the recipient's record and return the receipt; the same message twice → same receipt."""
+    """Hub convenience: sign ``envelope`` as its sender (served by this node) and run it through the whole
+    verification of :func:`receive_signed`; the same message twice → the same receipt, one effect."""
+    from engine.transport.sender import ensure_hub_keys, prepare
+
+    ensure_hub_keys(db, envelope)
+    return receive_signed(db, prepare(db, envelope), now=now).as_receipt()
+
+
+def receive_signed(db: Database, transmission: bytes | Transmission, *, now: datetime | None = None,
+                   max_bytes: int | None = None) -> SignedReceipt:
+    """Verify and apply one signed transmission (what ``POST /inbox`` receives); return the signed receipt,
+    positive or negative. The same transmission twice → the same receipt and one effect."""
     now = now or utcnow()
+    limit = max_bytes if max_bytes is not None else max_message_bytes()
+    raw = transmission.to_bytes() if isinstance(transmission, Transmission) else transmission
+    if len(raw) > limit:
+        return refuse(db, "too_large", f"the message is {len(raw)} bytes; this node accepts at most {limit}")
+    try:
+        parsed = parse_transmission(raw)
+    except Malformed as error:
+        return refuse(db, "malformed", str(error))
+    envelope = parsed.as_envelope()
+    try:
+        _authenticate(db, parsed, envelope)
+    except MessageRejected as error:
+        return refuse(db, error.params["reason"], error.params["detail"], envelope)
+    return _apply_once(db, parsed, envelope, now)
+
+
+def refuse(db: Database, reason: str, detail: str, envelope: Envelope | None = None) -> SignedReceipt:
+    """A signed negative receipt for a message that is not stored (failures before authentication)."""
+    receipt = Receipt.now(envelope.message_id if envelope else "", "rejected", reason=reason, detail=detail)
+    return _sign(db, receipt, envelope)
+
+
+def _sign(db: Database, receipt: Receipt, envelope: Envelope | None) -> SignedReceipt:
+    """Receipts are signed by the addressed authority when this node serves it, otherwise by the node's first
+    authority (a wrong-recipient answer still proves which node gave it)."""
+    with db.reader() as session:
+        served = sorted(keys.served_authorities(session))
+    if envelope is not None and envelope.recipient in served:
+        signer = envelope.recipient
+    elif served:
+        signer = served[0]
+    else:
+        raise keys.NoSigningKey(authority="(any authority of this node)")
+    key = keys.signing_key(db, signer)
+    return sign_receipt(receipt, signer=signer, addressee=envelope.sender if envelope else "",
+                        private=key.private, key_id=key.key_id)
+
+
+def _authenticate(db: Database, parsed: Transmission, envelope: Envelope) -> None:
+    """Checks 2–4: genuine signature, by the sender's key valid when sent, to an authority served here."""
+    with db.reader() as session:
+        row = keys.lookup(session, parsed.signature.key_id)
+        served = keys.served_authorities(session)
+    if row is None:
+        raise _reject("unknown_key", f"key {parsed.signature.key_id} is not registered on this node")
+    if not signature_holds(keys.public_key(row), parsed.signature, parsed.signed_bytes):
+        raise _reject("bad_signature", f"the signature does not match the envelope (key {row.key_id})")
+    if row.authority_code != envelope.sender:
+        raise _reject("sender_key_mismatch",
+                      f"key {row.key_id} belongs to {row.authority_code}, not to the sender {envelope.sender}")
+    try:
+        sent_at = datetime.fromisoformat(envelope.sent_at)
+    except ValueError:
+        raise _reject("malformed", "envelope.sent_at: not an ISO 8601 date-time") from None
+    if sent_at.tzinfo is None or not keys.valid_at(row, sent_at):
+        raise _reject("key_not_valid", f"key {row.key_id} was not valid at {envelope.sent_at}")
+    if envelope.recipient not in served:
+        raise _reject("unknown_recipient", f"authority {envelope.recipient} is not served by this node")
+
+
+def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: datetime) -> SignedReceipt:
+    key = keys.signing_key(db, envelope.recipient)
+    digest = parsed.envelope_sha256
     with db.transaction() as session:
-        inserted = insert_ignore(session, Message, {
-            "message_id": envelope.message_id, "direction": "in", "exchange_id": envelope.exchange_id,
-            "kind": envelope.kind, "sender_code": envelope.sender, "recipient_code": envelope.recipient,
-            "schema_id": envelope.schema_id, "payload": envelope.payload, "attachments": envelope.attachments,
-            "status": "received", "created_at": now, "next_attempt_at": now, "attempts": 1,
-        })
-        row = session.exec(select(Message).where(Message.direction == "in",
-                                                 Message.message_id == envelope.message_id)).one()
-        if not inserted:  # already received: answer as before, change nothing
-            return Receipt.from_dict(row.receipt or {"message_id": envelope.message_id, "status": "delivered",
-                                                     "at": now.isoformat()})
+        inserted = insert_ignore(session, SignedMessage, {
+            "direction": "in", "message_id": envelope.message_id, "envelope_sha256": digest,
+            "key_id": parsed.signature.key_id, "signature": parsed.signature.value, "envelope": parsed.envelope,
+            "created_at": now})
+        log = session.exec(select(SignedMessage).where(SignedMessage.direction == "in",
+                                                       SignedMessage.message_id == envelope.message_id)).one()
+        if not inserted:
+            if log.envelope_sha256 == digest and log.receipt is not None:
+                return SignedReceipt(receipt=log.receipt["receipt"], signature=_sig(log.receipt))
+            replay = Receipt.now(envelope.message_id, "rejected", reason="replay",
+                                 detail=f"message {envelope.message_id} was already received with other content")
+            return sign_receipt(replay, signer=envelope.recipient, addressee=envelope.sender,
+                                private=key.private, key_id=key.key_id)
+        row = Message(message_id=envelope.message_id, direction="in", exchange_id=envelope.exchange_id,
+                      kind=envelope.kind, sender_code=envelope.sender, recipient_code=envelope.recipient,
+                      schema_id=envelope.schema_id, payload=envelope.payload, attachments=envelope.attachments,
+                      status="received", created_at=now, next_attempt_at=now, attempts=1)
+        session.add(row)
+        session.flush()
         try:
             with session.begin_nested():
+                _check_attachments(parsed, envelope)
                 case = _apply(session, envelope, now)
+                _store_contents(session, parsed, envelope, case, now)
             row.case_id, row.status = case.id, "applied"
             receipt = Receipt.now(envelope.message_id, "delivered", reference=case.reference)
         except ExhortoError as error:
             reason = error.params["reason"] if isinstance(error, MessageRejected) else error.code
-            row.status, row.last_error = "rejected", error.message("en")
-            receipt = Receipt.now(envelope.message_id, "rejected", reason=reason, detail=error.message("en"))
+            detail = error.params["detail"] if isinstance(error, MessageRejected) else error.message("en")
+            row.status, row.last_error = "rejected", f"{reason}: {detail}"[:2000]
+            receipt = Receipt.now(envelope.message_id, "rejected", reason=reason, detail=detail)
+        signed = sign_receipt(receipt, signer=envelope.recipient, addressee=envelope.sender,
+                              private=key.private, key_id=key.key_id)
         row.receipt, row.sent_at = receipt.to_dict(), now
+        log.receipt = signed.to_dict()
         session.add(row)
-    return receipt
+        session.add(log)
+    return signed
+
+
+def _sig(stored: dict[str, Any]) -> Signature:
+    return Signature(key_id=stored["signature"]["key_id"], value=stored["signature"]["value"])
+
+
+def _check_attachments(parsed: Transmission, envelope: Envelope) -> None:
+    """Check 6: every listed file came with the message, with the listed size and SHA-256, and nothing else."""
+    listed = {a["sha256"] for a in envelope.attachments}
+    for item in envelope.attachments:
+        content = parsed.contents.get(item["sha256"])
+        if content is None:
+            raise _reject("attachment_missing", f"attachment {item['name']} is listed but was not sent")
+        if len(content) != item["size"] or sha256_hex(content) != item["sha256"]:
+            raise _reject("attachment_mismatch",
+                          f"attachment {item['name']}: size or SHA-256 differs from the signed envelope")
+    extra = sorted(set(parsed.contents) - listed)
+    if extra:
+        raise _reject("attachment_unlisted", f"files not listed in the signed envelope: {', '.join(extra)}")
+
+
+def _store_contents(session: Session, parsed: Transmission, envelope: Envelope, case: Case,
+                    now: datetime) -> None:
+    for item in envelope.attachments:
+        insert_ignore(session, Attachment, {
+            "authority_code": envelope.recipient, "case_id": case.id, "sha256": item["sha256"],
+            "name": item["name"], "media_type": item.get("media_type") or "application/octet-stream",
+            "size": item["size"], "content": parsed.contents[item["sha256"]], "created_at": now})
 
 
 def _apply(session: Session, envelope: Envelope, now: datetime) -> Case:
     recipient = session.get(Authority, envelope.recipient)
     if recipient is None:
         raise _reject("unknown_recipient", f"authority {envelope.recipient} is not served by this node")
-    if session.get(Authority, envelope.sender) is None:
-        raise _reject("unknown_sender", f"authority {envelope.sender} is not registered here")
     _check_schema(envelope)
     if envelope.kind == "request":
         return _open_requested_case(session, recipient, envelope, now)
@@ -66,6 +217,9 @@ def _apply(session: Session, envelope: Envelope, now: datetime) -> Case:
                                            Case.exchange_id == envelope.exchange_id)).first()
     if case is None:
         raise _reject("unknown_exchange", f"no case of {recipient.code} for exchange {envelope.exchange_id}")
+    if case.counterpart_code != envelope.sender:
+        raise _reject("unknown_exchange",
+                      f"exchange {envelope.exchange_id} is not shared with {envelope.sender}")
     action = inbound_action(envelope.kind, envelope.payload)
     if action is None:
         raise _reject("unknown_kind", f"message kind {envelope.kind!r} cannot be applied")

@@ -15,7 +15,6 @@ from engine.store.db import Database
 from engine.store.models import Case, Message, utcnow
 from engine.transport.base import Transport, TransportError
 from engine.transport.envelope import Envelope, Receipt
-from engine.transport.local import LocalTransport
 
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -41,7 +40,10 @@ def dispatch(db: Database, transport: Transport | None = None, *, now: datetime 
              limit: int = 100) -> DispatchSummary:
     """Deliver due outbound messages. Messages of one exchange go strictly in creation order: a message waits while
     an older one of its exchange is still undelivered."""
-    transport = transport or LocalTransport(db)
+    if transport is None:  # hub delivery for authorities served here, HTTP for those on other nodes
+        from engine.transport.http import NodeTransport
+
+        transport = NodeTransport(db)
     now = now or utcnow()
     summary = DispatchSummary()
     with db.reader() as session:

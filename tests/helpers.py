@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import func, select
+
+# Hub delivery signs with per-authority Ed25519 keys encrypted at rest (engine.keys): a test passphrase, and a cheap
+# scrypt cost so that each test's fresh keys do not cost 0.1 s apiece.
+os.environ.setdefault("EXHORTO_KEY_PASSPHRASE", "exhorto-test-passphrase")
+os.environ.setdefault("EXHORTO_KEY_KDF_COST", "10")
 
 from engine.actions import apply_action
 from engine.cases import create_case, get_case

@@ -1,0 +1,196 @@
+"""Signed envelopes and receipts on the wire.
+
+A *transmission* is what one node posts to another's ``/inbox``::
+
+    {"envelope": {exchange_id, message_id, kind, from, to, sent_at, schema_id, payload,
+                  attachments: [{name, media_type, size, sha256}]},
+     "signature": {"alg": "Ed25519", "key_id": "ES-MJ#…", "value": base64url},
+     "contents": {sha256: base64 of the attached file, …}}
+
+The signature covers the RFC 8785 canonical JSON of the envelope only; the files travel beside it and are bound to
+it by the hashes it lists. A signed receipt has the same shape with ``receipt`` instead of ``envelope``.
+This module parses and checks shapes and signatures; it never touches the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from engine.canonical import canonical_json, sha256_hex
+from engine.keys import b64d, b64e
+from engine.transport.envelope import Envelope, Receipt
+
+ALGORITHM = "Ed25519"
+ENVELOPE_FIELDS = ("exchange_id", "message_id", "kind", "from", "to", "sent_at", "schema_id", "payload",
+                   "attachments")
+RECEIPT_FIELDS = ("message_id", "status", "at", "reference", "reason", "detail", "from", "to")
+
+
+class Malformed(ValueError):
+    """The bytes are not a transmission (or receipt) of the expected shape; ``str()`` says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Signature:
+    key_id: str
+    value: str  # base64url of the 64-byte signature
+
+    def to_dict(self) -> dict[str, str]:
+        return {"alg": ALGORITHM, "key_id": self.key_id, "value": self.value}
+
+
+def sign_bytes(private: Ed25519PrivateKey, key_id: str, data: bytes) -> Signature:
+    return Signature(key_id=key_id, value=b64e(private.sign(data)))
+
+
+def signature_holds(public: Ed25519PublicKey, signature: Signature, data: bytes) -> bool:
+    try:
+        public.verify(b64d(signature.value), data)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Transmission:
+    envelope: dict[str, Any]
+    signature: Signature
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return canonical_json(self.envelope)
+
+    @property
+    def envelope_sha256(self) -> str:
+        return sha256_hex(self.signed_bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"envelope": self.envelope, "signature": self.signature.to_dict(),
+                "contents": {k: base64.b64encode(v).decode() for k, v in self.contents.items()}}
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    def as_envelope(self) -> Envelope:
+        return Envelope.from_dict(self.envelope)
+
+
+def sign_envelope(envelope: Envelope, private: Ed25519PrivateKey, key_id: str,
+                  contents: dict[str, bytes] | None = None) -> Transmission:
+    data = envelope.to_dict()
+    return Transmission(envelope=data, signature=sign_bytes(private, key_id, canonical_json(data)),
+                        contents=dict(contents or {}))
+
+
+def _signature(value: Any) -> Signature:
+    if not isinstance(value, dict):
+        raise Malformed("signature: expected an object {alg, key_id, value}")
+    if value.get("alg") != ALGORITHM:
+        raise Malformed(f"signature.alg: expected {ALGORITHM}")
+    key_id, sig = value.get("key_id"), value.get("value")
+    if not isinstance(key_id, str) or not key_id or not isinstance(sig, str) or not sig:
+        raise Malformed("signature: key_id and value must be non-empty strings")
+    return Signature(key_id=key_id, value=sig)
+
+
+def _check_envelope(envelope: Any) -> dict[str, Any]:
+    if not isinstance(envelope, dict):
+        raise Malformed("envelope: expected an object")
+    missing = [f for f in ENVELOPE_FIELDS if f not in envelope]
+    if missing:
+        raise Malformed(f"envelope: missing {', '.join(missing)}")
+    unknown = sorted(set(envelope) - set(ENVELOPE_FIELDS))
+    if unknown:
+        raise Malformed(f"envelope: unknown fields {', '.join(unknown)}")
+    for name in ("exchange_id", "message_id", "kind", "from", "to", "sent_at"):
+        if not isinstance(envelope[name], str) or not envelope[name]:
+            raise Malformed(f"envelope.{name}: expected a non-empty string")
+    if len(envelope["message_id"]) > 36 or len(envelope["exchange_id"]) > 36:
+        raise Malformed("envelope: message_id and exchange_id are UUIDs (36 characters)")
+    if envelope["schema_id"] is not None and not isinstance(envelope["schema_id"], str):
+        raise Malformed("envelope.schema_id: expected a string or null")
+    if not isinstance(envelope["payload"], dict):
+        raise Malformed("envelope.payload: expected an object")
+    attachments = envelope["attachments"]
+    if not isinstance(attachments, list):
+        raise Malformed("envelope.attachments: expected a list")
+    for index, item in enumerate(attachments):
+        if not (isinstance(item, dict) and isinstance(item.get("sha256"), str)
+                and isinstance(item.get("size"), int) and isinstance(item.get("name"), str)):
+            raise Malformed(f"envelope.attachments[{index}]: expected {{name, media_type, size, sha256}}")
+    return envelope
+
+
+def parse_transmission(body: bytes | str | dict[str, Any]) -> Transmission:
+    """The transmission in ``body``, or :class:`Malformed` naming the first problem."""
+    if isinstance(body, dict):
+        data: Any = body
+    else:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise Malformed(f"not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise Malformed("expected a JSON object {envelope, signature, contents}")
+    envelope = _check_envelope(data.get("envelope"))
+    signature = _signature(data.get("signature"))
+    raw_contents = data.get("contents", {})
+    if not isinstance(raw_contents, dict):
+        raise Malformed("contents: expected an object {sha256: base64}")
+    contents: dict[str, bytes] = {}
+    for digest, text in raw_contents.items():
+        try:
+            contents[digest] = base64.b64decode(text, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise Malformed(f"contents[{digest}]: not base64") from None
+    return Transmission(envelope=envelope, signature=signature, contents=contents)
+
+
+# --- receipts -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignedReceipt:
+    receipt: dict[str, Any]
+    signature: Signature
+
+    @property
+    def signer(self) -> str:
+        return str(self.receipt.get("from", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"receipt": self.receipt, "signature": self.signature.to_dict()}
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    def as_receipt(self) -> Receipt:
+        return Receipt.from_dict(self.receipt)
+
+    def holds(self, public: Ed25519PublicKey) -> bool:
+        return signature_holds(public, self.signature, canonical_json(self.receipt))
+
+
+def sign_receipt(receipt: Receipt, *, signer: str, addressee: str, private: Ed25519PrivateKey,
+                 key_id: str) -> SignedReceipt:
+    data = {**receipt.to_dict(), "from": signer, "to": addressee}
+    return SignedReceipt(receipt=data, signature=sign_bytes(private, key_id, canonical_json(data)))
+
+
+def parse_receipt(body: bytes | str | dict[str, Any]) -> SignedReceipt:
+    try:
+        data: Any = body if isinstance(body, dict) else json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Malformed(f"receipt is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("receipt"), dict):
+        raise Malformed("expected a JSON object {receipt, signature}")
+    receipt = data["receipt"]
+    if receipt.get("status") not in ("delivered", "rejected") or not isinstance(receipt.get("message_id"), str):
+        raise Malformed("receipt: status must be delivered or rejected, with a message_id")
+    return SignedReceipt(receipt=receipt, signature=_signature(data.get("signature")))
