@@ -50,9 +50,9 @@ class SmtpChannel:
         mail["Subject"] = notification.subject
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = f"<{notification.uid}@exhorto>"
-        mail["Content-Language"] = notification.language
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(notification.body)
+        mail["Content-Language"] = notification.language  # after set_content, which resets Content-*
         return mail
 
     def send(self, notification: Notification) -> None:
