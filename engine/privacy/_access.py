@@ -1,0 +1,235 @@
+"""The personal-data access log: who read which case's personal data, when, through which channel.
+
+Each authority has its own append-only chain (``hash = sha256(prev_hash + canonical JSON of the entry)``) with
+its head in ``access_log_head``. Appending moves the head by compare-and-set on ``seq`` and retries when a
+concurrent reader won, so a read never waits on the case row that a lifecycle action holds, and the case's own
+audit chain (whose head lives on the case row) stays a record of what was *done*, not of what was *looked at*.
+
+Record before showing: callers log first and only then hand the data out, so a failed log means no read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from engine.canonical import canonical_json, sha256_hex
+from engine.guards import Actor
+from engine.privacy._errors import AccessLogBusy, NotAuthorisedForPersonalData
+from engine.store.db import Database
+from engine.store.models import Case, utcnow
+from engine.store.privacy_models import AccessLogEntry, AccessLogHead
+from engine.store.upsert import insert_ignore
+
+GENESIS = "0" * 64
+CHANNELS = ("cli", "api", "web", "pdf", "export", "flow")
+_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read to record: a case (or None for a search that matched nothing) and what was read."""
+
+    purpose: str
+    case: Case | None = None
+    detail: dict[str, Any] | None = None
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    authority: str,
+    seq: int,
+    at: datetime,
+    username: str,
+    channel: str,
+    purpose: str,
+    case_reference: str | None,
+    detail: dict[str, Any],
+) -> str:
+    body = {
+        "authority": authority,
+        "seq": seq,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "user": username,
+        "channel": channel,
+        "purpose": purpose,
+        "case": case_reference,
+        "detail": detail,
+    }
+    return sha256_hex(prev_hash.encode() + canonical_json(body))
+
+
+def record_access(
+    db: Database,
+    actor: Actor,
+    *,
+    channel: str,
+    purpose: str,
+    case: Case | None = None,
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AccessLogEntry:
+    """Record one read of personal data by ``actor`` (call it before showing the data)."""
+    return record_accesses(db, actor, channel=channel, reads=[Read(purpose, case, detail)], now=now)[0]
+
+
+def record_accesses(
+    db: Database, actor: Actor, *, channel: str, reads: Sequence[Read], now: datetime | None = None
+) -> list[AccessLogEntry]:
+    """Record several reads by one user in one transaction (e.g. the cases of a subject-access export)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
+    for read in reads:
+        if read.case is not None and read.case.authority_code != actor.authority_code:
+            raise NotAuthorisedForPersonalData(
+                user=actor.username, authority=actor.authority_code, owner=read.case.authority_code
+            )
+    now = now or utcnow()
+    for _ in range(_ATTEMPTS):
+        with db.transaction() as session:
+            entries = _append(session, actor, channel, reads, now)
+            if entries is not None:
+                return entries
+    raise AccessLogBusy(authority=actor.authority_code)
+
+
+def _append(
+    session: Session, actor: Actor, channel: str, reads: Sequence[Read], now: datetime
+) -> list[AccessLogEntry] | None:
+    """Append the entries and move the head; None when a concurrent writer moved it first (retry)."""
+    authority = actor.authority_code
+    insert_ignore(session, AccessLogHead, {"authority_code": authority, "seq": 0, "head": GENESIS})
+    head = session.exec(select(AccessLogHead).where(AccessLogHead.authority_code == authority)).one()
+    start_seq, prev = head.seq, head.head
+    entries: list[AccessLogEntry] = []
+    for offset, read in enumerate(reads, start=1):
+        detail = dict(read.detail or {})
+        reference = read.case.reference if read.case is not None else None
+        digest = entry_hash(
+            prev,
+            authority=authority,
+            seq=start_seq + offset,
+            at=now,
+            username=actor.username,
+            channel=channel,
+            purpose=read.purpose,
+            case_reference=reference,
+            detail=detail,
+        )
+        entries.append(
+            AccessLogEntry(
+                authority_code=authority,
+                seq=start_seq + offset,
+                at=now,
+                username=actor.username,
+                channel=channel,
+                purpose=read.purpose,
+                case_id=read.case.id if read.case is not None else None,
+                case_reference=reference,
+                detail=detail,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    moved = session.execute(
+        update(AccessLogHead)
+        .where(col(AccessLogHead.authority_code) == authority, col(AccessLogHead.seq) == start_seq)
+        .values(seq=start_seq + len(entries), head=prev)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return None
+    session.add_all(entries)
+    return entries
+
+
+@dataclass(frozen=True)
+class AccessLogBreak:
+    authority: str
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"access log of {self.authority}: entry {self.seq}: {self.problem}"
+
+
+def verify_access_log(session: Session, authority: str) -> AccessLogBreak | None:
+    """The first broken link of an authority's access-log chain, or None when it is intact."""
+    entries = session.exec(
+        select(AccessLogEntry)
+        .where(AccessLogEntry.authority_code == authority)
+        .order_by(col(AccessLogEntry.seq))
+    ).all()
+    head = session.get(AccessLogHead, authority)
+    prev = GENESIS
+    for expected, entry in enumerate(entries, start=1):
+        if entry.seq != expected:
+            return AccessLogBreak(authority, expected, "missing (deleted or renumbered)")
+        if entry.prev_hash != prev:
+            return AccessLogBreak(authority, entry.seq, "prev_hash does not match the previous entry")
+        recomputed = entry_hash(
+            prev,
+            authority=authority,
+            seq=entry.seq,
+            at=entry.at,
+            username=entry.username,
+            channel=entry.channel,
+            purpose=entry.purpose,
+            case_reference=entry.case_reference,
+            detail=entry.detail,
+        )
+        if recomputed != entry.hash:
+            return AccessLogBreak(authority, entry.seq, "content altered (hash mismatch)")
+        prev = entry.hash
+    head_seq, head_hash = (head.seq, head.head) if head is not None else (0, GENESIS)
+    if head_seq != len(entries) or head_hash != prev:
+        return AccessLogBreak(authority, len(entries) + 1, "newest entries missing (head mismatch)")
+    return None
+
+
+def verify_access_logs(
+    db: Database, authorities: Iterable[str] | None = None
+) -> tuple[int, list[AccessLogBreak]]:
+    """Verify the access-log chain of each authority (all that have one by default)."""
+    with db.reader() as session:
+        codes = (
+            list(authorities)
+            if authorities is not None
+            else list(
+                session.exec(select(AccessLogHead.authority_code).order_by(col(AccessLogHead.authority_code)))
+            )
+        )
+        breaks = [b for code in codes if (b := verify_access_log(session, code)) is not None]
+    return len(codes), breaks
+
+
+def access_log(
+    db: Database,
+    authority: str,
+    *,
+    case: Case | None = None,
+    user: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> list[AccessLogEntry]:
+    """Entries of an authority's log, newest first, optionally for one case, one user or a time window."""
+    with db.reader() as session:
+        query = select(AccessLogEntry).where(AccessLogEntry.authority_code == authority)
+        if case is not None:
+            query = query.where(AccessLogEntry.case_id == case.id)
+        if user:
+            query = query.where(AccessLogEntry.username == user)
+        if since is not None:
+            query = query.where(col(AccessLogEntry.at) >= since)
+        if until is not None:
+            query = query.where(col(AccessLogEntry.at) < until)
+        return list(session.exec(query.order_by(col(AccessLogEntry.seq).desc()).limit(limit)))
