@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -110,17 +110,28 @@ def _context(case: Case, actor: Actor, row: Transition | None, payload: Mapping[
     return GuardContext(case=case, actor=actor, transition=row, payload=payload)  # type: ignore[arg-type]
 
 
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_CAS_COLUMNS = ("state", "version", "updated_at", "audit_seq", "audit_head", "submitted_by")
+# Built once: statements with bound parameters are compiled once and cached, the hot path only binds values.
+_COMPARE_AND_SET = (
+    _CASES.update()
+    .where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_expected"))
+    .values({name: bindparam(f"b_{name}") for name in _CAS_COLUMNS})
+)
+_INSERTS = {model: model.__table__.insert() for model in (AuditEvent, Message)}  # type: ignore[attr-defined]
+
+
 def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor, event: AuditEvent,
                      now: datetime) -> None:
     """One UPDATE moves state, version and audit head together, guarded by the version read: of two concurrent
     writers exactly one matches the row."""
-    values: dict[str, Any] = {"state": row.to_state.value, "version": case.version + 1, "updated_at": now,
-                              "audit_seq": event.seq, "audit_head": event.hash}
-    if row.action == "submit":
-        values["submitted_by"] = actor.username
-    table = Case.__table__  # type: ignore[attr-defined]
-    result = session.connection().execute(
-        table.update().where(table.c.id == case.id, table.c.version == case.version).values(**values))
+    values: dict[str, Any] = {
+        "state": row.to_state.value, "version": case.version + 1, "updated_at": now, "audit_seq": event.seq,
+        "audit_head": event.hash,
+        "submitted_by": actor.username if row.action == "submit" else case.submitted_by,
+    }
+    params = {"b_id": case.id, "b_expected": case.version, **{f"b_{k}": v for k, v in values.items()}}
+    result = session.connection().execute(_COMPARE_AND_SET, params)
     if result.rowcount != 1:
         current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
         raise StaleVersion(case=case.reference, expected=case.version, actual=current)
@@ -130,9 +141,9 @@ def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor
 
 def _insert(session: Session, row: AuditEvent | Message) -> None:
     """Core INSERT on the session's connection: the hot path skips the ORM unit of work (same transaction)."""
-    table = type(row).__table__  # type: ignore[attr-defined]
-    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
-    row.id = session.connection().execute(table.insert().values(**values)).inserted_primary_key[0]
+    statement = _INSERTS[type(row)]
+    values = {c.name: getattr(row, c.name) for c in statement.table.columns if c.name != "id"}
+    row.id = session.connection().execute(statement, values).inserted_primary_key[0]
 
 
 def _outbound(case: Case, row: Transition, payload: dict[str, Any], now: datetime,

@@ -48,7 +48,7 @@ def test_people_drive_a_request_through_the_cli(cli, tmp_path: Path) -> None:  #
     cli("case", "act", reference, "transmit", "--user", "ana")
     assert "delivered 1" in cli("dispatch")
     shown = cli("case", "show", reference, "--user", "ana")
-    assert "delivered" in shown and "ES-MJ/" in shown
+    assert "state: Delivered" in shown and "ES-MJ/" in shown
     listing = cli("case", "list", "--user", "luis")
     assert "requested" in listing and "CO-FGN" in listing
     history = cli("case", "history", reference, "--user", "ana")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from engine.errors import AuthorityNotFound, CaseNotFound, UserNotFound
 from engine.store.models import Authority, Case, User
+
+_CASE_BY_REFERENCE = select(Case).where(Case.reference == bindparam("reference"))  # compiled once, reused
 
 
 def load_case(session: Session, case: int | str) -> Case:
@@ -14,7 +17,7 @@ def load_case(session: Session, case: int | str) -> Case:
     if isinstance(case, int) or (isinstance(case, str) and case.isdigit()):
         found = session.get(Case, int(case))
     else:
-        found = session.exec(select(Case).where(Case.reference == case)).first()
+        found = session.exec(_CASE_BY_REFERENCE, params={"reference": case}).first()
     if found is None:
         raise CaseNotFound(case=str(case))
     return found
