@@ -103,3 +103,29 @@ def test_mutated_examples(case: tuple[str, Any], complete: bool) -> None:
 
 def test_example_dir_present() -> None:
     assert EXAMPLE_DOCS and EXAMPLES.is_dir()
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_random_bytes_parse_or_refuse(raw: bytes) -> None:
+    try:
+        doc = forms.parse_json(raw, lang="pt")
+    except forms.InvalidDocument as refused:
+        [error] = refused.errors
+        assert error.pointer == "" and error.message
+        return
+    for form in ("request", "refusal"):
+        check(form, doc, complete=True)
+
+
+@SETTINGS
+@given(doc=json_values)
+def test_serialized_documents_roundtrip(doc: Any) -> None:
+    import json
+
+    text = json.dumps(doc)
+    try:
+        assert forms.parse_json(text) == doc
+    except forms.InvalidDocument as refused:
+        # Only depth or duplicate keys can refuse what json.dumps wrote.
+        assert refused.errors[0].code in {"too_deep", "duplicate_key"}
