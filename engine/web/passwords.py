@@ -1,0 +1,69 @@
+"""Password login for the web UI: Argon2id hashes on the user row, never the password itself.
+
+No FastAPI here: the CLI (``exhorto user passwd``) and the web login share these functions.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import select
+
+from engine.errors import InvalidInput
+from engine.i18n import N_
+from engine.store.db import Database
+from engine.store.models import User
+from engine.store.queries import load_user
+
+MIN_LENGTH = 10
+MAX_LENGTH = 1024  # hashing cost grows with the input: refuse absurd inputs before hashing
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+    template = N_("The password must have between {min} and {max} characters.")
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults
+
+
+# Verifying against this when the user does not exist costs as much as a real check: response times do not
+# tell which user names exist.
+@cache
+def _dummy_hash() -> str:
+    return _hasher().hash("exhorto: no such user")
+
+
+def hash_password(password: str) -> str:
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise WeakPassword(min=MIN_LENGTH, max=MAX_LENGTH)
+    return _hasher().hash(password)
+
+
+def set_password(db: Database, username: str, password: str) -> None:
+    """Set (or replace) the password of an existing user; existing web sessions of that user end."""
+    hashed = hash_password(password)
+    with db.transaction() as session:
+        user = load_user(session, username)
+        user.password_hash = hashed
+        session.add(user)
+
+
+def check_login(db: Database, username: str, password: str) -> User | None:
+    """The active user whose password this is, or None (unknown user, no password set, wrong password)."""
+    with db.reader() as session:
+        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    stored = user.password_hash if user is not None else None
+    try:
+        _hasher().verify(stored or _dummy_hash(), password[:MAX_LENGTH])
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or stored is None or not user.active:
+        return None
+    if _hasher().check_needs_rehash(stored):
+        set_password(db, user.username, password)
+    return user
