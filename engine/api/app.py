@@ -1,0 +1,50 @@
+"""The app factory: one FastAPI app per node, serving the REST API, the federation inbox and (later) the web UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from engine.api import problems
+from engine.api.dispatcher import BackgroundDispatcher
+from engine.api.routes import cases, directory, documents, forms, inbox
+from engine.api.settings import Settings
+from engine.store.db import Database
+
+DESCRIPTION = """Electronic mutual legal assistance between central authorities.
+
+Authenticate with `Authorization: Bearer <token>` (`exhorto token issue USER`). Every answer concerns your own
+authority only: another authority's case is *not found*. Errors are RFC 9457 problem details
+(`application/problem+json`), localized after `Accept-Language` (es, pt, en, fr). `POST /inbox` is for
+counterpart nodes and is authenticated by the Ed25519 signature of the envelope instead."""
+
+
+def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = None
+        if settings.dispatch_interval:
+            dispatcher = BackgroundDispatcher(db, settings.dispatch_interval)
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+
+    app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.db = db
+    app.state.settings = settings
+    problems.install(app)
+    for module in (cases, documents, forms, directory, inbox):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,79 @@
+"""Dependencies shared by the routers: the database, the authenticated actor, the reader's language, own cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from engine import cases, tokens
+from engine.errors import RoleNotAllowed
+from engine.guards import Actor
+from engine.i18n import negotiate
+from engine.lifecycle import Role
+from engine.store.db import Database
+from engine.store.models import Case
+
+_bearer = HTTPBearer(auto_error=False, description="API token issued with `exhorto token issue USER`")
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+
+
+def accept_language(header: str | None) -> list[str]:
+    """Languages of an Accept-Language header, best first (q-values honoured, ``*`` ignored)."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def request_language(request: Request) -> str:
+    """Accept-Language first, then the user's preferred language, then English."""
+    actor = getattr(request.state, "actor", None)
+    return negotiate(accept_language(request.headers.get("accept-language")),
+                     actor.language if actor is not None else None)
+
+
+LangDep = Annotated[str, Depends(request_language)]
+
+
+def current_actor(request: Request, db: DbDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    actor = tokens.authenticate(db, credentials.credentials if credentials else None)
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def writer(actor: ActorDep) -> Actor:
+    """Auditors read; they never change anything."""
+    if actor.role == Role.AUDITOR:
+        raise RoleNotAllowed(role=actor.role.value, action="write", allowed="clerk, judge, supervisor, system")
+    return actor
+
+
+WriterDep = Annotated[Actor, Depends(writer)]
+
+
+def own_case(case_id: int, actor: ActorDep, db: DbDep) -> Case:
+    """The case if it belongs to the actor's authority; another authority's case is "not found"."""
+    return cases.get_case(db, case_id, actor=actor)
+
+
+CaseDep = Annotated[Case, Depends(own_case)]

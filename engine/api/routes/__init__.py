@@ -1,0 +1,1 @@
+"""One router per resource; :func:`engine.api.app.create_app` mounts them."""

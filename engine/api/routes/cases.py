@@ -1,0 +1,117 @@
+"""Cases of the caller's authority: list, create, read, edit drafts, act (optimistic locking), history."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from engine import audit, cases
+from engine.actions import apply_action
+from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep
+from engine.api.schemas import (
+    ActionRequest,
+    ActionResult,
+    AuditEntry,
+    AuditReport,
+    AvailableAction,
+    CaseCreate,
+    CaseDetail,
+    CaseSummary,
+    DeadlineEntry,
+    DraftUpdate,
+    MessageEntry,
+    detail,
+    summary,
+)
+from engine.i18n import translate
+from engine.lifecycle import ACTION_LABELS, available
+from engine.store.models import Deadline
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.get("", response_model=list[CaseSummary])
+def list_cases(actor: ActorDep, db: DbDep, lang: LangDep, state: str | None = None, side: str | None = None,
+               limit: int = Query(200, ge=1, le=1000)) -> list[CaseSummary]:
+    """Cases of your authority, newest first."""
+    return [summary(c, lang) for c in cases.list_cases(db, authority=actor.authority_code, state=state,
+                                                       side=side, limit=limit)]
+
+
+@router.post("", response_model=CaseDetail, status_code=201)
+def create_case(body: CaseCreate, actor: WriterDep, db: DbDep, lang: LangDep) -> CaseDetail:
+    """Open a draft request to another authority (clerks and judges)."""
+    case = cases.create_case(db, actor=replace(actor, language=lang), counterpart=body.counterpart,
+                             payload=body.payload)
+    return detail(case, lang, actor.role)
+
+
+@router.get("/{case_id}", response_model=CaseDetail)
+def read_case(case: CaseDep, actor: ActorDep, lang: LangDep) -> CaseDetail:
+    return detail(case, lang, actor.role)
+
+
+@router.put("/{case_id}/draft", response_model=CaseDetail)
+def edit_draft(case: CaseDep, body: DraftUpdate, actor: WriterDep, db: DbDep, lang: LangDep) -> CaseDetail:
+    """Replace the request form of a draft; 409 if it changed since the version you read."""
+    record = cases.update_draft(db, case=case.id or 0, actor=replace(actor, language=lang), payload=body.payload,
+                                expected_version=body.version)
+    return detail(record, lang, actor.role)
+
+
+@router.get("/{case_id}/actions", response_model=list[AvailableAction])
+def next_actions(case: CaseDep, actor: ActorDep, lang: LangDep) -> list[AvailableAction]:
+    """What you may do now, given the case's state and your role."""
+    return [AvailableAction(action=t.action, label=translate(lang, ACTION_LABELS[t.action]),
+                            to_state=t.to_state.value, form=t.form)
+            for t in available(case.state, case.side) if actor.role in t.roles]
+
+
+@router.post("/{case_id}/actions", response_model=ActionResult)
+def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, lang: LangDep) -> ActionResult:
+    """Apply a lifecycle action. ``version`` is the version you read: 409 if someone acted in between."""
+    outcome = apply_action(db, case=case.id or 0, action=body.action, actor=replace(actor, language=lang),
+                           payload=body.payload, expected_version=body.version)
+    return ActionResult(case=detail(outcome.case, lang, actor.role), audit_seq=outcome.event.seq,
+                        message_id=outcome.message.message_id if outcome.message else None)
+
+
+@router.get("/{case_id}/history", response_model=list[AuditEntry])
+def history(case: CaseDep, actor: ActorDep, db: DbDep) -> list[AuditEntry]:
+    """The case's audit trail (hash-chained)."""
+    return [AuditEntry(**e.model_dump()) for e in cases.history(db, case.id or 0, actor=actor)]
+
+
+@router.get("/{case_id}/audit", response_model=AuditReport)
+def verify_chain(case: CaseDep, db: DbDep) -> AuditReport:
+    """Check the case's audit chain: any edited or deleted event is reported."""
+    with db.reader() as session:
+        problem = audit.verify_case(session, case)
+    return AuditReport(intact=problem is None, checked=1, breaks=[str(problem)] if problem else [])
+
+
+@router.get("/{case_id}/messages", response_model=list[MessageEntry])
+def case_messages(case: CaseDep, actor: ActorDep, db: DbDep) -> list[MessageEntry]:
+    """Messages sent and received for this case, with their receipts."""
+    return [MessageEntry(message_id=m.message_id, direction=m.direction, kind=m.kind, sender=m.sender_code,
+                         recipient=m.recipient_code, status=m.status, attempts=m.attempts,
+                         created_at=m.created_at, sent_at=m.sent_at, receipt=m.receipt, last_error=m.last_error)
+            for m in cases.messages(db, case.id or 0, actor=actor)]
+
+
+@router.get("/{case_id}/deadlines", response_model=list[DeadlineEntry])
+def case_deadlines(case: CaseDep, db: DbDep) -> list[DeadlineEntry]:
+    """The case's clocks: what is due, by whom, and which reminders went out."""
+    with db.reader() as session:
+        rows = session.exec(select(Deadline).where(Deadline.case_id == case.id).order_by(col(Deadline.id))).all()
+    return [deadline_entry(d, case.reference) for d in rows]
+
+
+def deadline_entry(d: Deadline, reference: str | None) -> DeadlineEntry:
+    assert d.id is not None
+    return DeadlineEntry(id=d.id, case_id=d.case_id, reference=reference, kind=d.kind,
+                         responsible=d.responsible_code, status=d.status, started_at=d.started_at,
+                         due_at=d.due_at, paused_at=d.paused_at, stopped_at=d.stopped_at,
+                         level_sent=d.level_sent)

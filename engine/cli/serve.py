@@ -1,0 +1,49 @@
+"""`exhorto serve` (the node's HTTP app) and `exhorto token …` (API tokens)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import typer
+
+from engine import tokens
+from engine.cli._common import STATE
+
+token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
+
+
+def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+          port: int = typer.Option(8000, help="TCP port"),
+          dispatch_interval: float = typer.Option(5.0, help="seconds between outbox deliveries; 0 disables"),
+          log_level: str = typer.Option("info")) -> None:
+    """Run this node: REST API, OpenAPI at /docs, federation inbox at POST /inbox, outbox dispatcher."""
+    import uvicorn
+
+    from engine.api import Settings, create_app
+
+    app = create_app(STATE.db(), Settings.from_env(dispatch_interval=dispatch_interval or None))
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+@token_app.command("issue")
+def issue(username: str, label: str = typer.Option("", help="what the token is for"),
+          days: int | None = typer.Option(None, help="expires after this many days")) -> None:
+    """Create a token for a user and print it once."""
+    token, row = tokens.issue(STATE.db(), username, label=label,
+                              valid_for=timedelta(days=days) if days else None)
+    typer.echo(token)
+    typer.echo(f"token {row.prefix}… for {username}" + (f", expires {row.expires_at:%Y-%m-%d}" if row.expires_at
+                                                        else ""), err=True)
+
+
+@token_app.command("list")
+def list_(username: str | None = typer.Option(None, "--user")) -> None:
+    for row in tokens.list_tokens(STATE.db(), username):
+        state = "revoked" if row.revoked_at else "active"
+        typer.echo(f"{row.prefix}…  {row.username:20} {state:8} {row.created_at:%Y-%m-%d} {row.label}")
+
+
+@token_app.command("revoke")
+def revoke(prefix: str = typer.Argument(..., help="the token or its first characters as listed")) -> None:
+    count = tokens.revoke(STATE.db(), prefix)
+    typer.echo(f"{count} token(s) revoked")

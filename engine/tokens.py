@@ -1,0 +1,79 @@
+"""Bearer tokens for the REST API: issued once in clear, stored as SHA-256 only, tied to one active user."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from engine.directory import actor_for
+from engine.errors import ExhortoError, InvalidInput
+from engine.guards import Actor
+from engine.i18n import N_
+from engine.store.db import Database
+from engine.store.federation_models import ApiToken
+from engine.store.models import User, utcnow
+from engine.store.queries import load_user
+
+PREFIX = "exh_"
+
+
+class InvalidToken(ExhortoError):
+    code = "invalid_token"
+    template = N_("The API token is missing, unknown, expired or revoked.")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(db: Database, username: str, *, label: str = "", valid_for: timedelta | None = None,
+          now: datetime | None = None) -> tuple[str, ApiToken]:
+    """A new token for ``username``: (the clear token — shown once, never stored —, its row)."""
+    now = now or utcnow()
+    if valid_for is not None and valid_for <= timedelta(0):
+        raise InvalidInput(field="valid_for", reason="must be positive")
+    token = PREFIX + secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        load_user(session, username)
+        row = ApiToken(token_hash=token_hash(token), prefix=token[:12], username=username, label=label,
+                       created_at=now, expires_at=now + valid_for if valid_for else None)
+        session.add(row)
+    return token, row
+
+
+def authenticate(db: Database, token: str | None, *, now: datetime | None = None) -> Actor:
+    """The acting user of a valid token, or :class:`InvalidToken` (the same answer whatever the cause)."""
+    now = now or utcnow()
+    if not token or not token.startswith(PREFIX):
+        raise InvalidToken()
+    with db.reader() as session:
+        row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+        user = session.exec(select(User).where(User.username == row.username)).first() if row else None
+    if row is None or user is None or not user.active or row.revoked_at is not None or (
+            row.expires_at is not None and row.expires_at <= now):
+        raise InvalidToken()
+    return actor_for(db, user.username)
+
+
+def revoke(db: Database, prefix: str, *, now: datetime | None = None) -> int:
+    """Revoke the tokens starting with ``prefix`` (as listed); returns how many."""
+    if len(prefix) < 8:
+        raise InvalidInput(field="prefix", reason="give at least 8 characters of the token")
+    with db.transaction() as session:
+        rows = session.exec(select(ApiToken).where(col(ApiToken.prefix).startswith(prefix[:12]),
+                                                   col(ApiToken.revoked_at).is_(None))).all()
+        for row in rows:
+            row.revoked_at = now or utcnow()
+            session.add(row)
+    return len(rows)
+
+
+def list_tokens(db: Database, username: str | None = None) -> list[ApiToken]:
+    with db.reader() as session:
+        query = select(ApiToken).order_by(col(ApiToken.id))
+        if username:
+            query = query.where(ApiToken.username == username)
+        return list(session.exec(query))
