@@ -1,0 +1,64 @@
+"""``exhorto pdf``: render a case's request (or one of its messages) as PDF/A, and get the JSON back out of
+one.
+
+    exhorto pdf CO-FGN/2026/000001 --lang fr --out request.pdf [--bilingual es]
+    exhorto pdf CO-FGN/2026/000001 --message MESSAGE_ID --lang es --out refusal.pdf
+    exhorto pdf extract request.pdf [--out payload.json]
+
+One command rather than a group: ``pdf CASE`` and ``pdf extract FILE`` cannot both be sub-commands of a group
+whose first argument is a case reference.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from engine.cli._common import STATE, fail
+from engine.i18n import N_, translate
+
+WROTE = N_("Wrote {file} ({size} bytes, SHA-256 {sha256}).")
+NO_FILE = N_("{file}: no such file.")
+EXTRACT_NEEDS_FILE = N_("Say which PDF to read: exhorto pdf extract FILE.")
+
+
+def pdf_command(
+    target: str = typer.Argument(..., metavar="CASE|extract", help="case reference or id; or 'extract'"),
+    file: Path | None = typer.Argument(None, metavar="[FILE]", help="with 'extract': the PDF to read"),
+    lang: str = typer.Option("en", "--lang", help="document language: es | pt | en | fr"),
+    bilingual: str | None = typer.Option(None, "--bilingual", help="second language, side by side"),
+    message: str | None = typer.Option(None, "--message", help="render this message's form, not the request"),
+    out: Path | None = typer.Option(None, "--out", help="where to write (default: the document's file name; "
+                                                        "for extract: standard output)"),
+) -> None:
+    """Render a case as PDF/A-3b with its JSON payload embedded, or extract that payload from a PDF."""
+    if target == "extract":
+        _extract(file, out)
+        return
+    from engine.documents import render_case, render_message
+
+    db = STATE.db()
+    document = (render_message(db, message, lang, bilingual) if message
+                else render_case(db, target, lang, bilingual))
+    path = out or Path(document.filename)
+    path.write_bytes(document.content)
+    typer.echo(translate(STATE.lang, WROTE).format(file=path, size=document.size, sha256=document.sha256))
+
+
+def _extract(file: Path | None, out: Path | None) -> None:
+    from engine.documents import extract_payload
+
+    if file is None:
+        raise fail(translate(STATE.lang, EXTRACT_NEEDS_FILE), 2)
+    try:
+        data = file.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise fail(translate(STATE.lang, NO_FILE).format(file=file), 2) from None
+    payload = extract_payload(data, source=str(file))
+    if out is None:
+        sys.stdout.buffer.write(payload)  # the exact bytes: no re-encoding, no added newline
+        sys.stdout.buffer.flush()
+    else:
+        out.write_bytes(payload)

@@ -1,0 +1,72 @@
+"""Babel formatting in the document language: dates, date-times in the authority's timezone, numbers,
+names."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from engine import formatting
+from engine.i18n import UnsupportedLanguage
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("es", "23 de noviembre de 2026"),
+        ("pt", "23 de novembro de 2026"),
+        ("en", "November 23, 2026"),
+        ("fr", "23 novembre 2026"),
+    ],
+)
+def test_long_dates_read_like_a_court_writes_them(lang: str, expected: str) -> None:
+    assert formatting.format_date("2026-11-23", lang) == expected
+    assert formatting.format_date(date(2026, 11, 23), lang) == expected
+    assert formatting.format_date(datetime(2026, 11, 23, 12, tzinfo=UTC), lang) == expected
+
+
+def test_date_times_are_shown_on_the_authoritys_wall_clock() -> None:
+    # 03:30 UTC on the 24th is still the 23rd in Bogotá (UTC-5) and already 04:30 in Madrid (UTC+1).
+    moment = "2026-11-24T03:30:00Z"
+    bogota = formatting.format_datetime(moment, "es", "America/Bogota")
+    madrid = formatting.format_datetime(moment, "fr", "Europe/Madrid")
+    assert bogota.startswith("23 de noviembre de 2026, 22:30") and "-05:00" in bogota
+    assert madrid.startswith("24 novembre 2026, 04:30") and "+01:00" in madrid
+
+
+def test_numbers_and_amounts_use_the_readers_separators() -> None:
+    assert formatting.format_number(4200000.5, "es") == "4.200.000,5"
+    assert formatting.format_number(4200000.5, "en") == "4,200,000.5"
+    assert formatting.format_currency(4200000, "EUR", "es") == "4.200.000,00\xa0€"
+    assert formatting.format_currency(4200000, "EUR", "en") == "€4,200,000.00"
+    assert formatting.format_size(482113, "fr") == "470,8 kB"
+    assert formatting.format_size(512, "en") == "512 B"
+
+
+@pytest.mark.parametrize(
+    ("lang", "country", "language"),
+    [
+        ("es", "Brasil", "portugués"),
+        ("pt", "Brasil", "português"),
+        ("en", "Brazil", "Portuguese"),
+        ("fr", "Brésil", "portugais"),
+    ],
+)
+def test_country_and_language_names_in_the_document_language(lang: str, country: str, language: str) -> None:
+    assert formatting.country_name("BR", lang) == country
+    assert formatting.language_name("pt", lang) == language
+    assert formatting.country_name("ZZ9", lang) == "ZZ9"  # unknown codes are shown as given
+
+
+def test_negotiation_goes_user_then_authority_then_english() -> None:
+    assert formatting.negotiate_language("fr", ["es"]) == "fr"
+    assert formatting.negotiate_language("de", ["pt", "es"]) == "pt"
+    assert formatting.negotiate_language("pt-BR", None) == "pt"
+    assert formatting.negotiate_language(None, ["nl", "de"]) == "en"
+    assert formatting.negotiate_language(None, None) == "en"
+
+
+def test_unsupported_formatting_language_names_the_supported_ones() -> None:
+    with pytest.raises(UnsupportedLanguage, match="es, pt, en, fr"):
+        formatting.format_date("2026-11-23", "de")

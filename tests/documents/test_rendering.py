@@ -1,0 +1,204 @@
+"""Every form, every language, from the examples: real PDFs read back with pypdf and pikepdf."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from engine import formatting
+from engine.documents import (
+    NoEmbeddedPayload,
+    Party,
+    RenderedPdf,
+    RenderRequest,
+    UnsupportedDocumentLanguage,
+    extract_payload,
+    render_pdf,
+)
+from engine.forms import FORMS, load_schema
+from engine.i18n import LANGUAGES
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "forms" / "examples"
+ISSUED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+PAGE = {"es": "Página 1 de", "pt": "Página 1 de", "en": "Page 1 of", "fr": "Page 1 sur"}
+ISSUED_LABEL = {
+    "es": "Fecha de expedición",
+    "pt": "Data de emissão",
+    "en": "Date of issue",
+    "fr": "Date d'émission",
+}
+CASES = [(form, path) for form in FORMS for path in sorted((EXAMPLES / form).glob("*.json"))]
+
+
+def _request(form: str, raw: bytes, lang: str, secondary: str | None = None) -> RenderRequest:
+    return RenderRequest(
+        form=form,
+        payload=json.loads(raw),
+        language=lang,
+        secondary_language=secondary,
+        payload_bytes=raw,
+        sender=Party("CO-FGN", "Fiscalía General de la Nación", "CO"),
+        recipient=Party("ES-MJ", "Ministerio de Justicia", "ES"),
+        issued_at=ISSUED,
+        timezone="America/Bogota",
+    )
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[tuple[str, str], RenderedPdf]:
+    """Each example in each language, rendered once for the whole session (~50 documents)."""
+    return {
+        (str(path), lang): render_pdf(_request(form, path.read_bytes(), lang))
+        for form, path in CASES
+        for lang in LANGUAGES
+    }
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _squash(text: str) -> str:
+    # Line wrapping (and break-anywhere hashes) put newlines inside values: compare without whitespace.
+    return re.sub(r"\s+", "", text)
+
+
+def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v, key)
+    else:
+        yield key, value
+
+
+_CODE = re.compile(r"^([a-z_]+|[A-Z0-9_]+|[a-z]{2}|[A-Z]{2})$")  # enum codes, ISO codes: shown as names
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+
+
+def test_every_form_has_examples_to_render() -> None:
+    assert {form for form, _ in CASES} == set(FORMS)
+
+
+@pytest.mark.parametrize(("form", "path"), CASES, ids=[p.stem for _, p in CASES])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_labels_dates_and_values_are_in_the_pdf(
+    rendered: dict[tuple[str, str], RenderedPdf], form: str, path: Path, lang: str
+) -> None:
+    pdf = rendered[(str(path), lang)]
+    text = _text(pdf.content)
+    flat = _squash(text)
+    schema = load_schema(form)
+    title = schema["title"] if lang == "en" else schema["x-title"][lang]
+    assert title in text
+    assert PAGE[lang] in text
+    assert ISSUED_LABEL[lang] in text
+    assert formatting.format_date(ISSUED, lang) in text
+    payload = json.loads(path.read_bytes())
+    for key, value in _leaves(payload):
+        if key == "$schema" or not isinstance(value, str):
+            continue
+        if _DATE.match(value):
+            assert _squash(formatting.format_date(value, lang)) in flat, (key, value)
+        elif _DATE_TIME.match(value):
+            assert _squash(formatting.format_datetime(value, lang, "America/Bogota")) in flat, (key, value)
+        elif not _CODE.match(value):
+            assert _squash(value) in flat, (key, value)
+
+
+@pytest.mark.parametrize(("form", "path"), CASES, ids=[p.stem for _, p in CASES])
+def test_embedded_json_round_trips_byte_for_byte(
+    rendered: dict[tuple[str, str], RenderedPdf], form: str, path: Path
+) -> None:
+    raw = path.read_bytes()
+    for lang in LANGUAGES:
+        assert extract_payload(rendered[(str(path), lang)].content) == raw
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pdf_a_3b_identification_and_metadata(
+    rendered: dict[tuple[str, str], RenderedPdf], lang: str
+) -> None:
+    path = EXAMPLES / "request" / "co-es-bank-records.json"
+    pdf = pikepdf.open(io.BytesIO(rendered[(str(path), lang)].content))
+    meta = pdf.open_metadata()
+    assert meta["pdfaid:part"] == "3" and meta["pdfaid:conformance"] == "B"
+    title = load_schema("request")["title" if lang == "en" else "x-title"]
+    assert (title if lang == "en" else title[lang]) in meta["dc:title"]
+    assert "CO-FGN/2026/004512" in meta["dc:title"]
+    assert "Fiscalía General de la Nación" in str(meta["dc:creator"])
+    assert str(pdf.Root.Lang) == lang
+    assert pdf.Root.OutputIntents[0].S == "/GTS_PDFA1"
+    spec = pdf.Root.AF[0]
+    assert spec.AFRelationship == "/Data" and str(spec.UF) == "payload.json"
+    assert spec.EF.F.Subtype == "/application/json"
+    fonts = [f for page in pdf.pages for f in page.Resources.Font.values()]
+    assert fonts and all(
+        "/FontFile2" in f.DescendantFonts[0].FontDescriptor
+        or "/FontFile3" in f.DescendantFonts[0].FontDescriptor
+        for f in fonts
+    )
+
+
+def test_bilingual_document_shows_both_languages_side_by_side() -> None:
+    raw = (EXAMPLES / "request" / "fr-mx-asset-freezing.json").read_bytes()
+    pdf = render_pdf(_request("request", raw, "es", "fr"))
+    text = _text(pdf.content)
+    for needle in (
+        "Solicitud de asistencia judicial",
+        "Demande d'entraide judiciaire",
+        "Autoridad requirente",
+        "Autorité requérante",
+        "Página 1 de",
+        "Page 1 sur",
+        "23 de noviembre de 2026",
+        "23 novembre 2026",
+    ):
+        assert needle in text, needle
+    assert pdf.languages == ("es", "fr") and pdf.filename.endswith("_request_es-fr.pdf")
+    assert str(pikepdf.open(io.BytesIO(pdf.content)).Root.Lang) == "es"
+    assert extract_payload(pdf.content) == raw
+
+
+def test_rendering_is_deterministic() -> None:
+    raw = (EXAMPLES / "refusal" / "mx-fr-double-criminality.json").read_bytes()
+    first, second = render_pdf(_request("refusal", raw, "fr")), render_pdf(_request("refusal", raw, "fr"))
+    assert first.content == second.content and first.sha256 == second.sha256
+
+
+def test_without_raw_bytes_the_canonical_json_is_embedded() -> None:
+    payload = json.loads((EXAMPLES / "withdrawal" / "cl-uy-withdrawal.json").read_bytes())
+    pdf = render_pdf(RenderRequest(form="withdrawal", payload=payload, language="pt", issued_at=ISSUED))
+    assert json.loads(extract_payload(pdf.content)) == payload
+    assert b" " not in extract_payload(pdf.content).replace(b'": ', b"").split(b'"reasons"')[0]
+
+
+def test_unsupported_language_is_refused_with_the_supported_list() -> None:
+    raw = (EXAMPLES / "closure" / "es-co-executed.json").read_bytes()
+    with pytest.raises(UnsupportedDocumentLanguage) as caught:
+        render_pdf(_request("closure", raw, "de"))
+    assert "es, pt, en, fr" in caught.value.message("en")
+    assert "«de»" in caught.value.message("es") and caught.value.message("es") != caught.value.message("en")
+    with pytest.raises(UnsupportedDocumentLanguage):
+        render_pdf(_request("closure", raw, "es", "xx"))
+
+
+def test_a_pdf_without_payload_is_refused_clearly() -> None:
+    with pytest.raises(NoEmbeddedPayload, match="not-a-pdf"):
+        extract_payload(b"hello", source="not-a-pdf")
+    with pytest.raises(NoEmbeddedPayload):
+        from weasyprint import HTML
+
+        extract_payload(HTML(string="<p>x</p>").write_pdf(), source="plain.pdf")
