@@ -73,6 +73,9 @@ def _register_optional() -> None:
     app.add_typer(deadlines_app, name="deadlines")
     app.add_typer(orchestrator_app, name="orchestrator")
     register_deadlines(case_app)
+    from engine.cli.pdf import pdf_command
+
+    app.command("pdf")(pdf_command)
 
 
 _register_optional()
