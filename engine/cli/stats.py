@@ -1,0 +1,177 @@
+"""`exhorto stats` (statistics for observatories) and `exhorto privacy …` (access log, retention, subject
+access export)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from engine import directory, privacy, stats
+from engine.cli._common import STATE, current_user, fail
+from engine.errors import InvalidInput
+
+privacy_app = typer.Typer(
+    help="Personal data: access log, retention, subject access export.", no_args_is_help=True
+)
+retention_app = typer.Typer(
+    help="Retention policy and pseudonymisation of expired closed cases.", no_args_is_help=True
+)
+privacy_app.add_typer(retention_app, name="retention")
+
+USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
+
+
+def _date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field=field, reason=f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def stats_command(
+    period_from: str = typer.Option(..., "--from", help="first day (YYYY-MM-DD), local time"),
+    period_to: str = typer.Option(..., "--to", help="last day, inclusive"),
+    format: str = typer.Option("md", "--format", help="csv | json | md"),
+    chart: Path | None = typer.Option(None, "--chart", help="also write a chart (FILE.png or FILE.svg)"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="write to this file instead of stdout"),
+    min_group: int = typer.Option(stats.DEFAULT_THRESHOLD, "--min-group", help="smallest group shown"),
+    authority: str | None = typer.Option(None, help="authority (default: the acting user's)"),
+    user: str | None = USER,
+) -> None:
+    """Statistics of requests sent and received in a period (aggregates only, small groups suppressed)."""
+    if format not in stats.FORMATS:
+        raise InvalidInput(field="--format", reason=f"{format!r}; choose one of {', '.join(stats.FORMATS)}")
+    if chart is not None and chart.suffix.lower().lstrip(".") not in stats.CHART_FORMATS:
+        raise InvalidInput(field="--chart", reason=f"{chart.name}: the file name must end in .png or .svg")
+    actor = directory.actor_for(STATE.db(), current_user(user))
+    code = authority or actor.authority_code
+    if code != actor.authority_code and actor.role.value != "auditor":
+        raise fail(f"{actor.username} may only compute statistics of {actor.authority_code}")
+    report = stats.compute(
+        STATE.db(),
+        code,
+        period_from=_date(period_from, "--from"),
+        period_to=_date(period_to, "--to"),
+        threshold=min_group,
+    )
+    text = stats.render(report, format, STATE.lang)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+    if chart is not None:
+        stats.write_chart(report, chart, STATE.lang)
+        typer.echo(f"chart written to {chart}", err=True)
+
+
+# --- privacy -------------------------------------------------------------------------------------------
+@privacy_app.command("log")
+def privacy_log(
+    case: str | None = typer.Option(None, help="only reads of this case"),
+    of_user: str | None = typer.Option(None, "--of", help="only reads by this user"),
+    limit: int = typer.Option(100),
+    user: str | None = USER,
+) -> None:
+    """Who read personal data of the acting user's authority (newest first)."""
+    from engine.cases import get_case
+
+    actor = directory.actor_for(STATE.db(), current_user(user))
+    record = get_case(STATE.db(), case, actor=actor) if case else None
+    for e in privacy.access_log(STATE.db(), actor.authority_code, case=record, user=of_user, limit=limit):
+        typer.echo(
+            f"{e.seq:6} {e.at:%Y-%m-%d %H:%M:%S}Z {e.username:20} {e.channel:6} {e.purpose:18} "
+            f"{e.case_reference or '-'}"
+        )
+
+
+@privacy_app.command("verify")
+def privacy_verify(authority: str | None = typer.Option(None)) -> None:
+    """Check the hash chains of the access logs."""
+    checked, breaks = privacy.verify_access_logs(STATE.db(), [authority] if authority else None)
+    for problem in breaks:
+        typer.echo(f"BROKEN {problem}")
+    if breaks:
+        raise fail(f"{len(breaks)} of {checked} access logs are broken")
+    typer.echo(f"{checked} access logs verified")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    surname: str | None = typer.Option(None),
+    given_names: str | None = typer.Option(None),
+    birth_date: str | None = typer.Option(None, help="YYYY-MM-DD"),
+    document: str | None = typer.Option(None, help="identity document number"),
+    out: Path = typer.Option(..., help="file prefix: writes OUT.json and OUT.pdf"),
+    pdf: bool = typer.Option(True, help="also write the PDF"),
+    user: str | None = USER,
+) -> None:
+    """Data-subject access export: what the authority holds about one person (JSON + PDF)."""
+    if birth_date is not None:
+        _date(birth_date, "--birth-date")
+    actor = directory.actor_for(STATE.db(), current_user(user))
+    query = privacy.SubjectQuery(
+        surname=surname, given_names=given_names, birth_date=birth_date, document_number=document
+    )
+    data = privacy.subject_export(STATE.db(), actor, query, channel="export")
+    json_path = out.with_name(out.name + ".json")
+    json_path.write_bytes(privacy.json_bytes(data))
+    written = [json_path]
+    if pdf:
+        pdf_path = out.with_name(out.name + ".pdf")
+        pdf_path.write_bytes(privacy.subject_pdf(data, STATE.lang))
+        written.append(pdf_path)
+    typer.echo(f"{len(data['cases'])} cases; written {', '.join(str(p) for p in written)}")
+
+
+@retention_app.command("set")
+def retention_set(
+    years: int = typer.Argument(..., help="years after closure"), user: str | None = USER
+) -> None:
+    """Set the acting user's authority's retention period (supervisor)."""
+    actor = directory.actor_for(STATE.db(), current_user(user))
+    if actor.role.value != "supervisor":
+        raise fail(f"only a supervisor sets the retention period; {actor.username} is {actor.role.value}")
+    policy = privacy.set_policy(STATE.db(), actor.authority_code, years, by=actor.username)
+    typer.echo(
+        f"{policy.authority_code}: personal data of closed cases pseudonymised {policy.years} years "
+        "after closure"
+    )
+
+
+@retention_app.command("show")
+def retention_show() -> None:
+    """Retention periods of every authority that has one."""
+    policies = privacy.list_policies(STATE.db())
+    for p in policies:
+        typer.echo(
+            f"{p.authority_code:12} {p.years:3} years  (set by {p.updated_by} {p.updated_at:%Y-%m-%d})"
+        )
+    if not policies:
+        typer.echo("no retention policy set: nothing is pseudonymised")
+
+
+@retention_app.command("due")
+def retention_due(authority: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Closed cases whose retention period has run out."""
+    due = privacy.due_cases(STATE.db(), authority)
+    if as_json:
+        typer.echo(
+            json.dumps([{"reference": d.reference, "closed_at": d.closed_at.isoformat()} for d in due])
+        )
+        return
+    for d in due:
+        typer.echo(f"{d.reference:24} closed {d.closed_at:%Y-%m-%d}")
+    typer.echo(f"{len(due)} cases due")
+
+
+@retention_app.command("run")
+def retention_run(
+    authority: str | None = typer.Option(None),
+    rerender: bool = typer.Option(True, help="render documents again from the pseudonymised data"),
+) -> None:
+    """Pseudonymise every case whose retention period has run out (what the Prefect flow does)."""
+    summary = privacy.run_retention(STATE.db(), authority=authority, rerender=rerender)
+    typer.echo(f"pseudonymised {len(summary.redacted)}, skipped {len(summary.skipped)}")

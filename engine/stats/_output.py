@@ -1,0 +1,204 @@
+"""The report as CSV, JSON or Markdown (labels in the reader's language, codes unchanged)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from engine import formatting
+from engine.i18n import N_, translate
+from engine.stats._aggregate import SECTIONS, Report, as_dict
+
+FORMATS = ("csv", "json", "md")
+SUPPRESSED = "<{threshold}"
+
+SECTION_LABELS = {
+    "counterpart_country": N_("Counterpart country"),
+    "offence_category": N_("Offence category (ICCS level 1)"),
+    "measure_type": N_("Measure type"),
+    "urgency": N_("Urgency"),
+    "outcome": N_("Outcome"),
+    "refusal_ground": N_("Refusal ground"),
+}
+DIRECTION_LABELS = {"sent": N_("Sent"), "received": N_("Received")}
+METRIC_LABELS = {
+    "acknowledge": N_("Time to acknowledge"),
+    "decide": N_("Time to decide"),
+    "execute": N_("Time to execute"),
+}
+RESPONSIBLE_LABELS = {"self": N_("this authority"), "counterpart": N_("counterpart")}
+ICCS_LABELS = {
+    "01": N_("Acts leading to death or intending to cause death"),
+    "02": N_("Acts causing harm or intending to cause harm to the person"),
+    "03": N_("Injurious acts of a sexual nature"),
+    "04": N_("Acts against property involving violence or threat against a person"),
+    "05": N_("Acts against property only"),
+    "06": N_("Acts involving controlled drugs or other psychoactive substances"),
+    "07": N_("Acts involving fraud, deception or corruption"),
+    "08": N_("Acts against public order, authority and provisions of the State"),
+    "09": N_("Acts against public safety and state security"),
+    "10": N_("Acts against the natural environment"),
+    "11": N_("Other criminal acts not elsewhere classified"),
+}
+OUTCOME_LABELS = {
+    "executed": N_("Executed"),
+    "partially_executed": N_("Partially executed"),
+    "refused": N_("Refused"),
+    "withdrawn": N_("Withdrawn"),
+    "pending": N_("Pending"),
+}
+URGENCY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent")}
+
+CSV_COLUMNS = ("section", "direction", "key", "count", "n", "median_days", "p90_days", "deadlines", "rate")
+
+
+def render(report: Report, fmt: str, lang: str = "en") -> str:
+    if fmt == "json":
+        return json.dumps(as_dict(report), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "md":
+        return to_markdown(report, lang)
+    raise ValueError(fmt)
+
+
+def csv_rows(report: Report) -> list[dict[str, Any]]:
+    """One row per published figure; empty ``count``/``median_days``/``rate`` cells are suppressed values."""
+    data = as_dict(report)
+    rows: list[dict[str, Any]] = [
+        {"section": "total", "direction": d, "key": "", "count": n} for d, n in data["totals"].items()
+    ]
+    for section in SECTIONS:
+        rows += [{"section": section, **cell} for cell in data["groups"][section]]
+    rows += [
+        {
+            "section": "duration",
+            "direction": d["direction"],
+            "key": d["metric"],
+            "n": d["n"],
+            "median_days": d["median_days"],
+            "p90_days": d["p90_days"],
+        }
+        for d in data["durations"]
+    ]
+    rows += [
+        {
+            "section": "overdue",
+            "direction": o["responsible"],
+            "key": o["kind"],
+            "deadlines": o["deadlines"],
+            "rate": o["rate"],
+        }
+        for o in data["overdue"]
+    ]
+    rows += [
+        {
+            "section": "monthly",
+            "direction": m["direction"],
+            "key": m["month"],
+            "count": m["count"],
+            "median_days": m["execute_median_days"],
+        }
+        for m in data["monthly"]
+    ]
+    return rows
+
+
+def to_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in csv_rows(report):
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
+    return buffer.getvalue()
+
+
+def key_label(section: str, key: str, lang: str) -> str:
+    if section == "counterpart_country":
+        return f"{formatting.country_name(key, lang)} ({key})"
+    labels = {"offence_category": ICCS_LABELS, "outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(
+        section
+    )
+    if labels and key in labels:
+        return (
+            f"{key} — {translate(lang, labels[key])}"
+            if section == "offence_category"
+            else translate(lang, labels[key])
+        )
+    return key
+
+
+def to_markdown(report: Report, lang: str = "en") -> str:
+    t = lambda msgid: translate(lang, msgid)  # noqa: E731
+    hidden = SUPPRESSED.format(threshold=report.threshold)
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return hidden
+        return formatting.format_number(value, lang) if isinstance(value, int | float) else str(value)
+
+    out = [
+        f"# {t('Cooperation statistics')} — {report.authority}",
+        "",
+        f"{t('Period')}: {formatting.format_date(report.period_from, lang)} – "
+        f"{formatting.format_date(report.period_to, lang)}  ",
+        t("Groups smaller than {threshold} are suppressed ({hidden}).").format(
+            threshold=report.threshold, hidden=hidden
+        ),
+        "",
+    ]
+    out += [
+        f"| | {t('Sent')} | {t('Received')} |",
+        "|---|---:|---:|",
+        f"| {t('Requests')} | {shown(report.totals.get('sent'))} | {shown(report.totals.get('received'))} |",
+        "",
+    ]
+    for section in SECTIONS:
+        keys = sorted({c.key for c in report.cells if c.section == section})
+        if not keys:
+            continue
+        value = {(c.direction, c.key): c.count for c in report.cells if c.section == section}
+        out += [
+            f"## {t(SECTION_LABELS[section])}",
+            "",
+            f"| | {t('Sent')} | {t('Received')} |",
+            "|---|---:|---:|",
+        ]
+        out += [
+            f"| {key_label(section, k, lang)} | {shown(value[('sent', k)]) if ('sent', k) in value else '0'} "
+            f"| {shown(value[('received', k)]) if ('received', k) in value else '0'} |"
+            for k in keys
+        ]
+        out.append("")
+    out += [
+        f"## {t('Times (days from delivery)')}",
+        "",
+        f"| | | n | {t('Median')} | {t('90th percentile')} |",
+        "|---|---|---:|---:|---:|",
+    ]
+    out += [
+        f"| {t(DIRECTION_LABELS[d.direction])} | {t(METRIC_LABELS[d.metric])} | {shown(d.n)} "
+        f"| {'–' if d.n == 0 else shown(_r(d.median_days))} | {'–' if d.n == 0 else shown(_r(d.p90_days))} |"
+        for d in report.durations
+    ]
+    out.append("")
+    if report.overdue:
+        out += [
+            f"## {t('Overdue rate by deadline')}",
+            "",
+            f"| {t('Deadline')} | {t('Responsible')} | n | {t('Overdue')} |",
+            "|---|---|---:|---:|",
+        ]
+        out += [
+            f"| {o.kind} | {t(RESPONSIBLE_LABELS[o.responsible])} | {shown(o.deadlines)} | "
+            f"{hidden if o.rate is None else formatting.format_number(round(100 * o.rate, 1), lang) + ' %'} |"
+            for o in report.overdue
+        ]
+        out.append("")
+    return "\n".join(out)
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
