@@ -73,6 +73,10 @@ def _register_optional() -> None:
     app.add_typer(deadlines_app, name="deadlines")
     app.add_typer(orchestrator_app, name="orchestrator")
     register_deadlines(case_app)
+    from engine.cli.stats import privacy_app, stats_command
+
+    app.command("stats")(stats_command)
+    app.add_typer(privacy_app, name="privacy")
     from engine.cli.pdf import pdf_command
 
     app.command("pdf")(pdf_command)
