@@ -24,7 +24,8 @@ class AuthorityKey(SQLModel, table=True):
     key_id: str = Field(primary_key=True, max_length=64)  # ES-MJ#<16 hex of sha256(public key)>
     authority_code: str = Field(foreign_key="authority.code", max_length=32)
     public_key: str = Field(max_length=64)  # raw 32 bytes, base64url without padding
-    private_key: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # none_as_null: a public-only key must be SQL NULL (not JSON null) for "IS NOT NULL" to find own keys.
+    private_key: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     valid_from: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     valid_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

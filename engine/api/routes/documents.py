@@ -13,6 +13,7 @@ from engine.api.schemas import AttachmentEntry
 from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
 from engine.store.federation_models import Attachment
+from engine.store.models import utcnow
 from engine.store.upsert import insert_ignore
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["documents"])
@@ -63,7 +64,8 @@ async def upload(case: CaseDep, actor: WriterDep, db: DbDep, request: Request,
     entry = AttachmentEntry(name=name, media_type=media_type.lower(), size=len(content), sha256=digest)
     with db.transaction() as session:
         insert_ignore(session, Attachment, {"authority_code": actor.authority_code, "case_id": case.id,
-                                            "content": bytes(content), **entry.model_dump()})
+                                            "content": bytes(content), "created_at": utcnow(),
+                                            **entry.model_dump()})
     return entry
 
 
