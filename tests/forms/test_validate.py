@@ -252,3 +252,23 @@ def test_parse_json_messages_translated() -> None:
     with pytest.raises(InvalidDocument) as caught:
         forms.parse_json('{"a":', lang="es")
     assert caught.value.errors[0].message.startswith("El documento no es un JSON válido (línea 1, columna 6)")
+
+
+def test_unsupported_keyword_falls_back_to_jsonschema(tmp_path: Path) -> None:
+    """A schema using a keyword the fast path does not implement is still validated, by jsonschema alone."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://exhorto.eu/schemas/note/v1",
+        "title": "Note",
+        "x-title": {"es": "Nota", "pt": "Nota", "fr": "Note"},
+        "type": "object",
+        "patternProperties": {"^x_": {"type": "integer"}},
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "title": "Text", "x-title": {"es": "Texto"}}},
+    }
+    (tmp_path / "note.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    validation = Validation(SchemaCatalog(tmp_path))
+    assert validation.compiled("note", True).fast is None
+    assert validation.validate("note", {"text": "a", "x_n": 1}) == []
+    errors = validation.validate("note", {"x_n": "1"}, lang="es")
+    assert codes(errors) == {("/text", "required"), ("/x_n", "type")}
