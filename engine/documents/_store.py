@@ -20,6 +20,7 @@ from engine.formatting import negotiate_language
 from engine.lifecycle import Side, State
 from engine.store.db import Database
 from engine.store.documents_models import Document
+from engine.store.federation_models import Attachment
 from engine.store.models import AuditEvent, Authority, Case, Message, User
 from engine.store.queries import load_authority, load_case
 from engine.store.upsert import insert_ignore
@@ -115,6 +116,9 @@ def attach_outbound_document(session: Session, case: Case, message: Message) -> 
         "size": document.size,
         "sha256": document.sha256,
     }
+    # The transports carry a listed file's bytes only if the sender's attachment store holds them.
+    insert_ignore(session, Attachment, {**entry, "authority_code": message.sender_code, "case_id": case.id,
+                                        "content": document.content, "created_at": document.created_at})
     message.attachments = [*message.attachments, entry]  # a new list, so the JSON column is written
     return document
 
