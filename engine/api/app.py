@@ -43,6 +43,10 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     for module in (cases, documents, forms, directory, inbox):
         app.include_router(module.router)
 
+    from engine.web import mount as mount_web
+
+    mount_web(app, db)  # the web UI for clerks and judges, under /web
+
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok"}

@@ -80,6 +80,9 @@ def _register_optional() -> None:
     from engine.cli.pdf import pdf_command
 
     app.command("pdf")(pdf_command)
+    from engine.cli.web import register as register_web
+
+    register_web(user_app)
 
 
 _register_optional()

@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     preferred_language: str = Field(default="en", max_length=5)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Argon2id hash for the web UI's password login (engine.web.passwords); None: no password login.
+    password_hash: str | None = Field(default=None, max_length=200)
 
 
 class ReferenceCounter(SQLModel, table=True):

@@ -1,0 +1,92 @@
+"""Jinja2 templates of the UI (``engine/web/templates/*.html.j2``), rendered in the reader's language.
+
+Templates say ``{{ _("English msgid") }}``; the catalogs in ``locales/`` hold the translations (babel.cfg
+extracts the templates). Dates, numbers and country names come from Babel through :mod:`engine.formatting`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from engine import formatting
+from engine.i18n import LANGUAGES, N_, translate
+from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State
+
+TEMPLATES = Path(__file__).with_name("templates")
+LANGUAGE_NAMES = {"es": "Español", "pt": "Português", "en": "English", "fr": "Français"}
+ROLE_LABELS = {
+    "clerk": N_("Clerk"),
+    "judge": N_("Judge"),
+    "supervisor": N_("Supervisor"),
+    "auditor": N_("Auditor"),
+    "system": N_("System"),
+}
+# Audit events that are not lifecycle actions (see engine.cases, engine.inbox, engine.outbox).
+EVENT_LABELS = {
+    "create": N_("Draft created"),
+    "edit_draft": N_("Draft edited"),
+    "receive": N_("Request received"),
+    "delivery_confirmed": N_("Delivery confirmed"),
+    "redact": N_("Personal data pseudonymised"),
+}
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES)
+    return env
+
+
+def helpers(lang: str) -> dict[str, Any]:
+    def _(msgid: str) -> str:
+        return translate(lang, msgid)
+
+    def when(value: datetime | str | None, timezone: str = "UTC") -> str:
+        return formatting.format_datetime(value, lang, timezone, style="medium") if value else ""
+
+    def day(value: datetime | str | None) -> str:
+        return formatting.format_date(value, lang, style="medium") if value else ""
+
+    def country(code: str | None) -> str:
+        return formatting.country_name(code, lang) if code else ""
+
+    def state_label(state: str) -> str:
+        return _(STATE_LABELS[State(state)]) if state in State._value2member_map_ else state
+
+    def action_label(action: str) -> str:
+        msgid = ACTION_LABELS.get(action) or EVENT_LABELS.get(action)
+        return _(msgid) if msgid else action.replace("_", " ")
+
+    def size(value: int) -> str:
+        return formatting.format_size(value, lang)
+
+    def role_label(role: str) -> str:
+        return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+    return {
+        "_": _,
+        "role_label": role_label,
+        "lang": lang,
+        "when": when,
+        "day": day,
+        "country": country,
+        "state_label": state_label,
+        "action_label": action_label,
+        "size": size,
+    }
+
+
+def render_template(name: str, *, lang: str, **values: Any) -> str:
+    return environment().get_template(name).render(**helpers(lang), **values)

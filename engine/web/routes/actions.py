@@ -1,0 +1,164 @@
+"""Lifecycle actions from the case page: one form per action (generated from the action's schema, or a short
+confirmation), applied through :func:`engine.actions.apply_action` with the version the user saw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+
+from engine import forms
+from engine.actions import Outcome, apply_action
+from engine.errors import ExhortoError, FormInvalid, StaleVersion
+from engine.i18n import N_
+from engine.lifecycle import ACTION_LABELS, Transition
+from engine.store.models import Case
+from engine.web import schema_form, services
+from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
+from engine.web.routes._common import form_context, own_case, read_posted
+
+router = APIRouter(route_class=WebRoute)
+
+# Actions whose guard asks for reasons although they carry no form of their own.
+REASONS_ONLY = frozenset({"send_back"})
+STALE = N_(
+    "Someone else acted on this case while you were looking at it: nothing was done. The page now "
+    "shows the current state; check it and try again."
+)
+
+
+def _transition(ctx: WebContext, case: Case, action: str) -> Transition:
+    row = services.transition_for(case, ctx.actor, action)
+    if row is None:
+        raise PageNotFound()
+    return row
+
+
+def _render(
+    ctx: WebContext,
+    case: Case,
+    row: Transition,
+    payload: dict[str, Any],
+    *,
+    version: int,
+    errors: dict[str, list[str]] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+    reasons: str = "",
+    transmit: bool = True,
+) -> Response:
+    fields = (
+        schema_form.build(row.form, payload, form_context(ctx), errors, skip=frozenset({"references"}))
+        if row.form
+        else []
+    )
+    summary = [(pointer, text) for pointer, texts in (errors or {}).items() for text in texts]
+    title = schema_form.label(forms.load_schema(row.form), ctx.lang, row.form) if row.form else None
+    return ctx.render(
+        "action.html.j2",
+        status_code=status_code,
+        case=case,
+        row=row,
+        fields=fields,
+        version=version,
+        summary=summary,
+        message=message,
+        form_title=title,
+        reasons_only=row.action in REASONS_ONLY,
+        reasons=reasons,
+        transmit=transmit,
+    )
+
+
+@router.get("/cases/{case_id}/actions/{action}")
+def action_page(request: Request, case_id: int, action: str) -> Response:
+    ctx = web_context(request)
+    case = own_case(ctx, case_id)
+    row = _transition(ctx, case, action)
+    return _render(ctx, case, row, services.action_defaults(case, action, row.form), version=case.version)
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def act(request: Request, case_id: int, action: str, background: BackgroundTasks) -> Response:
+    ctx = web_context(request)
+    case = own_case(ctx, case_id)
+    row = _transition(ctx, case, action)
+    version = case.version
+    if row.form:
+        posted = await read_posted(ctx, row.form, case)
+        payload = {**posted.payload, "references": services.references(case)}
+        version = posted.version if posted.version is not None else case.version
+        if posted.operation:
+            return _render(
+                ctx,
+                case,
+                row,
+                schema_form.edit_list(payload, posted.operation),
+                version=version,
+                errors=posted.errors or None,
+            )
+        if posted.errors:
+            return _render(ctx, case, row, payload, version=version, errors=posted.errors, status_code=422)
+        reasons, transmit = "", False
+    else:
+        form = await request.form()
+        raw_version = str(form.get("version") or "")
+        version = int(raw_version) if raw_version.isdigit() else case.version
+        reasons = str(form.get("reasons") or "").strip()
+        transmit = form.get("transmit") == "1"
+        payload = {"reasons": reasons} if row.action in REASONS_ONLY else {}
+    try:
+        outcome = apply_action(
+            ctx.db,
+            case=case.id or 0,
+            action=action,
+            actor=ctx.actor,
+            payload=payload,
+            expected_version=version,
+        )
+        if action == "approve" and transmit:
+            outcome = _transmit(ctx, outcome)
+    except FormInvalid as error:
+        return _render(
+            ctx,
+            case,
+            row,
+            payload,
+            version=version,
+            status_code=422,
+            errors=schema_form.errors_by_pointer(error.errors),
+            message=ctx._(N_("Nothing was done: correct the fields marked below.")),
+            reasons=reasons,
+            transmit=transmit,
+        )
+    except StaleVersion:
+        ctx.flash("error", STALE)
+        return ctx.redirect(f"/cases/{case.id}")
+    except ExhortoError as error:
+        return _render(
+            ctx,
+            case,
+            row,
+            payload,
+            version=version,
+            status_code=422,
+            message=error.message(ctx.lang),
+            reasons=reasons,
+            transmit=transmit,
+        )
+    if outcome.message is not None and ctx.config.dispatch_after_send:
+        background.add_task(services.dispatch_quietly, ctx.db)
+    ctx.flash("done", ACTION_LABELS.get(action, action))
+    return ctx.redirect(f"/cases/{case.id}")
+
+
+def _transmit(ctx: WebContext, approved: Outcome) -> Outcome:
+    """Approve-and-transmit: the transmission is a second action on the version the approval produced."""
+    return apply_action(
+        ctx.db,
+        case=approved.case.id or 0,
+        action="transmit",
+        actor=ctx.actor,
+        payload={},
+        expected_version=approved.case.version,
+    )
