@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import col, select
 
 from engine import audit, cases
-from engine.actions import apply_action
+from engine.actions import Outcome
 from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep
 from engine.api.schemas import (
     ActionRequest,
@@ -26,10 +27,14 @@ from engine.api.schemas import (
     summary,
 )
 from engine.i18n import translate
+from engine.idempotency import act_once
 from engine.lifecycle import ACTION_LABELS, available
 from engine.store.models import Deadline
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+
+IDEMPOTENCY_HELP = ("A unique value per intended action (e.g. a UUID). Retrying with the same key and body "
+                    "returns the first answer (header Idempotent-Replayed: true) without applying it twice.")
 
 
 @router.get("", response_model=list[CaseSummary])
@@ -70,12 +75,22 @@ def next_actions(case: CaseDep, actor: ActorDep, lang: LangDep) -> list[Availabl
 
 
 @router.post("/{case_id}/actions", response_model=ActionResult)
-def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, lang: LangDep) -> ActionResult:
-    """Apply a lifecycle action. ``version`` is the version you read: 409 if someone acted in between."""
-    outcome = apply_action(db, case=case.id or 0, action=body.action, actor=replace(actor, language=lang),
-                           payload=body.payload, expected_version=body.version)
-    return ActionResult(case=detail(outcome.case, lang, actor.role), audit_seq=outcome.event.seq,
-                        message_id=outcome.message.message_id if outcome.message else None)
+def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, lang: LangDep, response: Response,
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HELP),
+        ) -> ActionResult:
+    """Apply a lifecycle action. ``version`` is the version you read: 409 if someone acted in between.
+    With an ``Idempotency-Key`` header, a retry of the same request gets the first answer (applied once)."""
+    def render(outcome: Outcome) -> dict[str, Any]:
+        return ActionResult(case=detail(outcome.case, lang, actor.role), audit_seq=outcome.event.seq,
+                            message_id=outcome.message.message_id if outcome.message else None
+                            ).model_dump(mode="json")
+
+    answer = act_once(db, key=idempotency_key, case=case.id or 0, action=body.action,
+                      actor=replace(actor, language=lang), payload=body.payload,
+                      expected_version=body.version, render=render)
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return ActionResult.model_validate(answer.response)
 
 
 @router.get("/{case_id}/history", response_model=list[AuditEntry])

@@ -1,0 +1,1 @@
+"""Operations: the production stack launcher, rate limiting, TLS settings. Nothing here is domain logic."""
