@@ -1,0 +1,164 @@
+"""Pure parts of engine.stats: percentiles, suppression, overdue rules, outputs, chart; and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from engine import stats
+from engine.stats import DeadlineFacts, median_p90, overdue_state, suppress
+from engine.store.db import Database
+from tests.stats.expected import interpolated
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [3.0],
+        [1.0, 2.0],
+        [5.0, 1.0, 9.0, 2.0],
+        [float(i) for i in range(37)],
+        [0.5, 0.5, 0.5, 10.0, 11.0, 400.0, 2.5],
+    ],
+)
+def test_median_and_p90(values: list[float]) -> None:
+    median, p90 = median_p90(values)
+    assert median == pytest.approx(interpolated(values, 0.5))
+    assert p90 == pytest.approx(interpolated(values, 0.9))
+
+
+def test_suppression_rules() -> None:
+    assert suppress({"a": 10, "b": 7, "c": 3}, 5) == {"a": 10, "b": None, "c": None}  # complementary: b
+    assert suppress({"a": 10, "b": 2, "c": 3}, 5) == {"a": 10, "b": None, "c": None}
+    assert suppress({"a": 10, "b": 7}, 5) == {"a": 10, "b": 7}
+    assert suppress({"a": 3}, 5) == {"a": None}
+
+
+def _clock(status: str, due_days: float, stopped_days: float | None) -> DeadlineFacts:
+    return DeadlineFacts(
+        case_id=1,
+        direction="received",
+        kind="acknowledge",
+        responsible="self",
+        status=status,
+        due_at=T0 + timedelta(days=due_days),
+        stopped_at=None if stopped_days is None else T0 + timedelta(days=stopped_days),
+        paused_at=None,
+    )
+
+
+def test_overdue_rules() -> None:
+    as_of = T0 + timedelta(days=10)
+    assert overdue_state(_clock("met", 7, 8), as_of) is True
+    assert overdue_state(_clock("met", 7, 6), as_of) is False
+    assert overdue_state(_clock("cancelled", 7, 5), as_of) is None  # moot before it fell due
+    assert overdue_state(_clock("cancelled", 7, 9), as_of) is True
+    assert overdue_state(_clock("running", 7, None), as_of) is True
+    assert overdue_state(_clock("running", 30, None), as_of) is None
+    assert overdue_state(_clock("paused", 7, None), as_of) is None
+
+
+def _report() -> stats.Report:
+    facts = [
+        stats.CaseFacts(
+            case_id=i,
+            direction="sent" if i % 3 else "received",
+            counterpart_country="ES" if i % 2 else "BR",
+            opened_at=T0 + timedelta(days=i),
+            urgency="normal",
+            offence_categories=("07",),
+            measure_types=("bank_records",),
+            outcome="executed",
+            refusal_grounds=(),
+            delivered_at=T0 + timedelta(days=i),
+            acknowledged_at=T0 + timedelta(days=i + 2),
+            decided_at=T0 + timedelta(days=i + 9),
+            executed_at=T0 + timedelta(days=i + 40),
+        )
+        for i in range(60)
+    ]
+    return stats.build_report(
+        facts,
+        [],
+        authority="CO-FGN",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 12, 31),
+        timezone=UTC,
+        threshold=5,
+        as_of=T0,
+    )
+
+
+def test_outputs_in_every_format_and_language() -> None:
+    report = _report()
+    rows = list(csv.DictReader(io.StringIO(stats.render(report, "csv"))))
+    assert {"section": "total", "direction": "sent", "count": "40"}.items() <= rows[0].items()
+    assert json.loads(stats.render(report, "json"))["totals"] == {"sent": 40, "received": 20}
+    assert "Brasil (BR)" in stats.render(report, "md", "es")
+    assert "Fraude" not in stats.render(report, "md", "en")
+    assert "fraude" in stats.render(report, "md", "fr").lower()
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_chart(tmp_path: Path, suffix: str) -> None:
+    path = stats.write_chart(_report(), tmp_path / f"chart.{suffix}", "pt")
+    data = path.read_bytes()
+    if suffix == "png":
+        assert data.startswith(b"\x89PNG")
+        assert Image.open(path).size[0] > 500
+    else:
+        assert b"<svg" in data[:500]
+
+
+def test_cli_stats(tmp_path: Path, sqlite_db: Database) -> None:
+    from alembic import command
+
+    from engine.cli import app
+    from engine.store.migrate import alembic_config
+    from tests.helpers import make_world
+
+    db = sqlite_db
+    world = make_world(db)
+    command.stamp(alembic_config(db), "head")  # created from the models: mark it current for the CLI
+    for _ in range(2):
+        req, rqd = world.transmitted()
+        world.act(rqd, "acknowledge", "ES-MJ", "clerk")
+    runner = CliRunner()
+    env = {"EXHORTO_DATABASE_URL": db.url, "EXHORTO_USER": "es.clerk"}
+    today = datetime.now(UTC).date().isoformat()
+    chart = tmp_path / "volumes.svg"
+    result = runner.invoke(
+        app,
+        [
+            "stats",
+            "--from",
+            "2020-01-01",
+            "--to",
+            today,
+            "--format",
+            "csv",
+            "--min-group",
+            "1",
+            "--chart",
+            str(chart),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "total,received,,2" in result.output
+    assert chart.exists()
+    bad = runner.invoke(app, ["stats", "--from", "2026-13-01", "--to", today], env=env)
+    assert bad.exit_code != 0 and "--from" in bad.output
+    bad = runner.invoke(
+        app, ["--lang", "es", "stats", "--from", "2026-01-01", "--to", today, "--format", "xls"], env=env
+    )
+    assert bad.exit_code == 2 and "--format" in bad.output
