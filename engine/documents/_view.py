@@ -21,6 +21,8 @@ _SHORT_TEXT = 300
 # Arrays of objects with at most this many columns become a table; richer items (persons, measures) become
 # cards.
 _MAX_TABLE_COLUMNS = 5
+# Codes, hashes and account numbers: monospaced and allowed to break anywhere (they have no spaces).
+_MONO = frozenset({"sha256", "code", "iccs_code", "number", "accounts"})
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ class Formatter:
                 Field(
                     self.langs.title(child.schema, name),
                     self.value(child, value[name], name),
-                    mono=name in ("sha256", "code", "iccs_code", "number", "accounts"),
+                    mono=name in _MONO,
                 )
             )
         return out
@@ -288,7 +290,7 @@ def _section(fmt: Formatter, name: str, node: Node, value: Any, title: Bi) -> Se
                     Field(
                         labels[i],
                         fmt.value(fmt.child(items, c), v[c], c) if c in v else Bi(""),
-                        mono=c in ("sha256", "iccs_code"),
+                        mono=c in _MONO,
                     )
                     for i, c in enumerate(columns)
                 ]
