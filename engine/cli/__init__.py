@@ -83,6 +83,9 @@ def _register_optional() -> None:
     from engine.cli.web import register as register_web
 
     register_web(user_app)
+    from engine.cli.ops import register as register_ops
+
+    register_ops(app)
 
 
 _register_optional()

@@ -1,5 +1,5 @@
-"""Idempotency keys: a retried action is answered from the first attempt and applied once (SQLite and PostgreSQL),
-over the engine and over the real HTTP API."""
+"""Idempotency keys: a retried action is answered from the first attempt and applied once (SQLite and
+PostgreSQL), over the engine and over the real HTTP API."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def test_same_key_applies_once_and_replays(db: Database) -> None:
     assert _events(db, case.id) == 2
     # Without the key the same request is a new attempt, refused by the lifecycle.
     with pytest.raises(ActionNotAllowedInState):
-        act_once(db, key=None, case=case.id, action="submit", actor=clerk, payload=None, expected_version=None,
-                 render=_render)
+        act_once(db, key=None, case=case.id, action="submit", actor=clerk, payload=None,
+                 expected_version=None, render=_render)
     # The same key for another request is refused and writes nothing.
     with pytest.raises(IdempotencyKeyReused):
         act_once(db, key="k-1", case=case.id, action="approve", actor=clerk, payload=None,
