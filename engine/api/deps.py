@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine import cases, tokens
@@ -71,7 +71,10 @@ def writer(actor: ActorDep) -> Actor:
 WriterDep = Annotated[Actor, Depends(writer)]
 
 
-def own_case(case_id: int, actor: ActorDep, db: DbDep) -> Case:
+CaseId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the case's id (as listed by GET /cases)")]
+
+
+def own_case(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
     """The case if it belongs to the actor's authority; another authority's case is "not found"."""
     return cases.get_case(db, case_id, actor=actor)
 
