@@ -5,9 +5,10 @@ No FastAPI here: the CLI (``exhorto user passwd``) and the web login share these
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import select
 
@@ -26,9 +27,16 @@ class WeakPassword(InvalidInput):
     template = N_("The password must have between {min} and {max} characters.")
 
 
+COST_ENV = "EXHORTO_PASSWORD_COST"
+
+
 @cache
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults
+    """Argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes). ``EXHORTO_PASSWORD_COST=test`` picks
+    the cheapest parameters, for test suites only (such hashes are upgraded at the next real login)."""
+    if os.environ.get(COST_ENV) == "test":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
 
 # Verifying against this when the user does not exist costs as much as a real check: response times do not
