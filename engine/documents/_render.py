@@ -30,6 +30,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates"
 PAYLOAD_NAME = "payload.json"
 PDF_MEDIA_TYPE = "application/pdf"
 _PAGE = N_("Page {page} of {pages}")
+_ISSUER, _ADDRESSEE = N_("Issuing authority"), N_("Addressee")
+_REQUESTING_REF = N_("Reference of the requesting authority")
+_REQUESTED_REF = N_("Reference of the requested authority")
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def render_html(request: RenderRequest) -> str:
         signer=request.signer,
         draft=request.draft,
         page_css=_page_css(langs),
+        margin_css=_margin_css(langs, request, payload_bytes),
         _=lambda msgid: _bi_markup(langs.gettext(msgid)),
         bi=_bi_markup,
     )
@@ -236,6 +240,38 @@ def _page_css(langs: Languages) -> Markup:
 
     pieces = [one(langs.main)] + ([one(langs.alt)] if langs.alt else [])
     return Markup(' " · " '.join(pieces))
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal; line breaks become ``\\A`` (shown as breaks with ``white-space: pre``)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return f'"{escaped}"'
+
+
+def _margin_css(langs: Languages, request: RenderRequest, payload_bytes: bytes) -> Markup:
+    """Running header (issuer | addressee, both references) and footer as page margin-box strings."""
+
+    def label(msgid: str) -> str:
+        return str(langs.gettext(msgid))
+
+    def party(role: str, who: Party | None, reference_label: str, reference: str | None) -> str:
+        lines = [label(role).upper()]
+        if who is not None:
+            country = langs.each(lambda lang: formatting.country_name(who.country, lang))
+            lines += [who.name, f"{who.code} · {country}"]
+        if reference:
+            lines.append(f"{label(reference_label)}: {reference}")
+        return "\n".join(lines)
+
+    requesting = request.requesting_reference or _ref(request.payload, "requesting")
+    requested = request.requested_reference or _ref(request.payload, "requested")
+    left = party(_ISSUER, request.sender, _REQUESTING_REF, requesting)
+    right = party(_ADDRESSEE, request.recipient, _REQUESTED_REF, requested)
+    short_hash = f"SHA-256 {sha256_hex(payload_bytes)[:16]}…"
+    footer = " · ".join([r for r in (requesting, requested) if r] + [short_hash])
+    return Markup(f"@top-left {{ content: {_css_string(left)}; }} "
+                  f"@top-right {{ content: {_css_string(right)}; }} "
+                  f"@bottom-left {{ content: {_css_string(footer)}; }}")
 
 
 def _payload_bytes(request: RenderRequest) -> bytes:
