@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from engine.directory import actor_for
 from engine.errors import ExhortoError, InvalidInput
 from engine.guards import Actor
 from engine.i18n import N_
+from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.federation_models import ApiToken
 from engine.store.models import User, utcnow
@@ -49,13 +49,16 @@ def authenticate(db: Database, token: str | None, *, now: datetime | None = None
     now = now or utcnow()
     if not token or not token.startswith(PREFIX):
         raise InvalidToken()
-    with db.reader() as session:
-        row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
-        user = session.exec(select(User).where(User.username == row.username)).first() if row else None
-    if row is None or user is None or not user.active or row.revoked_at is not None or (
-            row.expires_at is not None and row.expires_at <= now):
+    with db.reader() as session:  # one query: this runs on every API request
+        found = session.exec(select(ApiToken, User).join(User, col(User.username) == ApiToken.username)
+                             .where(ApiToken.token_hash == token_hash(token))).first()
+    if found is None:
         raise InvalidToken()
-    return actor_for(db, user.username)
+    row, user = found
+    if not user.active or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise InvalidToken()
+    return Actor(username=user.username, authority_code=user.authority_code, role=Role(user.role),
+                 language=user.preferred_language)
 
 
 def revoke(db: Database, prefix: str, *, now: datetime | None = None) -> int:

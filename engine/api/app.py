@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from engine.api import hardening, problems
+from engine.api import deps, hardening, problems
 from engine.api.dispatcher import BackgroundDispatcher
 from engine.api.routes import cases, directory, documents, forms, inbox
 from engine.api.settings import Settings
@@ -39,6 +39,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.db = db
     app.state.settings = settings
+    app.state.write_gate = deps.make_write_gate(db)
     problems.install(app)
     hardening.install(app)  # security headers, failed-login limiting, database outages as 503
     for module in (cases, documents, forms, directory, inbox):

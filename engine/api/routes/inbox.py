@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from engine.api.deps import DbDep
+from engine.api.deps import DbDep, write_gate
 from engine.inbox import receive_signed, refuse
 from engine.transport.signing import SignedReceipt
 
@@ -44,4 +44,5 @@ async def inbox(request: Request, db: DbDep) -> JSONResponse:
         if len(body) > limit:
             return _answer(await run_in_threadpool(
                 refuse, db, "too_large", f"the message exceeds {limit} bytes"))
-    return _answer(await run_in_threadpool(receive_signed, db, bytes(body), max_bytes=limit))
+    async with write_gate(request):
+        return _answer(await run_in_threadpool(receive_signed, db, bytes(body), max_bytes=limit))

@@ -1,0 +1,183 @@
+"""REST API under load, and envelope signing speed.
+
+    .venv/bin/python bench/api.py [--clients 50] [--duration 20] [--sign-seconds 3] [--json out.json]
+
+1. Starts a node (``exhorto serve``, its own SQLite database in a temporary folder, no background dispatcher) in a
+   subprocess on a free loopback port. ``--clients`` concurrent clients (asyncio + httpx, one connection each)
+   loop for ``--duration`` seconds: create a draft request (clerk), submit it (clerk), approve it (judge),
+   withdraw it (judge) — four writes per case, each a full transaction with form validation, optimistic lock
+   and hash-chained audit entry. Reports requests/s, cases/s, p50/p90/p99/max latency and errors (must be 0).
+2. Signs and verifies a realistic request envelope (RFC 8785 canonical JSON, Ed25519) for ``--sign-seconds``:
+   sign+verify pairs per second.
+
+Target: p99 < 100 ms, 0 errors. The machine is shared: run it alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8"))
+WITHDRAWAL = json.loads(next((ROOT / "forms/examples/withdrawal").glob("*.json")).read_text(encoding="utf-8"))
+TARGET_P99_MS = 100.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_node(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Seed the node's database; return its environment and a token per acting user."""
+    env = {**os.environ, "EXHORTO_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+           "EXHORTO_KEY_PASSPHRASE": "bench", "EXHORTO_ATTACH_PDF": "0"}
+    os.environ.update(env)
+    from engine import tokens
+    from engine.seed import seed_demo
+    from engine.store.db import Database
+    from engine.store.migrate import upgrade
+
+    db = Database(env["EXHORTO_DATABASE_URL"])
+    upgrade(db)
+    seed_demo(db)
+    issued = {user: tokens.issue(db, user, label="bench")[0] for user in ("co.clerk", "co.judge")}
+    db.dispose()
+    return env, issued
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", "from engine.cli import main; main()", "serve", "--port", str(port),
+               "--dispatch-interval", "0", "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the node did not start")
+
+
+async def client_loop(base: str, issued: dict[str, str], stop_at: float, latencies: list[float],
+                      errors: list[str], cases: list[int]) -> None:
+    clerk = {"Authorization": f"Bearer {issued['co.clerk']}"}
+    judge = {"Authorization": f"Bearer {issued['co.judge']}"}
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1)) as client:
+
+        async def call(method: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+            started = time.perf_counter()
+            response = await client.request(method, path, headers=headers, json=body)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code >= 300:
+                errors.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
+                raise RuntimeError
+            return response.json()  # type: ignore[no-any-return]
+
+        while time.monotonic() < stop_at:
+            try:
+                case = await call("POST", "/cases", clerk, {"counterpart": "ES-MJ", "payload": EXAMPLE})
+                path = f"/cases/{case['id']}/actions"
+                case = (await call("POST", path, clerk, {"action": "submit", "version": case["version"]}))["case"]
+                case = (await call("POST", path, judge, {"action": "approve", "version": case["version"]}))["case"]
+                await call("POST", path, judge, {"action": "withdraw", "payload": WITHDRAWAL,
+                                                 "version": case["version"]})
+                cases.append(case["id"])
+            except RuntimeError:
+                continue
+
+
+async def load(base: str, issued: dict[str, str], clients: int, duration: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    cases: list[int] = []
+    started = time.monotonic()
+    await asyncio.gather(*(client_loop(base, issued, started + duration, latencies, errors, cases)
+                           for _ in range(clients)))
+    elapsed = time.monotonic() - started
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    return {"clients": clients, "duration_s": round(elapsed, 1), "requests": len(latencies),
+            "requests_per_s": round(len(latencies) / elapsed, 1), "cases_per_s": round(len(cases) / elapsed, 1),
+            "p50_ms": round(pct(0.50), 1), "p90_ms": round(pct(0.90), 1), "p99_ms": round(pct(0.99), 1),
+            "max_ms": round(ordered[-1] * 1000, 1), "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+            "errors": len(errors), "first_errors": errors[:3]}
+
+
+def sign_verify(seconds: float) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from engine.keys import key_id_for, public_raw
+    from engine.transport.envelope import Envelope
+    from engine.transport.signing import sign_envelope, signature_holds
+
+    private = Ed25519PrivateKey.generate()
+    public, key_id = private.public_key(), key_id_for("CO-FGN", public_raw(private))
+    envelope = Envelope(exchange_id="01900000-0000-7000-8000-000000000001",
+                        message_id="01900000-0000-7000-8000-000000000002", kind="request", sender="CO-FGN",
+                        recipient="ES-MJ", sent_at="2026-11-23T10:00:00+00:00",
+                        schema_id="https://exhorto.eu/schemas/request/v1", payload=EXAMPLE)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        transmission = sign_envelope(envelope, private, key_id)
+        assert signature_holds(public, transmission.signature, transmission.signed_bytes)
+        count += 1
+    elapsed = time.perf_counter() - started
+    size = len(transmission.signed_bytes)
+    return {"envelope_bytes": size, "sign_verify_per_s": round(count / elapsed, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--sign-seconds", type=float, default=3.0)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="exhorto-bench-") as tmp:
+        env, issued = prepare_node(Path(tmp))
+        port = free_port()
+        server = start_server(env, port)
+        try:
+            api = asyncio.run(load(f"http://127.0.0.1:{port}", issued, args.clients, args.duration))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    signing = sign_verify(args.sign_seconds)
+    result = {"api": api, "signing": signing, "target_p99_ms": TARGET_P99_MS,
+              "p99_within_target": api["p99_ms"] < TARGET_P99_MS, "cpu_count": os.cpu_count()}
+    print(f"API: {api['clients']} clients, {api['duration_s']} s: {api['requests']} requests "
+          f"({api['requests_per_s']}/s, {api['cases_per_s']} cases/s), p50 {api['p50_ms']} ms, "
+          f"p90 {api['p90_ms']} ms, p99 {api['p99_ms']} ms, max {api['max_ms']} ms, errors {api['errors']}")
+    print(f"signing: {signing['sign_verify_per_s']} sign+verify/s ({signing['envelope_bytes']}-byte envelope)")
+    print(f"p99 target {TARGET_P99_MS} ms: {'met' if result['p99_within_target'] else 'NOT met'}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if api["errors"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
