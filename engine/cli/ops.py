@@ -43,3 +43,30 @@ def register(app: typer.Typer) -> None:
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
     app.add_typer(stack_app, name="stack")
+
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/exhorto"
+
+
+@stack_app.command("up")
+def stack_up(
+    database_url: str = typer.Option(DEFAULT_URL, envvar="EXHORTO_DATABASE_URL",
+                                     help="the node's PostgreSQL database (created if absent)"),
+    prefect_database: str = typer.Option("exhorto_prefect", help="Prefect's own database on the same server"),
+    api_port: int = typer.Option(8000, help="port of the API (REST, inbox, web UI)"),
+    prefect_port: int = typer.Option(4200, help="port of the Prefect server and UI"),
+    workers: int = typer.Option(2, min=1, help="uvicorn worker processes for the API"),
+    sweep_every: int = typer.Option(900, min=5, help="seconds between scheduled deadline sweeps"),
+    dispatch_every: int = typer.Option(60, min=5, help="seconds between scheduled outbox dispatches"),
+    api_dispatch_every: float = typer.Option(0.0, help="API workers also deliver the outbox every N s"),
+    home: Path = typer.Option(Path(".exhorto-stack"), help="folder for logs and Prefect's home"),
+    startup_timeout: float = typer.Option(180.0, help="seconds to wait for each service"),
+) -> None:
+    """Start PostgreSQL-backed Prefect server, scheduled flows and the API on loopback; Ctrl-C stops all."""
+    from engine.ops.stack import StackConfig, up
+
+    config = StackConfig(database_url=database_url, prefect_database=prefect_database, api_port=api_port,
+                         prefect_port=prefect_port, workers=workers, sweep_every=sweep_every,
+                         dispatch_every=dispatch_every, api_dispatch_every=api_dispatch_every,
+                         home=home.resolve(), startup_timeout=startup_timeout)
+    raise typer.Exit(up(config, say=typer.echo))

@@ -1,0 +1,16 @@
+"""ASGI entry point for process managers: ``uvicorn engine.ops.asgi:create --factory --workers N``.
+
+Each worker builds its own app on the database named by ``EXHORTO_DATABASE_URL`` (settings from the
+environment, see :class:`engine.api.Settings`); the schema is expected to be current (``exhorto db upgrade``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def create() -> Any:
+    from engine.api import Settings, create_app
+    from engine.store.db import Database
+
+    return create_app(Database(), Settings.from_env())
