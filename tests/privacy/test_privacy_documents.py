@@ -14,8 +14,8 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from engine import audit, privacy
-from engine.outbox import dispatch_all
 from engine.i18n import translate
+from engine.outbox import dispatch_all
 from engine.store.db import Database
 from engine.store.documents_models import Document
 from engine.store.federation_models import SignedMessage
