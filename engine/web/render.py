@@ -13,9 +13,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from engine import formatting
+from engine import formatting, forms
+from engine.deadlines import messages as deadline_texts
+from engine.errors import ExhortoError
 from engine.i18n import LANGUAGES, N_, translate
 from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State
+from engine.web.schema_form import label as schema_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGE_NAMES = {"es": "Español", "pt": "Português", "en": "English", "fr": "Français"}
@@ -25,6 +28,19 @@ ROLE_LABELS = {
     "supervisor": N_("Supervisor"),
     "auditor": N_("Auditor"),
     "system": N_("System"),
+}
+CLOCK_STATUS = {
+    "running": N_("Running"),
+    "paused": N_("Paused"),
+    "met": N_("Met"),
+    "cancelled": N_("Cancelled"),
+}
+MESSAGE_STATUS = {
+    "pending": N_("Waiting for delivery"),
+    "delivered": N_("Delivered"),
+    "rejected": N_("Rejected"),
+    "applied": N_("Applied"),
+    "received": N_("Received"),
 }
 # Audit events that are not lifecycle actions (see engine.cases, engine.inbox, engine.outbox).
 EVENT_LABELS = {
@@ -72,12 +88,36 @@ def helpers(lang: str) -> dict[str, Any]:
     def size(value: int) -> str:
         return formatting.format_size(value, lang)
 
+    def clock_label(kind: str) -> str:
+        return _(deadline_texts.DEADLINE_LABELS[kind]) if kind in deadline_texts.DEADLINE_LABELS else kind
+
+    def clock_event(event: str) -> str:
+        return _(deadline_texts.EVENT_LABELS[event]) if event in deadline_texts.EVENT_LABELS else event
+
+    def level_label(name: str) -> str:
+        return _(deadline_texts.LEVEL_LABELS[name]) if name in deadline_texts.LEVEL_LABELS else name
+
+    def status_label(status: str, table: dict[str, str]) -> str:
+        return _(table[status]) if status in table else status
+
+    def form_label(kind: str) -> str:
+        try:
+            return schema_label(forms.load_schema(kind), lang, kind)
+        except ExhortoError:
+            return kind.replace("_", " ")
+
     def role_label(role: str) -> str:
         return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
     return {
         "_": _,
         "role_label": role_label,
+        "clock_label": clock_label,
+        "clock_event": clock_event,
+        "level_label": level_label,
+        "clock_status": lambda status: status_label(status, CLOCK_STATUS),
+        "message_status": lambda status: status_label(status, MESSAGE_STATUS),
+        "form_label": form_label,
         "lang": lang,
         "when": when,
         "day": day,

@@ -37,7 +37,9 @@ def flashes(html: str) -> list[str]:
     return [m.strip() for m in re.findall(r'<div class="flash [a-z]+" role="[a-z]+">([^<]+)</div>', html)]
 
 
-def form_items(form: str, payload: dict[str, Any], lang: str = "en") -> list[tuple[str, str]]:
+def form_items(
+    form: str, payload: dict[str, Any], lang: str = "en", timezone: str = "UTC"
+) -> list[tuple[str, str]]:
     """The fields a browser posts for ``payload`` in the editor generated from ``form``."""
     items: list[tuple[str, str]] = []
 
@@ -54,7 +56,7 @@ def form_items(form: str, payload: dict[str, Any], lang: str = "en") -> list[tup
         else:
             items.append((field.pointer, field.value))
 
-    for top in schema_form.build(form, payload, schema_form.Context(lang=lang)):
+    for top in schema_form.build(form, payload, schema_form.Context(lang=lang, timezone=timezone)):
         emit(top)
     return items
 
