@@ -152,7 +152,9 @@ class Formatter:
                 return langs.each(lambda lang: formatting.language_name(value, lang))
             return Bi(value)
         if isinstance(value, int | float) and name == "size":
-            return langs.each(lambda lang: formatting.format_size(int(value), lang))
+            # The label says "size in bytes": give the exact count, and a readable size beside it.
+            return langs.each(lambda lang: f"{formatting.format_number(int(value), lang)} "
+                                           f"({formatting.format_size(int(value), lang)})")
         if isinstance(value, int | float):
             return langs.each(lambda lang: formatting.format_number(value, lang))
         return Bi(str(value))
