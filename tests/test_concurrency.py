@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
 from sqlmodel import col, func, select
 
 from engine.actions import apply_action
@@ -48,10 +49,10 @@ def test_conflicting_actions_exactly_one_wins(db: Database) -> None:
         version = world.refresh(case).version
         events_before = world.counts()[0]
         wins, losses = race(
-            lambda ref=case.reference: apply_action(db, case=ref, action="approve", actor=judge,
-                                                    expected_version=version),
-            lambda ref=case.reference: apply_action(db, case=ref, action="withdraw", actor=supervisor,
-                                                    payload=example("withdrawal"), expected_version=version),
+            lambda ref=case.reference, v=version: apply_action(db, case=ref, action="approve", actor=judge,
+                                                               expected_version=v),
+            lambda ref=case.reference, v=version: apply_action(db, case=ref, action="withdraw", actor=supervisor,
+                                                               payload=example("withdrawal"), expected_version=v),
         )
         assert len(wins) == 1 and len(losses) == 1, losses
         assert isinstance(losses[0], StaleVersion)
@@ -87,10 +88,8 @@ def test_references_are_gap_free_and_unique_under_concurrency(db: Database) -> N
     wins, losses = race(*attempts)
     assert losses == []
     # a failed creation must not consume a number
-    try:
+    with pytest.raises(InvalidInput):
         create_case(db, actor=clerk, counterpart="CO-FGN", payload=payload)
-    except InvalidInput:
-        pass
     create_case(db, actor=clerk, counterpart="ES-MJ", payload=payload)
     with db.reader() as session:
         refs = session.exec(select(Case.reference).where(Case.authority_code == "CO-FGN")).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,10 +81,8 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         if ":memory:" not in url:
-            try:
+            with contextlib.suppress(Exception):  # read-only media keep their journal mode
                 cursor.execute("PRAGMA journal_mode=WAL")
-            except Exception:  # noqa: BLE001 - read-only media keep their journal mode
-                pass
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
