@@ -11,12 +11,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from engine import formatting
-from engine.i18n import N_, check_language, translate, translate_plural
+from engine.i18n import N_, check_language, translate
 from engine.lifecycle import STATE_LABELS, State
 
 TEMPLATES = Path(__file__).with_name("templates")
 JSON_NAME = "subject-access.json"
 _PAGE = N_("Page {page} of {pages}")
+_ONE_YEAR, _YEARS = N_("1 year after closure"), N_("{n} years after closure")
 _SIDES = {"requesting": N_("Requesting side"), "requested": N_("Requested side")}
 
 
@@ -74,9 +75,7 @@ def subject_html(data: dict[str, Any], lang: str) -> str:
             country=lambda code: formatting.country_name(code, lang) if code else "",
             state=lambda value: translate(lang, STATE_LABELS[State(value)]),
             side=lambda value: translate(lang, _SIDES.get(value, value)),
-            years=lambda n: translate_plural(
-                lang, "{n} year after closure", "{n} years after closure", n
-            ).format(n=n),
+            years=lambda n: translate(lang, _ONE_YEAR if n == 1 else _YEARS).format(n=n),
             flat=_flat,
         )
     )

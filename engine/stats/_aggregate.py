@@ -226,9 +226,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "totals": report.totals,
         "groups": {
             section: [
-                {"direction": c.direction, "key": c.key, "count": c.count}
-                for c in report.cells
-                if c.section == section
+                {"direction": c.direction, "key": c.key, "count": c.count} for c in report.cells if c.section == section
             ]
             for section in SECTIONS
         },

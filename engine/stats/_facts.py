@@ -37,12 +37,8 @@ _EVENTS: dict[str, dict[str, frozenset[str]]] = {
     Side.REQUESTING.value: {
         "opened": frozenset({"transmit"}),
         "delivered": frozenset({"record_delivery"}),
-        "acknowledged": frozenset(
-            {"record_acknowledgement", "record_clarification_request", "record_refusal"}
-        ),
-        "decided": frozenset(
-            {"record_refusal", "record_postponement", "record_partial_execution", "record_execution"}
-        ),
+        "acknowledged": frozenset({"record_acknowledgement", "record_clarification_request", "record_refusal"}),
+        "decided": frozenset({"record_refusal", "record_postponement", "record_partial_execution", "record_execution"}),
         "executed": frozenset({"record_execution"}),
     },
     Side.REQUESTED.value: {
@@ -195,9 +191,7 @@ def collect(session: Session, authority: str) -> tuple[list[CaseFacts], list[Dea
             paused_at=d.paused_at,
         )
         for d in session.execute(
-            select(Deadline)
-            .join(Case, col(Case.id) == col(Deadline.case_id))
-            .where(Case.authority_code == authority)
+            select(Deadline).join(Case, col(Case.id) == col(Deadline.case_id)).where(Case.authority_code == authority)
         ).scalars()
         if d.case_id in sides
     ]

@@ -118,14 +118,10 @@ def to_csv(report: Report) -> str:
 def key_label(section: str, key: str, lang: str) -> str:
     if section == "counterpart_country":
         return f"{formatting.country_name(key, lang)} ({key})"
-    labels = {"offence_category": ICCS_LABELS, "outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(
-        section
-    )
+    labels = {"offence_category": ICCS_LABELS, "outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(section)
     if labels and key in labels:
         return (
-            f"{key} — {translate(lang, labels[key])}"
-            if section == "offence_category"
-            else translate(lang, labels[key])
+            f"{key} — {translate(lang, labels[key])}" if section == "offence_category" else translate(lang, labels[key])
         )
     return key
 
@@ -140,19 +136,19 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         return formatting.format_number(value, lang) if isinstance(value, int | float) else str(value)
 
     out = [
-        f"# {t('Cooperation statistics')} — {report.authority}",
+        f"# {t(N_('Cooperation statistics'))} — {report.authority}",
         "",
-        f"{t('Period')}: {formatting.format_date(report.period_from, lang)} – "
+        f"{t(N_('Period'))}: {formatting.format_date(report.period_from, lang)} – "
         f"{formatting.format_date(report.period_to, lang)}  ",
-        t("Groups smaller than {threshold} are suppressed ({hidden}).").format(
+        t(N_("Groups smaller than {threshold} are suppressed ({hidden}).")).format(
             threshold=report.threshold, hidden=hidden
         ),
         "",
     ]
     out += [
-        f"| | {t('Sent')} | {t('Received')} |",
+        f"| | {t(N_('Sent'))} | {t(N_('Received'))} |",
         "|---|---:|---:|",
-        f"| {t('Requests')} | {shown(report.totals.get('sent'))} | {shown(report.totals.get('received'))} |",
+        f"| {t(N_('Requests'))} | {shown(report.totals.get('sent'))} | {shown(report.totals.get('received'))} |",
         "",
     ]
     for section in SECTIONS:
@@ -163,7 +159,7 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         out += [
             f"## {t(SECTION_LABELS[section])}",
             "",
-            f"| | {t('Sent')} | {t('Received')} |",
+            f"| | {t(N_('Sent'))} | {t(N_('Received'))} |",
             "|---|---:|---:|",
         ]
         out += [
@@ -173,9 +169,9 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         ]
         out.append("")
     out += [
-        f"## {t('Times (days from delivery)')}",
+        f"## {t(N_('Times (days from delivery)'))}",
         "",
-        f"| | | n | {t('Median')} | {t('90th percentile')} |",
+        f"| | | n | {t(N_('Median'))} | {t(N_('90th percentile'))} |",
         "|---|---|---:|---:|---:|",
     ]
     out += [
@@ -186,9 +182,9 @@ def to_markdown(report: Report, lang: str = "en") -> str:
     out.append("")
     if report.overdue:
         out += [
-            f"## {t('Overdue rate by deadline')}",
+            f"## {t(N_('Overdue rate by deadline'))}",
             "",
-            f"| {t('Deadline')} | {t('Responsible')} | n | {t('Overdue')} |",
+            f"| {t(N_('Deadline'))} | {t(N_('Responsible'))} | n | {t(N_('Overdue'))} |",
             "|---|---|---:|---:|",
         ]
         out += [
