@@ -206,7 +206,8 @@ def _build(
                     name,
                     present.get(name, MISSING),
                     ctx,
-                    required=name in needed,
+                    # an optional group's own required fields are marked once the group is being filled in
+                    required=name in needed and (required or bool(present)),
                     depth=depth + 1,
                 )
             )
@@ -224,9 +225,7 @@ def _build(
     return out
 
 
-def _build_array(
-    out: Field, node: Mapping[str, Any], base: Mapping[str, Any], value: Any, ctx: Context
-) -> None:
+def _build_array(out: Field, node: Mapping[str, Any], base: Mapping[str, Any], value: Any, ctx: Context) -> None:
     items, items_base = resolve(node.get("items", {}), base)
     items_list = list(value) if isinstance(value, list) else []
     if items.get("type") == "object":
@@ -242,10 +241,11 @@ def _build_array(
                 str(index),
                 item,
                 ctx,
-                required=False,
+                required=True,
                 depth=out.depth + 1,
             )
             entry.label = f"{out.label} — {index + 1}"
+            entry.required = False  # the entry exists; only its own required fields carry the mark
             out.children.append(entry)
     elif "enum" in items:
         out.kind = "choices"
@@ -288,9 +288,7 @@ class Posted:
         return min(int(raw), 1000) if raw.isdigit() else 0
 
 
-def parse(
-    form: str, posted: Posted, ctx: Context, *, keep: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def parse(form: str, posted: Posted, ctx: Context, *, keep: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The payload the posted fields describe. Empty inputs are absent values (drafts may be incomplete);
     text that is not a number stays text so that validation names the field. ``keep``: top-level values not
     edited by this form (e.g. uploaded files' descriptors) carried over as they are."""
@@ -302,9 +300,7 @@ def parse(
     return result
 
 
-def _parse(
-    node: Mapping[str, Any], base: Mapping[str, Any], pointer: str, posted: Posted, ctx: Context
-) -> Any:
+def _parse(node: Mapping[str, Any], base: Mapping[str, Any], pointer: str, posted: Posted, ctx: Context) -> Any:
     node, base = resolve(node, base)
     kind = _kind(node)
     if kind == "object":
@@ -344,9 +340,7 @@ def _scalar(kind: str, raw: str, ctx: Context) -> Any:
     return raw.replace("\r\n", "\n")
 
 
-def _parse_array(
-    node: Mapping[str, Any], base: Mapping[str, Any], pointer: str, posted: Posted, ctx: Context
-) -> Any:
+def _parse_array(node: Mapping[str, Any], base: Mapping[str, Any], pointer: str, posted: Posted, ctx: Context) -> Any:
     items, items_base = resolve(node.get("items", {}), base)
     if items.get("type") == "object":
         values = []

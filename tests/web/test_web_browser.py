@@ -95,6 +95,7 @@ def _page(browser: Any, live: Live, username: str | None, lang: str = "en") -> A
 
 
 def _shot(page: Any, live: Live, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(live.shots / f"{name}.png"), full_page=False)
 
 
@@ -133,7 +134,6 @@ def _submit_action(page: Any) -> None:
 def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live) -> None:
     # --- CO-FGN clerk: a new draft, first submitted incomplete, then complete -------------------------------
     clerk = _page(browser, live, "co.clerk", "es")
-    _shot(clerk, live, "inbox")
     clerk.click("a[href='/web/requests/new']")
     clerk.select_option("#counterpart", "ES-MJ")
     clerk.click("form[action='/web/requests/new'] button[type=submit]")
@@ -197,6 +197,7 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
 
     # --- ES-MJ clerk: the request arrived; acknowledge receipt ----------------------------------------------
     es_clerk = _page(browser, live, "es.clerk", "es")
+    _shot(es_clerk, live, "inbox")
     incoming = es_clerk.locator("section[aria-labelledby=s-incoming] tbody a").first
     incoming.click()
     assert _state(es_clerk) == "delivered"
