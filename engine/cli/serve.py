@@ -15,14 +15,21 @@ token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_
 def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
           port: int = typer.Option(8000, help="TCP port"),
           dispatch_interval: float = typer.Option(5.0, help="seconds between outbox deliveries; 0 disables"),
-          log_level: str = typer.Option("info")) -> None:
+          log_level: str = typer.Option("info"),
+          tls_cert: str | None = typer.Option(None, envvar="EXHORTO_TLS_CERT", help="PEM certificate: HTTPS"),
+          tls_key: str | None = typer.Option(None, envvar="EXHORTO_TLS_KEY", help="PEM private key"),
+          tls_client_ca: str | None = typer.Option(None, envvar="EXHORTO_TLS_CLIENT_CA",
+                                                   help="require client certificates from this CA (mutual TLS)"),
+          ) -> None:
     """Run this node: REST API, OpenAPI at /docs, federation inbox at POST /inbox, outbox dispatcher."""
     import uvicorn
 
     from engine.api import Settings, create_app
+    from engine.transport.tls import server_options
 
+    tls = server_options(tls_cert, tls_key, tls_client_ca)
     app = create_app(STATE.db(), Settings.from_env(dispatch_interval=dispatch_interval or None))
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, **tls)
 
 
 @token_app.command("issue")

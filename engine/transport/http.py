@@ -28,7 +28,10 @@ class HttpTransport:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:  # created on first use: hub-only dispatches never open one
-            self._client = httpx.Client(timeout=self.timeout)
+            from engine.transport.tls import client_verify
+
+            # TLS from EXHORTO_TLS_* (CA of counterparts, client certificate for mutual TLS); httpx defaults else
+            self._client = httpx.Client(timeout=self.timeout, verify=client_verify())
         return self._client
 
     def endpoint(self, authority: str) -> str:
