@@ -105,3 +105,22 @@ def test_console_script_exits_nonzero_without_traceback(tmp_path: Path) -> None:
                             env={"EXHORTO_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": ""})
     assert result.returncode == 1
     assert result.stderr.strip() == "error: User ghost does not exist."
+
+
+def test_case_list_tracks_clocks_due_soon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.seed import seed_demo
+    from engine.store.db import Database
+    from engine.store.migrate import ensure_schema
+    from tests.helpers import World
+
+    url = f"sqlite:///{tmp_path / 'track.db'}"
+    monkeypatch.setenv("EXHORTO_DATABASE_URL", url)
+    db = Database(url)
+    ensure_schema(db)
+    seed_demo(db)
+    _, received = World(db).transmitted()  # ES-MJ must acknowledge within 7 days
+    soon = runner.invoke(app, ["case", "list", "--due-within", "14d", "--user", "es.clerk"])
+    assert soon.exit_code == 0 and received.reference in soon.output
+    later = runner.invoke(app, ["case", "list", "--due-within", "2d", "--user", "es.clerk"])
+    overdue = runner.invoke(app, ["case", "list", "--overdue", "--user", "es.clerk"])
+    assert received.reference not in later.output and received.reference not in overdue.output

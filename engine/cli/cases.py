@@ -45,8 +45,15 @@ def case_edit(case: str, payload: Path = typer.Option(...), version: int | None 
 
 @case_app.command("list")
 def case_list(state: str | None = typer.Option(None), side: str | None = typer.Option(None),
+              overdue: bool = typer.Option(False, "--overdue", help="only cases with a clock past due"),
+              due_within: str | None = typer.Option(None, "--due-within", help="clocks due within e.g. 7d, 48h"),
               user: str | None = USER) -> None:
-    """Cases of the acting user's authority."""
+    """Cases of the acting user's authority (with --overdue / --due-within: their clocks, soonest first)."""
+    if overdue or due_within:
+        from engine.cli.deadlines import due_command
+
+        due_command(overdue=overdue, due_within=due_within, now=None, user=user)
+        return
     actor = directory.actor_for(STATE.db(), current_user(user))
     for c in cases.list_cases(STATE.db(), authority=actor.authority_code, state=state, side=side):
         typer.echo(f"{c.reference:22} {c.side:10} {c.counterpart_code:10} {state_label(c.state):28} "
