@@ -37,6 +37,9 @@ def on_transition(
     opens."""
     assert case.id is not None
     rules = [r for r in load_policy().clocks_for(case.legal_basis) if r.side == case.side]
+    terminal = State(to_state) in TERMINAL_STATES
+    if not terminal and not any(action in (r.start | r.stop | r.cancel | r.pause | r.resume) for r in rules):
+        return  # most moves touch no clock: skip the query on the lifecycle's hot path
     open_clocks = {
         d.kind: d
         for d in session.exec(
@@ -58,7 +61,7 @@ def on_transition(
                 _resume(session, case, clock, rule, action, now)
         if action in rule.start and clock is None:
             open_clocks[rule.kind] = start_clock(session, case, rule, action, now)
-    if State(to_state) in TERMINAL_STATES:  # nothing is owed on a closed or withdrawn case
+    if terminal:  # nothing is owed on a closed or withdrawn case
         for clock in open_clocks.values():
             if clock.status in OPEN:
                 _finish(session, clock, "cancelled", action, now)
