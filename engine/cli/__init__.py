@@ -83,6 +83,12 @@ def _register_optional() -> None:
     from engine.cli.web import register as register_web
 
     register_web(user_app)
+    from engine.cli.keys import app as keys_app
+    from engine.cli.serve import serve, token_app
+
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(token_app, name="token")
+    app.command("serve")(serve)
     from engine.cli.ops import register as register_ops
 
     register_ops(app)
