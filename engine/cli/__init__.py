@@ -24,12 +24,14 @@ def _root(db: str | None = typer.Option(None, envvar="EXHORTO_DATABASE_URL", hel
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply schema migrations (Alembic)."""
+    from sqlalchemy.engine import make_url
+
     from engine.store.db import Database
     from engine.store.migrate import upgrade
 
     database = Database(STATE.db_url)
     upgrade(database, revision)
-    typer.echo(f"database {database.url} at {revision}")
+    typer.echo(f"database {make_url(database.url).render_as_string(hide_password=True)} at {revision}")
 
 
 @app.command("lifecycle")

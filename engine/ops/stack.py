@@ -98,9 +98,10 @@ def plan(config: StackConfig, python: str = sys.executable) -> list[Service]:
         Service("prefect-server", [python, "-m", "engine.ops.prefect_server", "server", "start",
                                    "--host", config.host, "--port", str(config.prefect_port)],
                 prefect_env, config.prefect_api_url + "/health"),
+        # The database URL reaches the flows through EXHORTO_DATABASE_URL, never on a command line (ps) nor in
+        # Prefect's deployment parameters: it may hold a password.
         Service("flows", [python, "-m", "workflows.serve", "--sweep-every", str(config.sweep_every),
-                          "--dispatch-every", str(config.dispatch_every),
-                          "--database-url", config.database_url],
+                          "--dispatch-every", str(config.dispatch_every)],
                 prefect_env, None),
         Service("api", [python, "-m", "uvicorn", "engine.ops.asgi:create", "--factory", "--host", config.host,
                         "--port", str(config.api_port), "--workers", str(config.workers),
