@@ -21,6 +21,7 @@ router = APIRouter(route_class=WebRoute)
 
 # Actions whose guard asks for reasons although they carry no form of their own.
 REASONS_ONLY = frozenset({"send_back"})
+NOTHING_DONE = N_("Nothing was done: correct the fields marked below.")
 STALE = N_(
     "Someone else acted on this case while you were looking at it: nothing was done. The page now "
     "shows the current state; check it and try again."
@@ -97,8 +98,14 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
                 version=version,
                 errors=posted.errors or None,
             )
-        if posted.errors:
-            return _render(ctx, case, row, payload, version=version, errors=posted.errors, status_code=422)
+        # The form's own errors first, each next to its field (the engine would stop at the first guard).
+        problems = schema_form.errors_by_pointer(forms.validate(row.form, payload, complete=True, lang=ctx.lang))
+        for pointer, texts in posted.errors.items():
+            problems.setdefault(pointer, []).extend(texts)
+        if problems:
+            return _render(
+                ctx, case, row, payload, version=version, errors=problems, status_code=422, message=ctx._(NOTHING_DONE)
+            )
         reasons, transmit = "", False
     else:
         form = await request.form()
