@@ -71,7 +71,7 @@ def test_full_lifecycle_over_http(nodes: tuple[Node, Node]) -> None:
     # Execution with an attached file that travels with the report.
     theirs = act(es_judge, theirs, "start_execution")
     evidence = b"%PDF-1.7\n% extractos bancarios certificados\n" + bytes(range(256)) * 40
-    uploaded = es_clerk.post(f"/cases/{theirs['id']}/attachments", params={"name": "extractos.pdf"},
+    uploaded = es_clerk.post(f"/cases/{theirs['id']}/attachments", params={"name": "extractos año 2025 \"C\".pdf"},
                              content=evidence, headers={"Content-Type": "application/pdf"})
     assert uploaded.status_code == 201, uploaded.text
     descriptor = uploaded.json()
@@ -88,6 +88,7 @@ def test_full_lifecycle_over_http(nodes: tuple[Node, Node]) -> None:
     downloaded = co_clerk.get(f"/cases/{case['id']}/attachments/{descriptor['sha256']}")
     assert downloaded.status_code == 200 and downloaded.content == evidence
     assert downloaded.headers["content-type"] == "application/pdf"
+    assert downloaded.headers["content-disposition"].endswith("extractos%20a%C3%B1o%202025%20%22C%22.pdf")
 
     case = act(co_judge, case, "close", example("closure"))
     deliver(a)

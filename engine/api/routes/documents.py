@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
@@ -36,7 +37,7 @@ def request_pdf(case: CaseDep, db: DbDep, lang: LangDep, language: str | None = 
 
     document = render_case(db, case.id or 0, language or lang, bilingual)
     return Response(document.content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{document.filename}"',
+                    headers={"Content-Disposition": disposition(document.filename),
                              "ETag": f'"{document.sha256}"'})
 
 
@@ -88,4 +89,9 @@ def download(case: CaseDep, db: DbDep, sha256: str) -> Response:
     if row is None:
         raise AttachmentNotFound(sha256=sha256)
     return Response(row.content, media_type=row.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{row.name}"', "ETag": f'"{row.sha256}"'})
+                    headers={"Content-Disposition": disposition(row.name), "ETag": f'"{row.sha256}"'})
+
+
+def disposition(name: str) -> str:
+    """RFC 6266 with the RFC 5987 UTF-8 form, so any file name (accents, quotes) is a safe header value."""
+    return f"attachment; filename*=UTF-8''{quote(name, safe='')}"
