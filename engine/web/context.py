@@ -123,9 +123,7 @@ class WebContext:
 
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         flashes = [
-            ("success", self._(DONE).format(action=self._(msgid)))
-            if kind == "done"
-            else (kind, self._(msgid))
+            ("success", self._(DONE).format(action=self._(msgid))) if kind == "done" else (kind, self._(msgid))
             for kind, msgid in self.session.flash
         ]
         if self.session.flash:
@@ -162,9 +160,7 @@ def build_context(request: Request) -> WebContext:
     config: WebConfig = request.app.state.exhorto_web
     data = sessions.decode(request.cookies.get(sessions.COOKIE), config.secret_key())
     # No valid cookie yet: start an anonymous session (its CSRF token protects the login form too).
-    ctx = WebContext(
-        request=request, config=config, session=data or sessions.SessionData(), dirty=data is None
-    )
+    ctx = WebContext(request=request, config=config, session=data or sessions.SessionData(), dirty=data is None)
     if ctx.session.user:
         with config.db.reader() as db_session:
             from sqlmodel import select
@@ -256,7 +252,7 @@ def _write_cookie(ctx: WebContext, response: Response) -> None:
         max_age=sessions.MAX_AGE,
         httponly=True,
         samesite="lax",
-        secure=ctx.config.secure_cookie,
+        secure=ctx.config.secure_cookie or ctx.request.url.scheme == "https",
         path=PREFIX,
     )
 

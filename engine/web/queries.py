@@ -51,9 +51,7 @@ def badge_for(deadlines: list[Deadline], now: datetime) -> Badge | None:
     running = sorted((d for d in deadlines if d.status == "running"), key=lambda d: d.due_at)
     if running:
         first = running[0]
-        status = (
-            "overdue" if first.due_at <= now else "due_soon" if first.due_at <= now + DUE_SOON else "running"
-        )
+        status = "overdue" if first.due_at <= now else "due_soon" if first.due_at <= now + DUE_SOON else "running"
         return Badge(status, first.kind, first.due_at)
     paused = [d for d in deadlines if d.status == "paused"]
     return Badge("paused", paused[0].kind, paused[0].due_at) if paused else None
@@ -66,9 +64,7 @@ def _with_badges(db: Database, cases: list[Case], now: datetime) -> list[Row]:
     with db.reader() as session:
         clocks = list(
             session.exec(
-                select(Deadline).where(
-                    col(Deadline.case_id).in_(ids), col(Deadline.status).in_(("running", "paused"))
-                )
+                select(Deadline).where(col(Deadline.case_id).in_(ids), col(Deadline.status).in_(("running", "paused")))
             )
         )
     by_case: dict[int, list[Deadline]] = {}
@@ -105,9 +101,7 @@ def needing_action(db: Database, actor: Actor, *, now: datetime | None = None) -
 
 
 def pending_approval(db: Database, actor: Actor, *, now: datetime | None = None) -> list[Row]:
-    query = select(Case).where(
-        Case.authority_code == actor.authority_code, Case.state == State.PENDING_APPROVAL.value
-    )
+    query = select(Case).where(Case.authority_code == actor.authority_code, Case.state == State.PENDING_APPROVAL.value)
     return _with_badges(db, _cases(db, query), now or utcnow())
 
 
@@ -148,9 +142,7 @@ def tracking(db: Database, actor: Actor, filters: Filters, *, now: datetime | No
         )
     if filters.overdue:
         query = query.where(
-            exists().where(
-                Deadline.case_id == Case.id, Deadline.status == "running", col(Deadline.due_at) <= now
-            )
+            exists().where(Deadline.case_id == Case.id, Deadline.status == "running", col(Deadline.due_at) <= now)
         )
     return _with_badges(db, _cases(db, query), now)
 

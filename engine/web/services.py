@@ -55,9 +55,7 @@ def action_defaults(case: Case, action: str, form: str | None) -> dict[str, Any]
         defaults["report_type"] = REPORT_TYPES.get(action, "final")
         measures = case.payload.get("measures") if isinstance(case.payload.get("measures"), list) else []
         defaults["measures_executed"] = [
-            {"type": m["type"]}
-            for m in measures or []
-            if isinstance(m, dict) and isinstance(m.get("type"), str)
+            {"type": m["type"]} for m in measures or [] if isinstance(m, dict) and isinstance(m.get("type"), str)
         ]
     return defaults
 
@@ -99,9 +97,7 @@ class TimelineItem:
 def timeline(db: Database, case: Case, actor: Actor) -> list[TimelineItem]:
     """States (audit events), messages exchanged, clock events and escalations, oldest first."""
     items = [
-        TimelineItem(
-            e.at, "state", e.action, {"from": e.from_state, "to": e.to_state, "actor": e.actor, **e.detail}
-        )
+        TimelineItem(e.at, "state", e.action, {"from": e.from_state, "to": e.to_state, "actor": e.actor, **e.detail})
         for e in cases.history(db, case.id, actor=actor)
     ]
     for message in cases.messages(db, case.id, actor=actor):
@@ -132,8 +128,7 @@ def timeline(db: Database, case: Case, actor: Actor) -> list[TimelineItem]:
             select(Escalation).where(Escalation.case_id == case.id).order_by(col(Escalation.id))
         ).all()
     items += [
-        TimelineItem(e.created_at, "escalation", e.name, {"level": e.level, "due_at": e.due_at})
-        for e in escalations
+        TimelineItem(e.created_at, "escalation", e.name, {"level": e.level, "due_at": e.due_at}) for e in escalations
     ]
     return sorted(items, key=lambda item: item.at)
 

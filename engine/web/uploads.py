@@ -111,9 +111,7 @@ def check(filename: str, content: bytes, limit: int) -> CheckedFile:
     return CheckedFile(name, media_type, len(content), hashlib.sha256(content).hexdigest(), content)
 
 
-def store(
-    db: Database, *, authority: str, case_id: int, files: list[CheckedFile], now: datetime | None = None
-) -> None:
+def store(db: Database, *, authority: str, case_id: int, files: list[CheckedFile], now: datetime | None = None) -> None:
     """Keep the files with the case (idempotent: a file already held by the authority is not stored twice)."""
     now = now or utcnow()
     with db.transaction() as session:

@@ -63,9 +63,7 @@ async def read_posted(ctx: WebContext, form_name: str, case: Case) -> Posted:
         entry = {**checked.descriptor(), **({"description": description} if description else {})}
         key = pointer.strip("/")
         listed = payload.setdefault(key, [])
-        if isinstance(listed, list) and all(
-            e.get("sha256") != checked.sha256 for e in listed if isinstance(e, dict)
-        ):
+        if isinstance(listed, list) and all(e.get("sha256") != checked.sha256 for e in listed if isinstance(e, dict)):
             listed.append(entry)
     if accepted:
         uploads.store(ctx.db, authority=case.authority_code, case_id=case.id or 0, files=accepted)

@@ -77,8 +77,7 @@ def _file(content: bytes, media_type: str, filename: str, download: bool) -> Res
         content,
         media_type=media_type,
         headers={
-            "Content-Disposition": f'{disposition}; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(filename)}",
+            "Content-Disposition": f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
             "X-Content-Type-Options": "nosniff",
         },
     )

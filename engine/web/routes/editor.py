@@ -118,9 +118,7 @@ async def save(request: Request, case_id: int) -> Response:
         payload = schema_form.edit_list(posted.payload, posted.operation)
         return _render_editor(ctx, case, payload, version=version, errors=posted.errors or None)
     if posted.errors:
-        return _render_editor(
-            ctx, case, posted.payload, version=version, errors=posted.errors, status_code=422
-        )
+        return _render_editor(ctx, case, posted.payload, version=version, errors=posted.errors, status_code=422)
     try:
         saved = cases.update_draft(
             ctx.db, case=case.id or 0, actor=ctx.actor, payload=posted.payload, expected_version=version
@@ -136,9 +134,7 @@ async def save(request: Request, case_id: int) -> Response:
             message=ctx._(N_("The draft was not saved: correct the fields marked below.")),
         )
     except StaleVersion:
-        return _render_editor(
-            ctx, case, posted.payload, version=version, status_code=409, message=ctx._(STALE)
-        )
+        return _render_editor(ctx, case, posted.payload, version=version, status_code=409, message=ctx._(STALE))
     if posted.intent != "submit":
         ctx.flash("success", N_("Draft saved."))
         return ctx.redirect(f"/cases/{saved.id}/edit")
@@ -151,9 +147,7 @@ async def save(request: Request, case_id: int) -> Response:
             version=saved.version,
             status_code=422,
             errors=schema_form.errors_by_pointer(problems),
-            message=ctx._(
-                N_("The draft was saved, but it cannot be submitted yet: complete the fields marked below.")
-            ),
+            message=ctx._(N_("The draft was saved, but it cannot be submitted yet: complete the fields marked below.")),
         )
     try:
         apply_action(
@@ -165,8 +159,6 @@ async def save(request: Request, case_id: int) -> Response:
             expected_version=saved.version,
         )
     except StaleVersion:
-        return _render_editor(
-            ctx, saved, saved.payload, version=saved.version, status_code=409, message=ctx._(STALE)
-        )
+        return _render_editor(ctx, saved, saved.payload, version=saved.version, status_code=409, message=ctx._(STALE))
     ctx.flash("success", N_("The request was submitted for approval."))
     return ctx.redirect(f"/cases/{saved.id}")
