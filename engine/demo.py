@@ -1,4 +1,5 @@
-"""`exhorto demo`: two real exchanges through the hub on an embedded SQLite database, with a printed summary.
+"""`exhorto demo`: two real exchanges through the hub on an embedded SQLite database, a printed summary, and the
+PDFs of each exchange in es, pt, en and fr.
 
 1. Colombia's Fiscalía asks Spain's Ministry of Justice for bank records (money laundering): one clarification
    round, a partial and a final execution report, closure.
@@ -8,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -18,7 +20,9 @@ from sqlmodel import select
 
 from engine import audit, cases, directory
 from engine.actions import apply_action
-from engine.i18n import translate
+from engine.documents import write_case_pdfs
+from engine.i18n import LANGUAGES, translate
+from engine.keys import PASSPHRASE_ENV
 from engine.lifecycle import STATE_LABELS, State
 from engine.outbox import dispatch_all
 from engine.seed import demo_username, seed_demo
@@ -27,6 +31,7 @@ from engine.store.migrate import ensure_schema
 from engine.store.models import Authority, Case
 
 Say = Callable[[str], None]
+DEMO_PASSPHRASE = "exhorto-demo-only"
 
 
 def example(form: str, slug: str) -> dict[str, Any]:
@@ -111,8 +116,12 @@ def _label(state: str, lang: str) -> str:
     return translate(lang, STATE_LABELS[State(state)])
 
 
-def run_demo(out: Path, *, fresh: bool = True, db_url: str | None = None, say: Say = print) -> list[Case]:
+def run_demo(out: Path, *, fresh: bool = True, db_url: str | None = None, say: Say = print,
+             languages: tuple[str, ...] = LANGUAGES) -> list[Case]:
     out.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get(PASSPHRASE_ENV):  # the demo's keys are throw-away; production sets its own secret
+        os.environ[PASSPHRASE_ENV] = DEMO_PASSPHRASE
+        say(f"(demo: signing keys are protected with a demo passphrase; set {PASSPHRASE_ENV} in production)")
     url = db_url or f"sqlite:///{out / 'exhorto-demo.db'}"
     if fresh and db_url is None:
         for suffix in ("", "-wal", "-shm"):
@@ -142,6 +151,11 @@ def run_demo(out: Path, *, fresh: bool = True, db_url: str | None = None, say: S
     with db.reader() as session:
         checked, breaks = audit.verify_all(session)
     say(f"\nAudit chains verified: {checked - len(breaks)}/{checked} intact")
+    say(f"\nDocuments (PDF/A-3b with the JSON payload embedded) in {', '.join(languages)}:")
+    for record in records:
+        if record.side == "requesting":
+            for path in write_case_pdfs(db, record.reference, out / "pdf", languages=languages):
+                say(f"  {path}")
     db.dispose()
     return records
 

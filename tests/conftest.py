@@ -17,6 +17,9 @@ from sqlmodel import SQLModel
 
 from engine.store.db import Database
 
+# Hub mode signs every envelope; tests use a throw-away passphrase for the keys they generate.
+os.environ.setdefault("EXHORTO_KEY_PASSPHRASE", "exhorto-test-passphrase")
+
 PG_ADMIN_URL = os.environ.get("EXHORTO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

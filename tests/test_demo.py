@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -21,5 +22,10 @@ def test_demo_command(tmp_path: Path) -> None:
     assert "request_clarification" in out and "answer_clarification" in out and "refuse" in out
     assert "report_partial_execution" in out and "(Cerrado)" in out or "(Encerrado)" in out
     assert (tmp_path / "exhorto-demo.db").exists()
-    again = CliRunner().invoke(app, ["demo", "--out", str(tmp_path)], catch_exceptions=False)
-    assert again.exit_code == 0 and "CO-FGN/2026/000001" in again.output  # fresh database each run
+    pdfs = sorted((tmp_path / "pdf").glob("*.pdf"))
+    assert {p.stem.rsplit("_", 1)[1] for p in pdfs} == {"es", "pt", "en", "fr"}
+    assert all(str(p) in out for p in pdfs)
+    assert any("CO-FGN" in p.name and "execution_report" in p.name for p in pdfs)
+    assert any("BR-MJSP" in p.name and "refusal" in p.name for p in pdfs)
+    text = PdfReader(next(p for p in pdfs if "BR-MJSP" in p.name and p.stem.endswith("_pt"))).pages[0].extract_text()
+    assert "BR-MJSP/2026/000001" in text
