@@ -20,6 +20,7 @@ from engine.store.db import Database
 from engine.store.models import Authority, Case, Deadline, utcnow
 
 DUE_SOON = timedelta(days=3)
+OPTIONAL_ACTIONS = frozenset({"withdraw"})
 LIMIT = 200
 
 
@@ -74,13 +75,14 @@ def _with_badges(db: Database, cases: list[Case], now: datetime) -> list[Row]:
 
 
 def _states_for(role: Role, side: str) -> list[str]:
-    """States in which ``role`` has something to do on ``side`` (drafts have their own list)."""
+    """States in which ``role`` has something to do on ``side`` (drafts have their own list; withdrawing is
+    always possible and never something a case waits for)."""
     return sorted(
         {
             t.from_state.value
             for state in State
             for t in available(state, side)
-            if role in t.roles and t.from_state != State.DRAFT
+            if role in t.roles and t.from_state != State.DRAFT and t.action not in OPTIONAL_ACTIONS
         }
     )
 
