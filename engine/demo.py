@@ -95,6 +95,8 @@ def run_story(db: Database, story: Story, say: Say) -> tuple[Case, Case]:
     request.pop("$schema", None)
     clerk = directory.actor_for(db, demo_username(story.sender, "clerk"))
     requesting = cases.create_case(db, actor=clerk, counterpart=story.recipient, payload=request)
+    request["references"] = {"requesting": requesting.reference}  # the number the registry just allocated
+    requesting = cases.update_draft(db, case=requesting.reference, actor=clerk, payload=request)
     requested: Case | None = None
     for side, action, payload in story.steps:
         authority = story.sender if side == "A" else story.recipient
