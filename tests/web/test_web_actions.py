@@ -136,3 +136,16 @@ def test_pdf_preview_and_download_in_each_language(sqlite_web: Web) -> None:
         text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text().lower()
         assert word in text, (lang, text[:200])
     assert client.get(f"/web/cases/{requesting.id}/pdf/de").status_code == 404
+
+
+def test_timeline_shows_clock_events_and_escalations(sqlite_web: Web) -> None:
+    from engine.deadlines.sweep import sweep_once
+
+    web = sqlite_web
+    _, requested = web.world.transmitted("CO-FGN", "ES-MJ")
+    sweep_once(web.db, now=utcnow() + timedelta(days=60), send=False)  # every level of the ladder falls due
+    page = unescape(web.client("es.supervisor", lang="es").get(f"/web/cases/{requested.id}").text)
+    timeline = page[page.index('<ol class="timeline">') :]
+    assert 'class="tl-escalation"' in timeline and 'class="tl-clock"' in timeline
+    assert "Recordatorio" in timeline and "Acuse de recibo" in timeline  # levels and clocks named in Spanish
+    assert "Solicitud recibida" in timeline  # the audit event that opened the requested side's record
