@@ -24,6 +24,10 @@ from engine.web.render import render_template
 
 PREFIX = "/web"
 DONE = N_("Done: {action}.")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'"
+)
 MAX_UPLOAD_ENV = "EXHORTO_WEB_MAX_UPLOAD_BYTES"
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -218,11 +222,8 @@ class WebRoute(APIRoute):
             response.headers.setdefault("Cache-Control", "no-store")
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("Referrer-Policy", "same-origin")
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            )
+            if response.media_type == "text/html":  # a policy on a PDF would stop the browser's viewer
+                response.headers.setdefault("Content-Security-Policy", CSP)
             return response
 
         return route

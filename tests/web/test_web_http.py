@@ -65,10 +65,7 @@ def test_post_without_or_with_a_wrong_csrf_token_is_rejected_and_writes_nothing(
     # a token from another browser's session is no better
     other = web.client("co.judge")
     stolen = csrf_of(other.get("/web/").text)
-    assert (
-        client.post("/web/requests/new", data={"counterpart": "ES-MJ", "csrf_token": stolen}).status_code
-        == 403
-    )
+    assert client.post("/web/requests/new", data={"counterpart": "ES-MJ", "csrf_token": stolen}).status_code == 403
     assert web.world.counts() == before
     assert client.post("/web/logout", data={}).status_code == 403  # even logging out needs the token
 
@@ -89,9 +86,7 @@ def test_another_authoritys_case_is_not_found(web: Web) -> None:
         assert response.status_code == 404, url
         assert "exist" in response.text
     token = csrf_of(spanish.get("/web/").text)
-    posted = spanish.post(
-        f"/web/cases/{requesting.id}/actions/withdraw", data={"csrf_token": token, "reasons": "x"}
-    )
+    posted = spanish.post(f"/web/cases/{requesting.id}/actions/withdraw", data={"csrf_token": token, "reasons": "x"})
     assert posted.status_code == 404
     assert web.world.counts() == before
     assert requesting.reference not in spanish.get("/web/tracking").text
@@ -106,9 +101,7 @@ def test_draft_validation_errors_are_localized_next_to_each_field_and_nothing_is
     payload["offences"][0]["iccs_code"] = "99"
     response = web.post(client, url, [*form_items("request", payload), ("intent", "save")])
     assert response.status_code == 422
-    email_errors = re.search(
-        r'<ul class="errors" id="f-contact_person-email-err"><li>([^<]+)</li>', response.text
-    )
+    email_errors = re.search(r'<ul class="errors" id="f-contact_person-email-err"><li>([^<]+)</li>', response.text)
     assert email_errors and "Courriel" in email_errors.group(1)
     assert 'id="f-offences-0-iccs_code-err"' in response.text
     assert 'aria-invalid="true"' in response.text and 'id="error-summary"' in response.text
@@ -122,9 +115,7 @@ def test_submitting_an_incomplete_draft_saves_it_and_lists_what_is_missing(web: 
     case_id = _draft(web, client)
     payload = example("request", "co-es-bank-records")
     del payload["facts"]
-    response = web.post(
-        client, f"/web/cases/{case_id}/edit", [*form_items("request", payload), ("intent", "submit")]
-    )
+    response = web.post(client, f"/web/cases/{case_id}/edit", [*form_items("request", payload), ("intent", "submit")])
     assert response.status_code == 422
     assert re.search(r'id="f-facts-err"><li>[^<]*Hechos[^<]*obligatori', response.text)
     with web.db.reader() as session:
@@ -159,9 +150,7 @@ def test_submit_then_approval_screens_and_a_comment_is_required_to_send_back(web
     clerk, judge = web.client("co.clerk"), web.client("co.judge", lang="pt")
     case_id = _draft(web, clerk)
     payload = example("request", "co-es-bank-records")
-    submitted = web.post(
-        clerk, f"/web/cases/{case_id}/edit", [*form_items("request", payload), ("intent", "submit")]
-    )
+    submitted = web.post(clerk, f"/web/cases/{case_id}/edit", [*form_items("request", payload), ("intent", "submit")])
     assert submitted.url.path == f"/web/cases/{case_id}"
     assert _case(web, case_id).state == State.PENDING_APPROVAL
     inbox = judge.get("/web/").text
@@ -170,9 +159,7 @@ def test_submit_then_approval_screens_and_a_comment_is_required_to_send_back(web
     refused = web.post(judge, f"/web/cases/{case_id}/actions/send_back", [("reasons", " ")])
     assert refused.status_code == 422
     assert "send_back" in refused.text and web.world.counts() == before
-    sent_back = web.post(
-        judge, f"/web/cases/{case_id}/actions/send_back", [("reasons", "Falta o número da conta.")]
-    )
+    sent_back = web.post(judge, f"/web/cases/{case_id}/actions/send_back", [("reasons", "Falta o número da conta.")])
     assert sent_back.url.path == f"/web/cases/{case_id}"
     assert _case(web, case_id).state == State.DRAFT
     assert "Falta o número da conta." in judge.get(f"/web/cases/{case_id}").text  # in the timeline
@@ -189,9 +176,7 @@ def test_stale_versions_get_a_friendly_message_and_change_nothing(web: Web) -> N
     editor_page = clerk.get(url).text
     withdraw_page = judge.get(f"/web/cases/{case_id}/actions/withdraw").text
     payload = example("request", "co-es-bank-records")
-    assert (
-        web.post(other_clerk, url, [*form_items("request", payload), ("intent", "save")]).status_code == 200
-    )
+    assert web.post(other_clerk, url, [*form_items("request", payload), ("intent", "save")]).status_code == 200
     assert _case(web, case_id).version == 2
     stale_edit = clerk.post(
         url,
@@ -232,9 +217,7 @@ def test_uploads_are_checked_for_size_type_and_content(sqlite_web: Web) -> None:
         ("tool.exe", b"MZ\x90\x00", "not of an accepted type"),
         ("fake.pdf", b"GIF89a not a pdf", "does not contain what its extension says"),
     ):
-        response = web.post(
-            client, url, base, files=[("upload:/attachments", (name, content, "application/pdf"))]
-        )
+        response = web.post(client, url, base, files=[("upload:/attachments", (name, content, "application/pdf"))])
         assert response.status_code == 422 and expected in response.text, name
     assert _attachments(web) == 0
     good = b"%PDF-1.4\n% a small pdf\n"
@@ -291,3 +274,16 @@ def test_flash_messages_render(sqlite_web: Web) -> None:
     assert "You have no drafts." not in client.get("/web/").text
     response = sqlite_web.post(client, "/web/logout", page="/web/")
     assert "You have logged out." in flashes(response.text)
+
+
+def test_security_headers(sqlite_web: Web) -> None:
+    client = sqlite_web.client(lang="en")
+    page = client.get("/web/login")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+    cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/web" in cookie
+    assert '<script src="/web/static/app.js"' in page.text and "http" not in page.text.split("<body>")[0].replace(
+        'name="viewport"', ""
+    )  # every asset is local
+    assert client.get("/web/static/app.css").status_code == 200
