@@ -79,5 +79,8 @@ def _file(content: bytes, media_type: str, filename: str, download: bool) -> Res
         headers={
             "Content-Disposition": f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
             "X-Content-Type-Options": "nosniff",
+            # Chromium shows a PDF through an embedded viewer that a page policy with object-src 'none' blocks;
+            # files run no script of ours, so only framing is restricted here.
+            "Content-Security-Policy": "frame-ancestors 'none'",
         },
     )
