@@ -202,3 +202,15 @@ def test_a_pdf_without_payload_is_refused_clearly() -> None:
         from weasyprint import HTML
 
         extract_payload(HTML(string="<p>x</p>").write_pdf(), source="plain.pdf")
+
+
+def test_markup_quotes_and_backslashes_in_values_are_shown_as_text() -> None:
+    # Authority names go into CSS strings (running header) and values into HTML: neither may break out.
+    tricky = 'Juzgado "Primero" \\ <b>Penal</b> & Cía'
+    payload = {"references": {"requesting": 'REF/"1"\\2'}, "reasons": "<script>alert('x')</script>\nLínea 2"}
+    pdf = render_pdf(RenderRequest(form="withdrawal", payload=payload, language="es", issued_at=ISSUED,
+                                   sender=Party("CO-FGN", tricky, "CO"), recipient=Party("ES-MJ", tricky, "ES")))
+    text = _text(pdf.content)
+    assert tricky in text and 'REF/"1"\\2' in text
+    assert "<script>alert('x')</script>" in text and "Línea 2" in text
+    assert json.loads(extract_payload(pdf.content)) == payload
