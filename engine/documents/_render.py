@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -164,9 +165,14 @@ def render_pdf(request: RenderRequest) -> RenderedPdf:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-@cache
 def _weasyprint_resources() -> tuple[Any, Any]:
-    """One font configuration and one parsed stylesheet per process: building them costs ~25 % of a render."""
+    """One font configuration and one parsed stylesheet per thread (building them costs ~25 % of a render;
+    Pango font maps are not meant to be shared between threads, e.g. the API's worker threads)."""
+    return _resources_for_thread(threading.get_ident())
+
+
+@cache
+def _resources_for_thread(_thread: int) -> tuple[Any, Any]:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 

@@ -208,9 +208,37 @@ def test_markup_quotes_and_backslashes_in_values_are_shown_as_text() -> None:
     # Authority names go into CSS strings (running header) and values into HTML: neither may break out.
     tricky = 'Juzgado "Primero" \\ <b>Penal</b> & Cía'
     payload = {"references": {"requesting": 'REF/"1"\\2'}, "reasons": "<script>alert('x')</script>\nLínea 2"}
-    pdf = render_pdf(RenderRequest(form="withdrawal", payload=payload, language="es", issued_at=ISSUED,
-                                   sender=Party("CO-FGN", tricky, "CO"), recipient=Party("ES-MJ", tricky, "ES")))
+    pdf = render_pdf(
+        RenderRequest(
+            form="withdrawal",
+            payload=payload,
+            language="es",
+            issued_at=ISSUED,
+            sender=Party("CO-FGN", tricky, "CO"),
+            recipient=Party("ES-MJ", tricky, "ES"),
+        )
+    )
     text = _text(pdf.content)
     assert tricky in text and 'REF/"1"\\2' in text
     assert "<script>alert('x')</script>" in text and "Línea 2" in text
     assert json.loads(extract_payload(pdf.content)) == payload
+
+
+def test_threads_render_the_same_bytes() -> None:
+    # The API renders from worker threads; each thread has its own font configuration.
+    import threading
+
+    raw = (EXAMPLES / "postponement" / "pt-br-ongoing-investigation.json").read_bytes()
+    expected = render_pdf(_request("postponement", raw, "pt")).content
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(render_pdf(_request("postponement", raw, "pt")).content)
+        )
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 3
