@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from engine.guards import Actor
 from engine.lifecycle import TERMINAL_STATES, Role, State, available
@@ -87,9 +88,9 @@ def _states_for(role: Role, side: str) -> list[str]:
     )
 
 
-def _cases(db: Database, query: object) -> list[Case]:
+def _cases(db: Database, query: SelectOfScalar[Case]) -> list[Case]:
     with db.reader() as session:
-        return list(session.exec(query.order_by(col(Case.updated_at).desc()).limit(LIMIT)))  # type: ignore[attr-defined]
+        return list(session.exec(query.order_by(col(Case.updated_at).desc()).limit(LIMIT)))
 
 
 def needing_action(db: Database, actor: Actor, *, now: datetime | None = None) -> list[Row]:
@@ -144,7 +145,9 @@ def tracking(db: Database, actor: Actor, filters: Filters, *, now: datetime | No
         )
     if filters.overdue:
         query = query.where(
-            exists().where(Deadline.case_id == Case.id, Deadline.status == "running", col(Deadline.due_at) <= now)
+            exists().where(
+                col(Deadline.case_id) == col(Case.id), col(Deadline.status) == "running", col(Deadline.due_at) <= now
+            )
         )
     return _with_badges(db, _cases(db, query), now)
 

@@ -325,10 +325,12 @@ def _scalar(kind: str, raw: str, ctx: Context) -> Any:
         return {"true": True, "false": False}.get(raw, raw)
     if kind in ("integer", "number"):
         try:
-            number = float(raw.replace(",", ".")) if kind == "number" else int(raw)
+            if kind == "integer":
+                return int(raw)
+            number = float(raw.replace(",", "."))
         except ValueError:
             return raw
-        return int(number) if kind == "number" and number.is_integer() and "." not in raw else number
+        return int(number) if number.is_integer() and "." not in raw and "," not in raw else number
     if kind == "datetime":
         try:
             moment = datetime.fromisoformat(raw)

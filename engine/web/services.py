@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from engine import cases
@@ -98,9 +99,9 @@ def timeline(db: Database, case: Case, actor: Actor) -> list[TimelineItem]:
     """States (audit events), messages exchanged, clock events and escalations, oldest first."""
     items = [
         TimelineItem(e.at, "state", e.action, {"from": e.from_state, "to": e.to_state, "actor": e.actor, **e.detail})
-        for e in cases.history(db, case.id, actor=actor)
+        for e in cases.history(db, case.id or 0, actor=actor)
     ]
-    for message in cases.messages(db, case.id, actor=actor):
+    for message in cases.messages(db, case.id or 0, actor=actor):
         items.append(
             TimelineItem(
                 message.created_at,
@@ -118,7 +119,7 @@ def timeline(db: Database, case: Case, actor: Actor) -> list[TimelineItem]:
                 },
             )
         )
-    _, clock_events = clocks.timeline(db, case.id, actor=actor)
+    _, clock_events = clocks.timeline(db, case.id or 0, actor=actor)
     items += [
         TimelineItem(e.at, "clock", e.event, {"clock": e.kind, "due_at": e.due_at, "actor": e.actor})
         for e in clock_events
@@ -149,15 +150,15 @@ class FileInfo:
 def attachments_of(db: Database, case: Case) -> list[FileInfo]:
     """Files kept with the case (uploaded here or received with a message), without their contents."""
     with db.reader() as session:
-        rows = session.exec(
-            select(
-                Attachment.sha256,
-                Attachment.name,
-                Attachment.media_type,
-                Attachment.size,
-                Attachment.created_at,
+        rows = session.execute(
+            sa_select(
+                col(Attachment.sha256),
+                col(Attachment.name),
+                col(Attachment.media_type),
+                col(Attachment.size),
+                col(Attachment.created_at),
             )
-            .where(Attachment.authority_code == case.authority_code, Attachment.case_id == case.id)
+            .where(col(Attachment.authority_code) == case.authority_code, col(Attachment.case_id) == case.id)
             .order_by(col(Attachment.id))
         ).all()
     return [FileInfo(*row) for row in rows]
