@@ -37,9 +37,7 @@ def flashes(html: str) -> list[str]:
     return [m.strip() for m in re.findall(r'<div class="flash [a-z]+" role="[a-z]+">([^<]+)</div>', html)]
 
 
-def form_items(
-    form: str, payload: dict[str, Any], lang: str = "en", timezone: str = "UTC"
-) -> list[tuple[str, str]]:
+def form_items(form: str, payload: dict[str, Any], lang: str = "en", timezone: str = "UTC") -> list[tuple[str, str]]:
     """The fields a browser posts for ``payload`` in the editor generated from ``form``."""
     items: list[tuple[str, str]] = []
 

@@ -139,9 +139,7 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
     clerk.click("form[action='/web/requests/new'] button[type=submit]")
     clerk.wait_for_url(re.compile(r"/web/cases/\d+/edit$"))
     case_url = clerk.url.removesuffix("/edit")
-    assert (
-        clerk.input_value('[name="/requesting_authority/code"]') == "CO-FGN"
-    )  # prefilled from the directory
+    assert clerk.input_value('[name="/requesting_authority/code"]') == "CO-FGN"  # prefilled from the directory
     _fill(
         clerk,
         {

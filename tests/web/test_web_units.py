@@ -92,8 +92,7 @@ def test_upload_checks() -> None:
         with pytest.raises(error):
             uploads.check(name, content, 100)
     assert (
-        uploads.clean_name("x" * 300 + ".pdf").endswith(".pdf")
-        and len(uploads.clean_name("x" * 300 + ".pdf")) == 255
+        uploads.clean_name("x" * 300 + ".pdf").endswith(".pdf") and len(uploads.clean_name("x" * 300 + ".pdf")) == 255
     )
 
 
@@ -125,9 +124,7 @@ def test_passwd_command_and_login_check(tmp_path: Path) -> None:
     make_world(sqlite_db)
     runner = CliRunner()
     url = sqlite_db.url
-    ok = runner.invoke(
-        cli, ["--db", url, "user", "passwd", "co.clerk", "--stdin"], input="a long passphrase\n"
-    )
+    ok = runner.invoke(cli, ["--db", url, "user", "passwd", "co.clerk", "--stdin"], input="a long passphrase\n")
     assert ok.exit_code == 0, ok.output
     assert check_login(sqlite_db, "co.clerk", "a long passphrase") is not None
     assert check_login(sqlite_db, "co.clerk", "wrong") is None
@@ -135,9 +132,7 @@ def test_passwd_command_and_login_check(tmp_path: Path) -> None:
     assert check_login(sqlite_db, "co.judge", "a long passphrase") is None  # no password set: no login
     short = runner.invoke(cli, ["--db", url, "user", "passwd", "co.clerk", "--stdin"], input="short\n")
     assert short.exit_code != 0 and "between 10 and" in short.output
-    unknown = runner.invoke(
-        cli, ["--db", url, "user", "passwd", "nobody", "--stdin"], input="a long passphrase\n"
-    )
+    unknown = runner.invoke(cli, ["--db", url, "user", "passwd", "nobody", "--stdin"], input="a long passphrase\n")
     assert unknown.exit_code != 0 and "nobody" in unknown.output
     with pytest.raises(WeakPassword):
         set_password(sqlite_db, "co.clerk", "x")
