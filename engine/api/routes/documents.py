@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["documents"])
 
 SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-PDF = {200: {"content": {"application/pdf": {}}, "description": "the PDF/A document"}}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the PDF/A document"}}
 
 
 class AttachmentNotFound(NotFound):
