@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from engine.api import deps, hardening, problems
 from engine.api.dispatcher import BackgroundDispatcher
-from engine.api.routes import cases, directory, documents, forms, inbox
+from engine.api.routes import cases, directory, documents, forms, inbox, stats
 from engine.api.settings import Settings
 from engine.store.db import Database
 
@@ -42,7 +42,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     app.state.write_gate = deps.make_write_gate(db)
     problems.install(app)
     hardening.install(app)  # security headers, failed-login limiting, database outages as 503
-    for module in (cases, documents, forms, directory, inbox):
+    for module in (cases, documents, forms, directory, inbox, stats):
         app.include_router(module.router)
 
     from engine.web import mount as mount_web

@@ -218,10 +218,11 @@ def serve_command(
                 f"no Prefect server answering; starting one at {api_url} "
                 "(Prefect's temporary server cannot run schedules)"
             )
-            prefect = Path(sys.executable).with_name("prefect")
+            # Prefect's CLI with the scheduler fix for SQLAlchemy 2.1 (see engine.ops.prefect_server).
             children.append(
                 subprocess.Popen(
-                    [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+                    [sys.executable, "-m", "engine.ops.prefect_server", "server", "start", "--host", "127.0.0.1",
+                     "--port", str(port)]
                 )
             )
             deadline = time.monotonic() + startup_timeout

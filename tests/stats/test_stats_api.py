@@ -13,7 +13,6 @@ import uvicorn
 
 from engine import tokens
 from engine.api.app import create_app
-from engine.api.routes import stats as stats_routes
 from engine.i18n import translate
 from engine.store.db import Database
 from tests.helpers import make_world
@@ -33,7 +32,6 @@ def base_url(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
         _, rqd = world.transmitted()
         world.act(rqd, "acknowledge", "ES-MJ", "clerk")
     app = create_app(sqlite_db)
-    app.include_router(stats_routes.router)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

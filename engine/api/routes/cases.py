@@ -54,7 +54,11 @@ def create_case(body: CaseCreate, actor: WriterDep, db: DbDep, lang: LangDep) ->
 
 
 @router.get("/{case_id}", response_model=CaseDetail)
-def read_case(case: CaseDep, actor: ActorDep, lang: LangDep) -> CaseDetail:
+def read_case(case: CaseDep, actor: ActorDep, lang: LangDep, db: DbDep) -> CaseDetail:
+    """The case with its request form (personal data: the read is written to the access log first)."""
+    from engine.privacy import record_access
+
+    record_access(db, actor, channel="api", purpose="case detail", case=case)
     return detail(case, lang, actor.role)
 
 

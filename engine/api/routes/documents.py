@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from engine.api.deps import CaseDep, DbDep, LangDep, WriterDep
+from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep
 from engine.api.schemas import AttachmentEntry
 from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
@@ -31,10 +31,13 @@ class AttachmentNotFound(NotFound):
 
 
 @router.get("/document", response_class=Response, responses=PDF)
-def request_pdf(case: CaseDep, db: DbDep, lang: LangDep, language: str | None = Query(None, alias="lang"),
-                bilingual: str | None = None) -> Response:
+def request_pdf(case: CaseDep, db: DbDep, lang: LangDep, actor: ActorDep,
+                language: str | None = Query(None, alias="lang"), bilingual: str | None = None) -> Response:
     """The request as a PDF/A-3 document (payload embedded), in ``lang`` or the Accept-Language."""
     from engine.documents import render_case
+    from engine.privacy import record_access
+
+    record_access(db, actor, channel="pdf", purpose="request document", case=case)
 
     document = render_case(db, case.id or 0, language or lang, bilingual)
     return Response(document.content, media_type="application/pdf",

@@ -1,0 +1,22 @@
+"""Reads of a case's personal data through the API are written to the access log, with the user."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from engine import privacy, tokens
+from engine.api.app import create_app
+from engine.store.db import Database
+from tests.helpers import make_world
+
+
+def test_api_case_and_pdf_reads_are_logged(sqlite_db: Database) -> None:
+    world = make_world(sqlite_db)
+    case = world.new_request()
+    token, _ = tokens.issue(sqlite_db, "co.clerk")
+    with TestClient(create_app(sqlite_db)) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get(f"/cases/{case.id}", headers=headers).status_code == 200
+        assert client.get(f"/cases/{case.id}/document?lang=es", headers=headers).status_code == 200
+    entries = privacy.access_log(sqlite_db, "CO-FGN")
+    assert sorted((e.username, e.channel) for e in entries) == [("co.clerk", "api"), ("co.clerk", "pdf")]
