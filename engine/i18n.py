@@ -76,5 +76,22 @@ def negotiate(*preferences: Iterable[str] | str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def accept_language(header: str | None) -> list[str]:
+    """Languages of an Accept-Language header, best first: ``es-CO,es;q=0.9,en;q=0.8`` → ``['es-CO', 'es', 'en']``
+    (q-values honoured, ``*`` and q=0 ignored)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
 def locale(language: str) -> Locale:
     return Locale.parse(check_language(language))

@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from engine import cases, tokens
 from engine.errors import RoleNotAllowed
 from engine.guards import Actor
-from engine.i18n import negotiate
+from engine.i18n import accept_language, negotiate
 from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.models import Case
@@ -27,20 +27,6 @@ def get_db(request: Request) -> Database:
 DbDep = Annotated[Database, Depends(get_db)]
 
 
-def accept_language(header: str | None) -> list[str]:
-    """Languages of an Accept-Language header, best first (q-values honoured, ``*`` ignored)."""
-    ranked: list[tuple[float, int, str]] = []
-    for index, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            ranked.append((-quality, index, tag))
-    return [tag for _, _, tag in sorted(ranked)]
 
 
 def request_language(request: Request) -> str:

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from engine.errors import ExhortoError, ForeignCase, NotFound
 from engine.guards import Actor
-from engine.i18n import LANGUAGES, N_, check_language, negotiate, translate
+from engine.i18n import LANGUAGES, N_, accept_language, check_language, negotiate, translate
 from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.models import User
@@ -74,20 +74,6 @@ class PayloadTooLarge(Exception):
     pass
 
 
-def accept_language(header: str | None) -> list[str]:
-    """``es-CO,es;q=0.9,en;q=0.8`` → ``['es-CO', 'es', 'en']`` (highest quality first)."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            ranked.append((-quality, position, tag))
-    return [tag for _, _, tag in sorted(ranked)]
 
 
 @dataclass
