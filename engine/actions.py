@@ -90,11 +90,13 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
     message = _outbound(case, row, payload, now, in_reply_to) if row.sends else None
     if message is not None:
         detail["message_id"] = message.message_id
-    event = audit.next_event(case, at=now, actor=actor.username, action=action, from_state=row.from_state,
-                             to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
-                             detail=detail)
-    _compare_and_set(session, case, row, actor, event, now)
-    _insert(session, event)
+    fields = audit.event_fields(case, at=now, actor=actor.username, action=action, from_state=row.from_state,
+                                to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
+                                detail=detail)
+    _compare_and_set(session, case, row, actor, fields, now)
+    inserted = session.connection().execute(_INSERTS[AuditEvent], fields).inserted_primary_key[0]
+    # A plain record of what was just written (the ORM never needs to track it).
+    event = AuditEvent.model_construct(id=inserted, **fields)
     if message is not None:
         from engine.documents import attach_outbound_document
 
@@ -121,13 +123,13 @@ _COMPARE_AND_SET = (
 _INSERTS = {model: model.__table__.insert() for model in (AuditEvent, Message)}  # type: ignore[attr-defined]
 
 
-def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor, event: AuditEvent,
+def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor, event: dict[str, Any],
                      now: datetime) -> None:
     """One UPDATE moves state, version and audit head together, guarded by the version read: of two concurrent
     writers exactly one matches the row."""
     values: dict[str, Any] = {
-        "state": row.to_state.value, "version": case.version + 1, "updated_at": now, "audit_seq": event.seq,
-        "audit_head": event.hash,
+        "state": row.to_state.value, "version": case.version + 1, "updated_at": now, "audit_seq": event["seq"],
+        "audit_head": event["hash"],
         "submitted_by": actor.username if row.action == "submit" else case.submitted_by,
     }
     params = {"b_id": case.id, "b_expected": case.version, **{f"b_{k}": v for k, v in values.items()}}

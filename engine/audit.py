@@ -29,18 +29,23 @@ def event_hash(prev_hash: str, *, reference: str, seq: int, at: datetime, actor:
     return sha256_hex(prev_hash.encode() + canonical_json(body))
 
 
-def next_event(case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
-               to_state: str | None, payload_hash: str | None = None,
-               detail: dict[str, Any] | None = None) -> AuditEvent:
-    """The event that would extend the case's chain now (not yet added to any session)."""
+def event_fields(case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
+                 to_state: str | None, payload_hash: str | None = None,
+                 detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The column values of the event that would extend the case's chain now (pure: nothing is written)."""
     assert case.id is not None
     detail = detail or {}
     seq = case.audit_seq + 1
     digest = event_hash(case.audit_head, reference=case.reference, seq=seq, at=at, actor=actor, action=action,
                         from_state=from_state, to_state=to_state, payload_hash=payload_hash, detail=detail)
-    return AuditEvent(case_id=case.id, seq=seq, at=at, actor=actor, action=action, from_state=from_state,
-                      to_state=to_state, payload_hash=payload_hash, detail=detail, prev_hash=case.audit_head,
-                      hash=digest)
+    return {"case_id": case.id, "seq": seq, "at": at, "actor": actor, "action": action, "from_state": from_state,
+            "to_state": to_state, "payload_hash": payload_hash, "detail": detail, "prev_hash": case.audit_head,
+            "hash": digest}
+
+
+def next_event(case: Case, **kwargs: Any) -> AuditEvent:
+    """The event that would extend the case's chain now (not yet added to any session)."""
+    return AuditEvent(**event_fields(case, **kwargs))
 
 
 def append(session: Session, case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
