@@ -11,6 +11,7 @@ from engine import audit
 from engine.actions import apply_in_session
 from engine.guards import Actor
 from engine.lifecycle import State
+from engine.retry import exponential_backoff
 from engine.store.db import Database
 from engine.store.models import Case, Message, utcnow
 from engine.transport.base import Transport, TransportError
@@ -21,7 +22,7 @@ MAX_BACKOFF = timedelta(hours=1)
 
 def backoff(attempts: int, base: timedelta = timedelta(seconds=15)) -> timedelta:
     """Exponential: 15 s, 30 s, 1 min, … capped at one hour."""
-    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return exponential_backoff(attempts, base, MAX_BACKOFF)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from engine.notify.channels import Channel, ChannelError, default_channels
 from engine.notify.settings import NotifySettings
+from engine.retry import exponential_backoff
 from engine.store.db import Database
 from engine.store.deadline_models import Notification
 from engine.store.models import utcnow
@@ -39,7 +40,7 @@ class DeliverySummary:
 
 
 def backoff(attempts: int, base_seconds: int) -> timedelta:
-    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return exponential_backoff(attempts, timedelta(seconds=base_seconds), MAX_BACKOFF)
 
 
 def _claimable(now: datetime, lease: timedelta):  # type: ignore[no-untyped-def]
