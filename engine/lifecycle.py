@@ -213,6 +213,3 @@ def transitions_for(action: str) -> tuple[Transition, ...]:
 def available(state: State | str, side: Side | str) -> tuple[Transition, ...]:
     return tuple(t for t in TRANSITIONS if t.from_state == state and t.side == side)
 
-
-def stage_of(state: State | str) -> str:
-    return next(stage for stage, states in STAGES.items() if state in states)
