@@ -24,7 +24,7 @@ from engine.errors import (
 from engine.guards import Actor, GuardContext
 from engine.ids import new_id
 from engine.lifecycle import ACTIONS, Role, Transition, available, transitions_for
-from engine.store.db import Database
+from engine.store.db import Database, connection_of
 from engine.store.models import AuditEvent, Case, Message, utcnow
 from engine.store.queries import load_case
 
@@ -94,7 +94,7 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                                 to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
                                 detail=detail)
     _compare_and_set(session, case, row, actor, fields, now)
-    inserted = session.connection().execute(_INSERTS[AuditEvent], fields).inserted_primary_key[0]
+    inserted = connection_of(session).execute(_INSERTS[AuditEvent], fields).inserted_primary_key[0]
     # A plain record of what was just written (the ORM never needs to track it).
     event = AuditEvent.model_construct(id=inserted, **fields)
     if message is not None:
@@ -133,7 +133,7 @@ def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor
         "submitted_by": actor.username if row.action == "submit" else case.submitted_by,
     }
     params = {"b_id": case.id, "b_expected": case.version, **{f"b_{k}": v for k, v in values.items()}}
-    result = session.connection().execute(_COMPARE_AND_SET, params)
+    result = connection_of(session).execute(_COMPARE_AND_SET, params)
     if result.rowcount != 1:
         current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
         raise StaleVersion(case=case.reference, expected=case.version, actual=current)
@@ -145,7 +145,7 @@ def _insert(session: Session, row: AuditEvent | Message) -> None:
     """Core INSERT on the session's connection: the hot path skips the ORM unit of work (same transaction)."""
     statement = _INSERTS[type(row)]
     values = {c.name: getattr(row, c.name) for c in statement.table.columns if c.name != "id"}
-    row.id = session.connection().execute(statement, values).inserted_primary_key[0]
+    row.id = connection_of(session).execute(statement, values).inserted_primary_key[0]
 
 
 def _outbound(case: Case, row: Transition, payload: dict[str, Any], now: datetime,

@@ -21,31 +21,44 @@ def _jsonable(value: Any) -> Any:
 
 
 _MAX_EXACT_INT = 2**53  # beyond this RFC 8785 prints the nearest IEEE double, not the integer
+# Built once: json.dumps with options builds a new encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _plain(value: Any) -> bool:
-    """True when the value holds only what ``json.dumps`` prints exactly as RFC 8785 does: strings, safe integers,
-    booleans, null, lists, and objects whose keys sort the same by code point as by UTF-16 unit (no key above
-    U+D7FF). Floats and anything unusual take the library's path."""
+class _NotPlain(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    """``value`` made JSON-able, when it holds only what the stdlib encoder prints exactly as RFC 8785 does:
+    strings, safe integers, booleans, null, lists, and objects whose keys sort the same by code point as by UTF-16
+    unit (no key above U+D7FF). Raises :class:`_NotPlain` for floats and anything unusual (the library's path)."""
     if value is None or isinstance(value, str | bool):
-        return True
+        return value
     if isinstance(value, int):
-        return -_MAX_EXACT_INT < value < _MAX_EXACT_INT
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
+        if -_MAX_EXACT_INT < value < _MAX_EXACT_INT:
+            return value
+        raise _NotPlain
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
     if isinstance(value, dict):
-        return all(isinstance(k, str) and (not k or max(k) <= "\ud7ff") and _plain(v) for k, v in value.items())
-    return False
+        plain = {}
+        for key, item in value.items():
+            key = str(key)
+            if key and max(key) > "\ud7ff":
+                raise _NotPlain
+            plain[key] = _plain(item)
+        return plain
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    raise _NotPlain
 
 
 def canonical_json(value: Any) -> bytes:
-    value = _jsonable(value)
-    if _plain(value):
-        try:  # the hot path (audit events, envelopes): the C encoder, byte-identical for such values
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates: let the library report them
-            pass
-    return rfc8785.dumps(value)
+    try:  # the hot path (audit events, envelopes): the C encoder, byte-identical for such values
+        return _ENCODER.encode(_plain(value)).encode("utf-8")
+    except (_NotPlain, UnicodeEncodeError):  # floats, big integers, lone surrogates: the library decides
+        return rfc8785.dumps(_jsonable(value))
 
 
 def sha256_hex(data: bytes) -> str:

@@ -36,10 +36,11 @@ def on_transition(
     ``action`` is a lifecycle action, or ``receive`` when a request arrives and the requested side's record
     opens."""
     assert case.id is not None
-    rules = [r for r in load_policy().clocks_for(case.legal_basis) if r.side == case.side]
+    policy = load_policy()
     terminal = State(to_state) in TERMINAL_STATES
-    if not terminal and not any(action in (r.start | r.stop | r.cancel | r.pause | r.resume) for r in rules):
+    if not terminal and not policy.moves_a_clock(case.legal_basis, case.side, action):
         return  # most moves touch no clock: skip the query on the lifecycle's hot path
+    rules = [r for r in policy.clocks_for(case.legal_basis) if r.side == case.side]
     open_clocks = {
         d.kind: d
         for d in session.exec(

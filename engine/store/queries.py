@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import bindparam
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from engine.errors import AuthorityNotFound, CaseNotFound, UserNotFound
+from engine.store.db import connection_of
 from engine.store.models import Authority, Case, User
 
-_CASE_BY_REFERENCE = select(Case).where(Case.reference == bindparam("reference"))  # compiled once, reused
+_CASES = Case.__table__  # type: ignore[attr-defined]
+# Compiled once, reused: the hot path only binds a value.
+_CASE_BY_ID = _CASES.select().where(_CASES.c.id == bindparam("key"))
+_CASE_BY_REFERENCE = _CASES.select().where(_CASES.c.reference == bindparam("key"))
 
 
 def load_case(session: Session, case: int | str) -> Case:
-    """A case by numeric id or by local reference (``ES-MJ/2026/000123``)."""
-    found: Case | None
-    if isinstance(case, int) or (isinstance(case, str) and case.isdigit()):
-        found = session.get(Case, int(case))
-    else:
-        found = session.exec(_CASE_BY_REFERENCE, params={"reference": case}).first()
-    if found is None:
+    """A case by numeric id or by local reference (``ES-MJ/2026/000123``).
+
+    Every lifecycle action starts here, and the ORM's query machinery costs more than the rest of a transition:
+    the row is read with one Core SELECT on the transaction's connection and returned *detached*, as if freshly
+    loaded (no pending changes). Reading it needs no session; a caller that changes it ``session.add``-s it, as
+    :func:`engine.audit.append` does. As with ``Session.get``, an instance the session already holds is returned
+    as it is."""
+    by_id = isinstance(case, int) or case.isdigit()
+    statement = _CASE_BY_ID if by_id else _CASE_BY_REFERENCE
+    row = connection_of(session).execute(statement, {"key": int(case) if by_id else case}).mappings().first()
+    if row is None:
         raise CaseNotFound(case=str(case))
-    return found
+    held = session.identity_map.get(identity_key(Case, row["id"]))
+    return held if held is not None else _detached(row)  # type: ignore[no-any-return]
+
+
+def _detached(row: Mapping[str, Any]) -> Case:
+    record: Case = manager_of_class(Case).new_instance()  # what the ORM's loader builds: no validation
+    record.__dict__.update(row)
+    make_transient_to_detached(record)  # identity set, attribute history reset: as freshly loaded
+    return record
 
 
 def load_authority(session: Session, code: str) -> Authority:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.deadlines.calendar import Unit
 from engine.deadlines.policy import InvalidPolicy, load_policy, policy_from
+from engine.lifecycle import ACTIONS
 from engine.store.db import Database
 from engine.store.migrate import upgrade
 from engine.store.models import Deadline
@@ -27,6 +28,18 @@ def test_builtin_policy_defaults_follow_the_eio() -> None:
     assert [lv.name for lv in eio["decide"].ladder] == ["reminder", "overdue", "escalation"]
     assert policy.clock("MEDELLIN", "decide").unit is Unit.BUSINESS_DAYS  # type: ignore[union-attr]
     assert policy.clocks_for("SOMETHING_ELSE") == policy.default
+
+
+def test_actions_that_move_a_clock_are_known_per_basis_and_side() -> None:
+    policy = policy_from(None)
+    assert policy.moves_a_clock("EIO", "requested", "request_clarification")
+    assert not policy.moves_a_clock("EIO", "requesting", "submit")
+    for basis in [None, "SOMETHING_ELSE", *policy.bases()]:
+        for side in ("requesting", "requested"):
+            for action in [*ACTIONS, "receive"]:
+                rules = [r for r in policy.clocks_for(basis) if r.side == side]
+                moved = any(action in (r.start | r.stop | r.cancel | r.pause | r.resume) for r in rules)
+                assert policy.moves_a_clock(basis, side, action) is moved, (basis, side, action)
 
 
 def test_operator_override_is_merged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,64 @@
+"""The store's transaction discipline and the fast case loader every action starts with."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from engine import audit
+from engine.errors import CaseNotFound
+from engine.store.db import Database
+from engine.store.models import Case, utcnow
+from engine.store.queries import load_case
+from tests.helpers import make_world
+
+
+def _orm_row(db: Database, case_id: int) -> dict[str, object]:
+    with db.reader() as session:
+        record = session.get(Case, case_id)
+        assert record is not None
+        return {c.name: getattr(record, c.name) for c in Case.__table__.columns}  # type: ignore[attr-defined]
+
+
+def test_load_case_by_id_and_reference_matches_what_the_orm_loads(db: Database) -> None:
+    world = make_world(db)
+    case = world.new_request()
+    expected = _orm_row(db, case.id)
+    with db.transaction() as session:
+        by_id, by_reference = load_case(session, case.id), load_case(session, case.reference)
+        by_text_id = load_case(session, str(case.id))
+    for record in (by_id, by_reference, by_text_id):
+        assert {c: getattr(record, c) for c in expected} == expected
+        assert inspect(record).detached  # read without the session's bookkeeping, nothing pending
+        assert not inspect(record).modified
+
+
+def test_load_case_returns_the_instance_the_session_already_holds(db: Database) -> None:
+    case = make_world(db).new_request()
+    with db.transaction() as session:
+        held = session.exec(select(Case).where(Case.id == case.id)).one()
+        assert load_case(session, case.reference) is held
+
+
+def test_unknown_case_is_refused(db: Database) -> None:
+    make_world(db)
+    with db.transaction() as session, pytest.raises(CaseNotFound):
+        load_case(session, "ES-MJ/2026/999999")
+
+
+def test_a_loaded_case_changed_and_added_is_written_and_a_failed_transaction_writes_nothing(db: Database) -> None:
+    case = make_world(db).new_request()
+    with db.transaction() as session:
+        record = load_case(session, case.id)
+        audit.append(session, record, at=utcnow(), actor="tester", action="note", from_state=record.state,
+                     to_state=record.state, detail={"why": "test"})
+    assert _orm_row(db, case.id)["audit_seq"] == case.audit_seq + 1
+
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        record = load_case(session, case.id)
+        audit.append(session, record, at=utcnow(), actor="tester", action="note", from_state=record.state,
+                     to_state=record.state)
+        session.flush()  # written inside the transaction…
+        raise RuntimeError("crash before commit")
+    assert _orm_row(db, case.id)["audit_seq"] == case.audit_seq + 1  # …and rolled back with it
