@@ -6,13 +6,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from engine.errors import ExhortoError, InvalidInput
 from engine.guards import Actor
 from engine.i18n import N_
 from engine.lifecycle import Role
-from engine.store.db import Database
+from engine.store.db import Database, connection_of
 from engine.store.federation_models import ApiToken
 from engine.store.models import User, utcnow
 from engine.store.queries import load_user
@@ -44,21 +45,29 @@ def issue(db: Database, username: str, *, label: str = "", valid_for: timedelta 
     return token, row
 
 
+_TOKENS, _USERS = ApiToken.__table__, User.__table__  # type: ignore[attr-defined]
+# One prebuilt Core query: this runs on every API request.
+_BY_HASH = (
+    select(_USERS.c.username, _USERS.c.authority_code, _USERS.c.role, _USERS.c.preferred_language,
+           _USERS.c.active, _TOKENS.c.revoked_at, _TOKENS.c.expires_at)
+    .join_from(_TOKENS, _USERS, _USERS.c.username == _TOKENS.c.username)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(db: Database, token: str | None, *, now: datetime | None = None) -> Actor:
     """The acting user of a valid token, or :class:`InvalidToken` (the same answer whatever the cause)."""
     now = now or utcnow()
     if not token or not token.startswith(PREFIX):
         raise InvalidToken()
-    with db.reader() as session:  # one query: this runs on every API request
-        found = session.exec(select(ApiToken, User).join(User, col(User.username) == ApiToken.username)
-                             .where(ApiToken.token_hash == token_hash(token))).first()
+    with db.reader() as session:
+        found = connection_of(session).execute(_BY_HASH, {"token_hash": token_hash(token)}).first()
     if found is None:
         raise InvalidToken()
-    row, user = found
-    if not user.active or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    if not found.active or found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
         raise InvalidToken()
-    return Actor(username=user.username, authority_code=user.authority_code, role=Role(user.role),
-                 language=user.preferred_language)
+    return Actor(username=found.username, authority_code=found.authority_code, role=Role(found.role),
+                 language=found.preferred_language)
 
 
 def revoke(db: Database, prefix: str, *, now: datetime | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import select
@@ -62,3 +64,18 @@ def test_a_loaded_case_changed_and_added_is_written_and_a_failed_transaction_wri
         session.flush()  # written inside the transaction…
         raise RuntimeError("crash before commit")
     assert _orm_row(db, case.id)["audit_seq"] == case.audit_seq + 1  # …and rolled back with it
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
+    """A reader is a WAL snapshot: while a writer holds the write lock it reads the last committed state at once
+    (writers start with BEGIN IMMEDIATE; a reader that did too would wait up to the 30 s busy timeout)."""
+    case = make_world(sqlite_db).new_request()
+    with sqlite_db.engine.connect() as writer:
+        held = writer.begin()  # BEGIN IMMEDIATE: the write lock is taken now
+        writer.exec_driver_sql("UPDATE \"case\" SET state = 'changing' WHERE id = ?", (case.id,))
+        started = time.monotonic()
+        with sqlite_db.reader() as session:
+            seen = load_case(session, case.id)
+        assert time.monotonic() - started < 5
+        assert seen.state == case.state  # the uncommitted change is invisible
+        held.rollback()

@@ -20,13 +20,13 @@ from engine.store.models import Case
 _bearer = HTTPBearer(auto_error=False, description="API token issued with `exhorto token issue USER`")
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and each
+# such hop costs far more than the function itself.
+async def get_db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
 DbDep = Annotated[Database, Depends(get_db)]
-
-
 
 
 def request_language(request: Request) -> str:
@@ -36,7 +36,11 @@ def request_language(request: Request) -> str:
                      actor.language if actor is not None else None)
 
 
-LangDep = Annotated[str, Depends(request_language)]
+async def _language(request: Request) -> str:
+    return request_language(request)
+
+
+LangDep = Annotated[str, Depends(_language)]
 
 
 def current_actor(request: Request, db: DbDep,

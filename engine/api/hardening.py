@@ -13,11 +13,12 @@ Installed by the app factory on every app (REST API, federation inbox, web UI):
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.deps import request_language
 from engine.api.problems import problem
@@ -51,16 +52,15 @@ def _authenticating(request: Request) -> bool:
     return request.headers.get("authorization", "").lower().startswith("bearer ")
 
 
-def security_headers(request: Request, response: Response) -> None:
+def security_headers(path: str, scheme: str, headers: MutableHeaders) -> None:
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    path = request.url.path
+        headers.setdefault(name, value)
     if not path.startswith(_NO_CSP_PREFIXES):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", CSP)
     if not path.startswith("/web/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    if request.url.scheme == "https":
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault("Cache-Control", "no-store")
+    if scheme == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def _too_many(request: Request, wait: float) -> JSONResponse:
@@ -89,29 +89,47 @@ async def _key_reused(request: Request, error: Exception) -> JSONResponse:
     return problem(422, error.code, error.message(request_language(request)), request)
 
 
+class Hardening:
+    """Plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` would stream every response through a task and
+    a queue, a cost paid on every request): headers are added as the response starts."""
+
+    def __init__(self, app: ASGIApp, limiter: FailureLimiter) -> None:
+        self.app, self.limiter = app, limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        client, authenticating = _client(request), _authenticating(request)
+        path, scheme = request.url.path, request.url.scheme
+        wait = self.limiter.retry_after(client) if authenticating else 0.0
+        if wait:
+            refusal = _too_many(request, wait)
+            security_headers(path, scheme, refusal.headers)
+            await refusal(scope, receive, send)
+            return
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                security_headers(path, scheme, MutableHeaders(scope=message))
+                if authenticating and message["status"] == 401:
+                    self.limiter.failed(client)
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)
+
+
 def install(app: FastAPI, limits: Limits | None = None) -> FailureLimiter:
     """Add the middleware and handlers to ``app``; returns its limiter (tests read and reset it)."""
     limiter = FailureLimiter(limits or Limits.from_env())
     app.state.auth_limiter = limiter
 
-    @app.middleware("http")
-    async def harden(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        client = _client(request)
-        authenticating = _authenticating(request)
-        wait = limiter.retry_after(client) if authenticating else 0.0
-        if wait:
-            response: Response = _too_many(request, wait)
-        else:
-            response = await call_next(request)
-            if authenticating and response.status_code == 401:
-                limiter.failed(client)
-        security_headers(request, response)
-        return response
-
+    app.add_middleware(Hardening, limiter=limiter)
     app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
     app.add_exception_handler(IdempotencyKeyReused, _key_reused)
     app.add_exception_handler(DBAPIError, _dbapi_error)
     return limiter
 
 
-__all__ = ["CSP", "HEADERS", "install", "security_headers"]
+__all__ = ["CSP", "HEADERS", "Hardening", "install", "security_headers"]

@@ -11,6 +11,9 @@ from typing import Any
 
 def create() -> Any:
     from engine.api import Settings, create_app
+    from engine.api.app import freeze_startup_objects
     from engine.store.db import Database
 
-    return create_app(Database(), Settings.from_env())
+    app = create_app(Database(), Settings.from_env())
+    freeze_startup_objects()
+    return app

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_SQLITE_PATH = Path("exhorto.db")
+_READ_ONLY = "exhorto_read_only"  # execution option of reader connections
 
 
 def database_url(url: str | None = None) -> str:
@@ -50,8 +51,12 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            yield session
+        """A session for reading only. On SQLite its transaction is deferred: a WAL snapshot that neither waits
+        for a writer nor holds one up (writers start with ``BEGIN IMMEDIATE``)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_READ_ONLY: True})
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield session
 
     def create_all(self) -> None:
         """Create tables directly from the models (tests, demo). Production uses ``exhorto db upgrade``."""
@@ -102,7 +107,8 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(_READ_ONLY) else
+                                   "BEGIN IMMEDIATE")
 
     return engine
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from engine import audit, cases
 from engine.actions import Outcome
@@ -46,10 +47,11 @@ def list_cases(actor: ActorDep, db: DbDep, lang: LangDep, state: str | None = No
 
 
 @router.post("", response_model=CaseDetail, status_code=201)
-def create_case(body: CaseCreate, actor: WriterDep, db: DbDep, lang: LangDep) -> CaseDetail:
+async def create_case(body: CaseCreate, actor: WriterDep, db: DbDep, lang: LangDep) -> CaseDetail:
     """Open a draft request to another authority (clerks and judges)."""
-    case = cases.create_case(db, actor=replace(actor, language=lang), counterpart=body.counterpart,
-                             payload=body.payload)
+    # The write runs in the thread pool; the answer is built on the event loop (one thread hop, not two).
+    case = await run_in_threadpool(cases.create_case, db, actor=replace(actor, language=lang),
+                                   counterpart=body.counterpart, payload=body.payload)
     return detail(case, lang, actor.role)
 
 
@@ -79,9 +81,9 @@ def next_actions(case: CaseDep, actor: ActorDep, lang: LangDep) -> list[Availabl
 
 
 @router.post("/{case_id}/actions", response_model=ActionResult)
-def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, lang: LangDep, response: Response,
-        idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HELP),
-        ) -> ActionResult:
+async def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, lang: LangDep, response: Response,
+              idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HELP),
+              ) -> ActionResult:
     """Apply a lifecycle action. ``version`` is the version you read: 409 if someone acted in between.
     With an ``Idempotency-Key`` header, a retry of the same request gets the first answer (applied once)."""
     def render(outcome: Outcome) -> dict[str, Any]:
@@ -89,9 +91,9 @@ def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, lang: L
                             message_id=outcome.message.message_id if outcome.message else None
                             ).model_dump(mode="json")
 
-    answer = act_once(db, key=idempotency_key, case=case.id or 0, action=body.action,
-                      actor=replace(actor, language=lang), payload=body.payload,
-                      expected_version=body.version, render=render)
+    answer = await run_in_threadpool(act_once, db, key=idempotency_key, case=case.id or 0, action=body.action,
+                                     actor=replace(actor, language=lang), payload=body.payload,
+                                     expected_version=body.version, render=render)
     if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return ActionResult.model_validate(answer.response)
