@@ -25,11 +25,10 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     import uvicorn
 
     from engine.api import Settings, create_app
+    from engine.api.app import freeze_startup_objects
     from engine.transport.tls import server_options
 
     tls = server_options(tls_cert, tls_key, tls_client_ca)
-    from engine.api.app import freeze_startup_objects
-
     app = create_app(STATE.db(), Settings.from_env(dispatch_interval=dispatch_interval or None))
     freeze_startup_objects()
     uvicorn.run(app, host=host, port=port, log_level=log_level, **tls)
