@@ -1,9 +1,11 @@
 """REST API under load, and envelope signing speed.
 
-    .venv/bin/python bench/api.py [--clients 50] [--duration 20] [--think 1.0] [--saturate 10] [--json out.json]
+    .venv/bin/python bench/api.py [--clients 50] [--duration 20] [--think 1.0] [--saturate 10]
+                                  [--database sqlite|postgresql] [--workers 1] [--json out.json]
 
-1. Starts a node (``exhorto serve``, its own SQLite database in a temporary folder, no background dispatcher) in a
-   subprocess on a free loopback port. ``--clients`` concurrent clients (asyncio + httpx, one connection each)
+1. Starts a node (``exhorto serve``, or uvicorn with ``--workers`` processes; its own SQLite database in a
+   temporary folder or a throw-away PostgreSQL database; no background dispatcher) in a subprocess on a free
+   loopback port. ``--clients`` concurrent clients (asyncio + httpx, one connection each)
    loop for ``--duration`` seconds: create a draft request (clerk), submit it (clerk), approve it (judge),
    withdraw it (judge) — four writes per case, each a full transaction with form validation, optimistic lock
    and hash-chained audit entry. Each client pauses between its requests (``--think`` seconds on average,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -31,12 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+import psycopg  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8"))
@@ -50,10 +56,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare_node(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+PG_ADMIN = os.environ.get("EXHORTO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh database for the node: a file in ``folder``, or a throw-away PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    name = f"exhorto_bench_api_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare_node(url: str) -> tuple[dict[str, str], dict[str, str]]:
     """Seed the node's database; return its environment and a token per acting user."""
-    env = {**os.environ, "EXHORTO_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-           "EXHORTO_KEY_PASSPHRASE": "bench", "EXHORTO_ATTACH_PDF": "0"}
+    env = {**os.environ, "EXHORTO_DATABASE_URL": url, "EXHORTO_KEY_PASSPHRASE": "bench", "EXHORTO_ATTACH_PDF": "0"}
+    env.pop("EXHORTO_DISPATCH_INTERVAL", None)  # no background dispatcher: only the API is measured
     os.environ.update(env)
     from engine import tokens
     from engine.seed import seed_demo
@@ -68,9 +93,14 @@ def prepare_node(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     return env, issued
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-c", "from engine.cli import main; main()", "serve", "--port", str(port),
-               "--dispatch-interval", "0", "--log-level", "warning"]
+def start_server(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """``exhorto serve`` for one process; the production entry point under uvicorn for several workers."""
+    if workers == 1:
+        command = [sys.executable, "-c", "from engine.cli import main; main()", "serve", "--port", str(port),
+                   "--dispatch-interval", "0", "--log-level", "warning"]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "engine.ops.asgi:create", "--factory", "--port", str(port),
+                   "--workers", str(workers), "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -181,14 +211,16 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests (s)")
     parser.add_argument("--saturate", type=float, default=10.0, help="seconds without pauses (0: skip)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes (uvicorn --workers)")
     parser.add_argument("--sign-seconds", type=float, default=3.0)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="exhorto-bench-") as tmp:
-        env, issued = prepare_node(Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="exhorto-bench-") as tmp, database(args.database, Path(tmp)) as url:
+        env, issued = prepare_node(url)
         port = free_port()
-        server = start_server(env, port)
+        server = start_server(env, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             asyncio.run(load(base, issued, 5, 3.0, 0.0))  # warm-up, not measured: imports, caches, first cases
@@ -198,8 +230,10 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     signing = sign_verify(args.sign_seconds)
-    result = {"api": api, "saturated": saturated, "signing": signing, "target_p99_ms": TARGET_P99_MS,
+    result = {"database": args.database, "workers": args.workers, "api": api, "saturated": saturated,
+              "signing": signing, "target_p99_ms": TARGET_P99_MS,
               "p99_within_target": api["p99_ms"] < TARGET_P99_MS, "cpu_count": os.cpu_count()}
+    print(f"node: {args.database}, {args.workers} worker(s)")
     print(report("API", api))
     if saturated:
         print(report("saturated", saturated))

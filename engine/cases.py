@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from engine import audit, guards
@@ -23,19 +23,25 @@ from engine.store.upsert import insert_ignore
 
 DRAFTERS = frozenset({Role.CLERK, Role.JUDGE})
 
+_COUNTERS = ReferenceCounter.__table__  # type: ignore[attr-defined]
+_NEXT_NUMBER = (  # built once; the row it bumps stays locked until the transaction ends
+    _COUNTERS.update()
+    .where(_COUNTERS.c.authority_code == bindparam("b_code"), _COUNTERS.c.year == bindparam("b_year"))
+    .values(last=_COUNTERS.c.last + 1)
+    .returning(_COUNTERS.c.last)
+)
+
 
 def allocate_reference(session: Session, authority: Authority, at: datetime) -> str:
     """Next ``CODE/YEAR/NNNNNN`` for the authority's local year. Runs in the caller's transaction, so a rolled-back
     case gives its number back: no gaps, and the row lock (PostgreSQL) or the write lock (SQLite) rules out
     duplicates."""
     year = at.astimezone(ZoneInfo(authority.timezone)).year
-    insert_ignore(session, ReferenceCounter, {"authority_code": authority.code, "year": year, "last": 0})
-    number = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.authority_code == authority.code, ReferenceCounter.year == year)  # type: ignore[arg-type]
-        .values(last=ReferenceCounter.last + 1)
-        .returning(ReferenceCounter.last)
-    ).scalar_one()
+    key = {"b_code": authority.code, "b_year": year}
+    number = session.execute(_NEXT_NUMBER, key).scalar()
+    if number is None:  # the authority's first case this year
+        insert_ignore(session, ReferenceCounter, {"authority_code": authority.code, "year": year, "last": 0})
+        number = session.execute(_NEXT_NUMBER, key).scalar_one()
     return f"{authority.code}/{year}/{number:06d}"
 
 
