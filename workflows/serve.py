@@ -1,4 +1,5 @@
-"""Long-running scheduler: serve ``deadline_sweep`` and ``outbox_dispatch`` on intervals (Prefect ``serve``).
+"""Long-running scheduler: serve ``deadline_sweep``, ``outbox_dispatch``, ``retention`` and ``housekeeping`` on
+intervals (Prefect ``serve``).
 
 Needs a real Prefect API (``PREFECT_API_URL``): Prefect refuses to schedule on its temporary server.
 ``exhorto orchestrator serve`` starts or attaches to one, then runs ``python -m workflows.serve``.
@@ -10,10 +11,15 @@ import argparse
 from typing import Any
 
 from workflows.deadlines import deadline_sweep
+from workflows.housekeeping import housekeeping
 from workflows.outbox import outbox_dispatch
+from workflows.retention import retention
+
+DAY = 24 * 3600
 
 
-def deployments(*, sweep_every: int, dispatch_every: int, database_url: str | None) -> list[Any]:
+def deployments(*, sweep_every: int, dispatch_every: int, database_url: str | None, retention_every: int = DAY,
+                housekeeping_every: int = DAY) -> list[Any]:
     parameters = {"database_url": database_url} if database_url else {}
     return [
         deadline_sweep.to_deployment(
@@ -28,6 +34,18 @@ def deployments(*, sweep_every: int, dispatch_every: int, database_url: str | No
             parameters=parameters,
             description="Deliver queued messages to counterpart authorities.",
         ),
+        retention.to_deployment(
+            name="retention",
+            interval=retention_every,
+            parameters=parameters,
+            description="Pseudonymise closed cases whose retention period ran out (authorities with a policy).",
+        ),
+        housekeeping.to_deployment(
+            name="housekeeping",
+            interval=housekeeping_every,
+            parameters=parameters,
+            description="Forget stored idempotency answers older than a week.",
+        ),
     ]
 
 
@@ -37,11 +55,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m workflows.serve")
     parser.add_argument("--sweep-every", type=int, default=900, help="seconds between deadline sweeps")
     parser.add_argument("--dispatch-every", type=int, default=60, help="seconds between outbox dispatches")
+    parser.add_argument("--retention-every", type=int, default=DAY, help="seconds between retention runs")
+    parser.add_argument("--housekeeping-every", type=int, default=DAY, help="seconds between housekeeping runs")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
     serve(
         *deployments(
-            sweep_every=args.sweep_every, dispatch_every=args.dispatch_every, database_url=args.database_url
+            sweep_every=args.sweep_every, dispatch_every=args.dispatch_every, database_url=args.database_url,
+            retention_every=args.retention_every, housekeeping_every=args.housekeeping_every,
         )
     )
 

@@ -2,8 +2,8 @@
 
 * PostgreSQL (the machine's server): the node's database and a separate one for Prefect, created if absent;
 * ``prefect server start`` with ``PREFECT_API_DATABASE_CONNECTION_URL`` pointing at that PostgreSQL database;
-* ``python -m workflows.serve``: the ``deadline_sweep`` and ``outbox_dispatch`` deployments served to that
-  server, whose scheduler fires them by itself;
+* ``python -m workflows.serve``: the ``deadline_sweep``, ``outbox_dispatch``, ``retention`` and ``housekeeping``
+  deployments served to that server, whose scheduler fires them by itself;
 * the API (REST, federation inbox, web UI) under uvicorn with several worker processes.
 
 :func:`plan` says what to start (pure: tested without starting anything); :class:`Stack` starts the services
