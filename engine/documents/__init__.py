@@ -9,6 +9,7 @@ from engine.documents._errors import (
     UnsupportedDocumentLanguage,
 )
 from engine.documents._extract import extract_payload
+from engine.documents._labels import enum_msgid
 from engine.documents._render import (
     PAYLOAD_NAME,
     Party,
@@ -42,6 +43,7 @@ __all__ = [
     "attach_on_send",
     "attach_outbound_document",
     "document_language",
+    "enum_msgid",
     "extract_payload",
     "get_document",
     "list_documents",

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import formatting, forms
-from engine.documents._labels import enum_msgid
+from engine.documents import enum_msgid
 from engine.i18n import LANGUAGES, translate
 
 SKIPPED = frozenset({"$schema"})
