@@ -37,6 +37,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     # Argon2id hash for the web UI's password login (engine.web.passwords); None: no password login.
     password_hash: str | None = Field(default=None, max_length=200)
+    # Last web logout: browser sessions opened before it are void (engine.web.session.session_fingerprint).
+    sessions_revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class ReferenceCounter(SQLModel, table=True):

@@ -156,11 +156,11 @@ def build_context(request: Request) -> WebContext:
             from sqlmodel import select
 
             user = db_session.exec(select(User).where(User.username == ctx.session.user)).first()
-        # A deactivated user, or one whose password changed since login, is logged out.
+        # A deactivated user, or one whose password changed or who logged out since, is logged out.
         if (
             user is not None
             and user.active
-            and sessions.password_fingerprint(user.password_hash) == ctx.session.fingerprint
+            and sessions.session_fingerprint(user) == ctx.session.fingerprint
         ):
             ctx.user = user
         else:

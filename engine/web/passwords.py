@@ -6,6 +6,7 @@ No FastAPI here: the CLI (``exhorto user passwd``) and the web login share these
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher, profiles
@@ -15,7 +16,7 @@ from sqlmodel import select
 from engine.errors import InvalidInput
 from engine.i18n import N_
 from engine.store.db import Database
-from engine.store.models import User
+from engine.store.models import User, utcnow
 from engine.store.queries import load_user
 
 MIN_LENGTH = 10
@@ -61,6 +62,14 @@ def set_password(db: Database, username: str, password: str) -> None:
         session.add(user)
 
 
+def revoke_sessions(db: Database, username: str, *, now: datetime | None = None) -> None:
+    """End every open web session of the user (on logout): cookies signed before now no longer log in."""
+    with db.transaction() as session:
+        user = load_user(session, username)
+        user.sessions_revoked_at = now or utcnow()
+        session.add(user)
+
+
 def check_login(db: Database, username: str, password: str) -> User | None:
     """The active user whose password this is, or None (unknown user, no password set, wrong password)."""
     with db.reader() as session:
@@ -74,4 +83,6 @@ def check_login(db: Database, username: str, password: str) -> User | None:
         return None
     if _hasher().check_needs_rehash(stored):
         set_password(db, user.username, password)
+        with db.reader() as session:  # the session fingerprint must see the new hash
+            user = session.exec(select(User).where(User.username == user.username)).one()
     return user

@@ -7,7 +7,8 @@ beside the SQLite database, e.g. ``exhorto.secret``). The key is never logged or
 
 CSRF: a random token bound to the session (synchronizer pattern); every POST form carries it in a hidden field
 and the server compares it in constant time. Logging in starts a new session with a new token (no fixation),
-and the session remembers a fingerprint of the password hash, so changing a password ends the other sessions.
+and the session remembers a fingerprint of the password hash and of the last logout, so changing a password or
+logging out ends every session of that user — including a copied cookie.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from engine.store.models import User
 
 SECRET_ENV = "EXHORTO_SECRET_KEY"
 SECRET_FILE_ENV = "EXHORTO_SECRET_FILE"
@@ -60,8 +63,11 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="exhorto-web-session")
 
 
-def password_fingerprint(password_hash: str | None) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+def session_fingerprint(user: User) -> str:
+    """What a session remembers of its user: it changes when the password changes or the user logs out, which
+    ends every browser session opened before (the cookie alone cannot be recalled)."""
+    revoked = user.sessions_revoked_at.isoformat() if user.sessions_revoked_at else ""
+    return hashlib.sha256(f"{user.password_hash or ''}|{revoked}".encode()).hexdigest()[:16]
 
 
 @dataclass

@@ -287,3 +287,14 @@ def test_security_headers(sqlite_web: Web) -> None:
         'name="viewport"', ""
     )  # every asset is local
     assert client.get("/web/static/app.css").status_code == 200
+
+
+def test_logout_ends_the_session_server_side_even_for_a_copied_cookie(sqlite_web: Web) -> None:
+    web = sqlite_web
+    client = web.client("co.judge")
+    stolen = web.client()
+    stolen.cookies.set("exhorto_session", client.cookies["exhorto_session"])
+    assert stolen.get("/web/").url.path == "/web/"  # the copy works while the session is open
+    web.post(client, "/web/logout", page="/web/")
+    assert stolen.get("/web/").url.path == "/web/login"
+    assert web.client("co.judge").get("/web/").url.path == "/web/"  # logging in again opens a new session

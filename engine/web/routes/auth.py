@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from engine.i18n import LANGUAGES, N_
 from engine.web import session as sessions
 from engine.web.context import WebRoute, set_language, web_context
-from engine.web.passwords import check_login
+from engine.web.passwords import check_login, revoke_sessions
 
 router = APIRouter(route_class=WebRoute)
 
@@ -45,7 +45,7 @@ async def login(request: Request) -> Response:
     ctx.session = sessions.SessionData(
         user=user.username,
         lang=ctx.session.lang,
-        fingerprint=sessions.password_fingerprint(user.password_hash),
+        fingerprint=sessions.session_fingerprint(user),
     )
     ctx.user = user
     ctx.dirty = True
@@ -56,6 +56,8 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 def logout(request: Request) -> Response:
     ctx = web_context(request)
+    if ctx.user is not None:  # void this user's open sessions server-side, not just this browser's cookie
+        revoke_sessions(ctx.db, ctx.user.username)
     ctx.session = sessions.SessionData(lang=ctx.session.lang)
     ctx.user = None
     ctx.dirty = True
