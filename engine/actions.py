@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,6 +15,7 @@ from engine import audit, guards
 from engine.canonical import payload_hash
 from engine.errors import (
     ActionNotAllowedInState,
+    ExhortoError,
     FormInvalid,
     RoleNotAllowed,
     StaleVersion,
@@ -27,6 +28,9 @@ from engine.lifecycle import ACTIONS, Role, Transition, available, transitions_f
 from engine.store.db import Database, connection_of
 from engine.store.models import AuditEvent, Case, Message, utcnow
 from engine.store.queries import load_case
+
+if TYPE_CHECKING:
+    from engine.documents import Prerendered
 
 # Payload fields worth keeping in the audit detail: the "why" of a decision, never personal data.
 _AUDITED_FIELDS = ("reasons", "grounds", "ground", "report_type", "expected_until")
@@ -62,17 +66,64 @@ def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
                  now: datetime | None = None) -> Outcome:
     """Apply one lifecycle action in its own transaction. Raises an :class:`~engine.errors.ExhortoError`
     subclass (and writes nothing) when the action is not allowed."""
+    now = now or utcnow()
+    prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
         record = load_case(session, case)
         return apply_in_session(session, record, action=action, actor=actor, payload=payload,
-                                expected_version=expected_version, now=now)
+                                expected_version=expected_version, now=now, prepared=prepared)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The outbound message of an action, made ready before its write transaction: valid for that action on
+    that version of the case only (anything else is rendered again inside the transaction)."""
+
+    case_id: int
+    version: int
+    action: str
+    message_id: str
+    document: Prerendered
+
+
+def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor,
+                     payload: Mapping[str, Any] | None, now: datetime) -> Prepared | None:
+    """Render the PDF an action will send *before* its write transaction: rendering takes ~0.1–0.5 s, and inside
+    the transaction it would hold the database's write lock (SQLite: every other writer waits) that long.
+
+    Reads only. None when the action sends nothing, PDFs are off, or the action would be refused anyway (the
+    write path then reports why)."""
+    from engine import documents, forms
+
+    if not documents.attach_on_send() or not any(row.sends for row in transitions_for(action)):
+        return None
+    body = dict(payload or {})
+    with db.reader() as session:
+        try:
+            record = load_case(session, case)
+            row = resolve(record, action, actor.role)
+            guards.check((*guards.UNIVERSAL_GUARDS, *row.guards), _context(record, actor, row, body))
+        except ExhortoError:
+            return None
+        if row.sends is None or (row.form is not None and forms.validate(row.form, body, complete=True)):
+            return None
+        message = _outbound(record, row, body, now, None)
+        request = documents.outbound_rendering(session, record, message)
+    assert record.id is not None
+    return Prepared(case_id=record.id, version=record.version, action=action, message_id=message.message_id,
+                    document=documents.Prerendered(request=request, pdf=documents.render_pdf(request)))
 
 
 def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                      payload: Mapping[str, Any] | None = None, expected_version: int | None = None,
-                     now: datetime | None = None, in_reply_to: str | None = None) -> Outcome:
-    """Apply an action inside the caller's transaction (used by the inbox to apply counterpart messages)."""
+                     now: datetime | None = None, in_reply_to: str | None = None,
+                     prepared: Prepared | None = None) -> Outcome:
+    """Apply an action inside the caller's transaction (used by the inbox to apply counterpart messages).
+    ``prepared`` (:func:`prepare_outbound`) is used when it was made for this action on this very version."""
     now = now or utcnow()
+    if prepared is not None and (prepared.case_id, prepared.version, prepared.action) != (case.id, case.version,
+                                                                                           action):
+        prepared = None
     payload = dict(payload or {})
     guards.check(guards.UNIVERSAL_GUARDS, _context(case, actor, None, payload))
     if expected_version is not None and expected_version != case.version:
@@ -87,7 +138,8 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
             raise FormInvalid(form=row.form, errors=errors)
 
     detail = {k: payload[k] for k in _AUDITED_FIELDS if k in payload}
-    message = _outbound(case, row, payload, now, in_reply_to) if row.sends else None
+    message = (_outbound(case, row, payload, now, in_reply_to, prepared.message_id if prepared else None)
+               if row.sends else None)
     if message is not None:
         detail["message_id"] = message.message_id
     fields = audit.event_fields(case, at=now, actor=actor.username, action=action, from_state=row.from_state,
@@ -100,7 +152,8 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
     if message is not None:
         from engine.documents import attach_outbound_document
 
-        attach_outbound_document(session, case, message)  # its PDF, kept with the case, listed as attachment
+        # Its PDF, kept with the case and listed as attachment.
+        attach_outbound_document(session, case, message, prepared.document if prepared else None)
         _insert(session, message)
     from engine import deadlines
 
@@ -149,13 +202,13 @@ def _insert(session: Session, row: AuditEvent | Message) -> None:
 
 
 def _outbound(case: Case, row: Transition, payload: dict[str, Any], now: datetime,
-              in_reply_to: str | None) -> Message:
+              in_reply_to: str | None, message_id: str | None = None) -> Message:
     from engine import forms
 
     assert row.sends is not None
     body = case.payload if row.sends == "request" else payload
     schema = case.schema_id if row.sends == "request" else forms.schema_id(row.sends)
-    message = Message(message_id=new_id(), direction="out", exchange_id=case.exchange_id, case_id=case.id,
+    message = Message(message_id=message_id or new_id(), direction="out", exchange_id=case.exchange_id, case_id=case.id,
                       kind=row.sends, sender_code=case.authority_code, recipient_code=case.counterpart_code,
                       schema_id=schema, payload=body, attachments=list(body.get("attachments", [])),
                       in_reply_to=in_reply_to, status="pending", created_at=now, next_attempt_at=now)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
-from engine.actions import Outcome, apply_in_session
+from engine.actions import Outcome, apply_in_session, prepare_outbound
 from engine.canonical import canonical_json, sha256_hex
 from engine.errors import ExhortoError, InvalidInput
 from engine.guards import Actor
@@ -133,10 +133,11 @@ def _apply(db: Database, *, key: str | None, digest: str, case: int, action: str
            payload: Mapping[str, Any] | None, expected_version: int | None,
            render: Callable[[Outcome], dict[str, Any]], now: datetime | None) -> Answer:
     now = now or utcnow()
+    prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
         record = load_case(session, case)
         outcome = apply_in_session(session, record, action=action, actor=actor, payload=payload,
-                                   expected_version=expected_version, now=now)
+                                   expected_version=expected_version, now=now, prepared=prepared)
         response = render(outcome)
         if key is not None:
             session.add(IdempotencyKey(username=actor.username, key=key, request_sha256=digest,

@@ -20,10 +20,12 @@ from engine.documents._render import (
     render_pdf,
 )
 from engine.documents._store import (
+    Prerendered,
     attach_on_send,
     attach_outbound_document,
     get_document,
     list_documents,
+    outbound_rendering,
     render_case,
     render_message,
     write_case_pdfs,
@@ -37,6 +39,7 @@ __all__ = [
     "NoEmbeddedPayload",
     "NotRenderable",
     "Party",
+    "Prerendered",
     "RenderRequest",
     "RenderedPdf",
     "UnsupportedDocumentLanguage",
@@ -47,6 +50,7 @@ __all__ = [
     "extract_payload",
     "get_document",
     "list_documents",
+    "outbound_rendering",
     "render_case",
     "render_html",
     "render_message",

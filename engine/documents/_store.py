@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -94,22 +95,39 @@ def attach_on_send() -> bool:
     return os.environ.get("EXHORTO_ATTACH_PDF", "1").strip().lower() not in ("0", "off", "false", "no")
 
 
-def attach_outbound_document(session: Session, case: Case, message: Message) -> Document | None:
-    """The hook :func:`engine.actions.apply_in_session` calls for every outbound message: render the form the
-    message carries in the recipient's language (side by side with the sender's when they differ), keep it
-    with the case and list it in the message's ``attachments`` — all inside the caller's transaction, so a
-    rolled-back action leaves neither document nor attachment behind. Returns None when switched off
-    (:func:`attach_on_send`)."""
-    if not attach_on_send():
-        return None
+@dataclass(frozen=True)
+class Prerendered:
+    """An outbound message's PDF rendered before the action's write transaction (see
+    :func:`engine.actions.prepare_outbound`): the request it was rendered from, and the result."""
+
+    request: RenderRequest
+    pdf: RenderedPdf
+
+
+def outbound_rendering(session: Session, case: Case, message: Message) -> RenderRequest:
+    """What the PDF of an outbound message shows: its form in the recipient's language, side by side with the
+    sender's when they differ."""
     sender, recipient = (
         session.get(Authority, message.sender_code),
         session.get(Authority, message.recipient_code),
     )
     lang = negotiate_language(None, recipient.languages if recipient else None)
     second = negotiate_language(None, sender.languages if sender else None)
-    rendering = _request_for_message(session, case, message, lang, second if second != lang else None)
-    document = _store(session, case, message.message_id, rendering)
+    return _request_for_message(session, case, message, lang, second if second != lang else None)
+
+
+def attach_outbound_document(session: Session, case: Case, message: Message,
+                             prerendered: Prerendered | None = None) -> Document | None:
+    """The hook :func:`engine.actions.apply_in_session` calls for every outbound message: the PDF of the form it
+    carries (:func:`outbound_rendering`; ``prerendered`` when it was made before the transaction), kept with the
+    case and listed in the message's ``attachments`` — inside the caller's transaction, so a rolled-back action
+    leaves neither document nor attachment behind. Returns None when switched off (:func:`attach_on_send`)."""
+    if not attach_on_send():
+        return None
+    if prerendered is not None:
+        document = _store(session, case, message.message_id, prerendered.request, prerendered.pdf)
+    else:
+        document = _store(session, case, message.message_id, outbound_rendering(session, case, message))
     entry = {
         "name": document.filename,
         "media_type": document.media_type,
@@ -181,8 +199,9 @@ def _request_for_message(
     )
 
 
-def _store(session: Session, case: Case, message_id: str | None, request: RenderRequest) -> Document:
-    pdf: RenderedPdf = render_pdf(request)
+def _store(session: Session, case: Case, message_id: str | None, request: RenderRequest,
+           pdf: RenderedPdf | None = None) -> Document:
+    pdf = pdf or render_pdf(request)
     filename = (
         pdf.filename
         if message_id is None
