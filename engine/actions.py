@@ -74,6 +74,9 @@ def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
                                 expected_version=expected_version, now=now, prepared=prepared)
 
 
+_SENDING = frozenset(action for action in ACTIONS if any(row.sends for row in transitions_for(action)))
+
+
 @dataclass(frozen=True)
 class Prepared:
     """The outbound message of an action, made ready before its write transaction: valid for that action on
@@ -93,9 +96,11 @@ def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor
 
     Reads only. None when the action sends nothing, PDFs are off, or the action would be refused anyway (the
     write path then reports why)."""
+    if action not in _SENDING:
+        return None
     from engine import documents, forms
 
-    if not documents.attach_on_send() or not any(row.sends for row in transitions_for(action)):
+    if not documents.attach_on_send():
         return None
     body = dict(payload or {})
     with db.reader() as session:
