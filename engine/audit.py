@@ -34,13 +34,26 @@ def event_fields(case: Case, *, at: datetime, actor: str, action: str, from_stat
                  detail: dict[str, Any] | None = None) -> dict[str, Any]:
     """The column values of the event that would extend the case's chain now (pure: nothing is written)."""
     assert case.id is not None
-    detail = detail or {}
-    seq = case.audit_seq + 1
-    digest = event_hash(case.audit_head, reference=case.reference, seq=seq, at=at, actor=actor, action=action,
+    return {"case_id": case.id, **_link(case.audit_head, case.audit_seq + 1, reference=case.reference, at=at,
+                                        actor=actor, action=action, from_state=from_state, to_state=to_state,
+                                        payload_hash=payload_hash, detail=detail or {})}
+
+
+def opening_fields(reference: str, *, at: datetime, actor: str, action: str, to_state: str,
+                   payload_hash: str | None = None) -> dict[str, Any]:
+    """The first event of a chain, computed before its case row exists (the caller adds ``case_id``): the case
+    can then be inserted with its chain head already set."""
+    return _link(GENESIS, 1, reference=reference, at=at, actor=actor, action=action, from_state=None,
+                 to_state=to_state, payload_hash=payload_hash, detail={})
+
+
+def _link(prev_hash: str, seq: int, *, reference: str, at: datetime, actor: str, action: str,
+          from_state: str | None, to_state: str | None, payload_hash: str | None,
+          detail: dict[str, Any]) -> dict[str, Any]:
+    digest = event_hash(prev_hash, reference=reference, seq=seq, at=at, actor=actor, action=action,
                         from_state=from_state, to_state=to_state, payload_hash=payload_hash, detail=detail)
-    return {"case_id": case.id, "seq": seq, "at": at, "actor": actor, "action": action, "from_state": from_state,
-            "to_state": to_state, "payload_hash": payload_hash, "detail": detail, "prev_hash": case.audit_head,
-            "hash": digest}
+    return {"seq": seq, "at": at, "actor": actor, "action": action, "from_state": from_state, "to_state": to_state,
+            "payload_hash": payload_hash, "detail": detail, "prev_hash": prev_hash, "hash": digest}
 
 
 def next_event(case: Case, **kwargs: Any) -> AuditEvent:

@@ -11,7 +11,7 @@ from sqlmodel import select
 from engine import audit
 from engine.errors import CaseNotFound
 from engine.store.db import Database
-from engine.store.models import Case, utcnow
+from engine.store.models import AuditEvent, Case, utcnow
 from engine.store.queries import load_case
 from tests.helpers import make_world
 
@@ -79,3 +79,15 @@ def test_sqlite_readers_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
         assert time.monotonic() - started < 5
         assert seen.state == case.state  # the uncommitted change is invisible
         held.rollback()
+
+
+def test_a_created_case_is_what_the_database_holds_and_its_chain_opens_intact(db: Database) -> None:
+    world = make_world(db)
+    case = world.new_request()
+    assert {c: getattr(case, c) for c in _orm_row(db, case.id)} == _orm_row(db, case.id)
+    assert (case.version, case.audit_seq, case.urgency) == (1, 1, case.payload["urgency"]["level"])
+    with db.reader() as session:
+        assert audit.verify_case(session, case) is None
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id)).all()
+    assert (event.action, event.to_state, event.prev_hash, event.hash) == ("create", "draft", audit.GENESIS,
+                                                                          case.audit_head)

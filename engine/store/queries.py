@@ -35,10 +35,11 @@ def load_case(session: Session, case: int | str) -> Case:
     if row is None:
         raise CaseNotFound(case=str(case))
     held = session.identity_map.get(identity_key(Case, row["id"]))
-    return held if held is not None else _detached(row)  # type: ignore[no-any-return]
+    return held if held is not None else detached_case(row)  # type: ignore[no-any-return]
 
 
-def _detached(row: Mapping[str, Any]) -> Case:
+def detached_case(row: Mapping[str, Any]) -> Case:
+    """A case built from its column values, detached "as freshly loaded": no validation, no pending changes."""
     record: Case = manager_of_class(Case).new_instance()  # what the ORM's loader builds: no validation
     record.__dict__.update(row)
     make_transient_to_detached(record)  # identity set, attribute history reset: as freshly loaded
