@@ -98,7 +98,7 @@ def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor
     write path then reports why)."""
     if action not in _SENDING:
         return None
-    from engine import documents, forms
+    from engine import documents
 
     if not documents.attach_on_send():
         return None
@@ -106,17 +106,35 @@ def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor
     with db.reader() as session:
         try:
             record = load_case(session, case)
-            row = resolve(record, action, actor.role)
-            guards.check((*guards.UNIVERSAL_GUARDS, *row.guards), _context(record, actor, row, body))
+            row = admissible(record, action, actor, body)
         except ExhortoError:
             return None
-        if row.sends is None or (row.form is not None and forms.validate(row.form, body, complete=True)):
+        if row.sends is None:
             return None
         message = _outbound(record, row, body, now, None)
         request = documents.outbound_rendering(session, record, message)
     assert record.id is not None
     return Prepared(case_id=record.id, version=record.version, action=action, message_id=message.message_id,
                     document=documents.Prerendered(request=request, pdf=documents.render_pdf(request)))
+
+
+def admissible(case: Case, action: str, actor: Actor, payload: Mapping[str, Any],
+               expected_version: int | None = None) -> Transition:
+    """The table row that ``action`` by ``actor`` takes on ``case`` as read, after every check that needs no
+    write: the owner, the version read, the row, its guards, the action's form. Raises the error that says why
+    not."""
+    guards.check(guards.UNIVERSAL_GUARDS, _context(case, actor, None, payload))
+    if expected_version is not None and expected_version != case.version:
+        raise StaleVersion(case=case.reference, expected=expected_version, actual=case.version)
+    row = resolve(case, action, actor.role)
+    guards.check(row.guards, _context(case, actor, row, payload))
+    if row.form is not None:
+        from engine import forms
+
+        errors = forms.validate(row.form, payload, complete=True, lang=actor.language)
+        if errors:
+            raise FormInvalid(form=row.form, errors=errors)
+    return row
 
 
 def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
@@ -130,18 +148,7 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                                                                                            action):
         prepared = None
     payload = dict(payload or {})
-    guards.check(guards.UNIVERSAL_GUARDS, _context(case, actor, None, payload))
-    if expected_version is not None and expected_version != case.version:
-        raise StaleVersion(case=case.reference, expected=expected_version, actual=case.version)
-    row = resolve(case, action, actor.role)
-    guards.check(row.guards, _context(case, actor, row, payload))
-    if row.form is not None:
-        from engine import forms
-
-        errors = forms.validate(row.form, payload, complete=True, lang=actor.language)
-        if errors:
-            raise FormInvalid(form=row.form, errors=errors)
-
+    row = admissible(case, action, actor, payload, expected_version)
     detail = {k: payload[k] for k in _AUDITED_FIELDS if k in payload}
     message = (_outbound(case, row, payload, now, in_reply_to, prepared.message_id if prepared else None)
                if row.sends else None)
