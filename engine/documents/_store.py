@@ -124,10 +124,9 @@ def attach_outbound_document(session: Session, case: Case, message: Message,
     leaves neither document nor attachment behind. Returns None when switched off (:func:`attach_on_send`)."""
     if not attach_on_send():
         return None
-    if prerendered is not None:
-        document = _store(session, case, message.message_id, prerendered.request, prerendered.pdf)
-    else:
-        document = _store(session, case, message.message_id, outbound_rendering(session, case, message))
+    request, pdf = ((prerendered.request, prerendered.pdf) if prerendered is not None
+                    else (outbound_rendering(session, case, message), None))
+    document = _store(session, case, message.message_id, request, pdf)
     entry = {
         "name": document.filename,
         "media_type": document.media_type,
