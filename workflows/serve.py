@@ -21,32 +21,15 @@ DAY = 24 * 3600
 def deployments(*, sweep_every: int, dispatch_every: int, database_url: str | None, retention_every: int = DAY,
                 housekeeping_every: int = DAY) -> list[Any]:
     parameters = {"database_url": database_url} if database_url else {}
-    return [
-        deadline_sweep.to_deployment(
-            name="deadline-sweep",
-            interval=sweep_every,
-            parameters=parameters,
-            description="Send reminders, overdue notices and escalations.",
-        ),
-        outbox_dispatch.to_deployment(
-            name="outbox-dispatch",
-            interval=dispatch_every,
-            parameters=parameters,
-            description="Deliver queued messages to counterpart authorities.",
-        ),
-        retention.to_deployment(
-            name="retention",
-            interval=retention_every,
-            parameters=parameters,
-            description="Pseudonymise closed cases whose retention period ran out (authorities with a policy).",
-        ),
-        housekeeping.to_deployment(
-            name="housekeeping",
-            interval=housekeeping_every,
-            parameters=parameters,
-            description="Forget stored idempotency answers older than a week.",
-        ),
+    schedule = [
+        (deadline_sweep, "deadline-sweep", sweep_every, "Send reminders, overdue notices and escalations."),
+        (outbox_dispatch, "outbox-dispatch", dispatch_every, "Deliver queued messages to counterpart authorities."),
+        (retention, "retention", retention_every,
+         "Pseudonymise closed cases whose retention period ran out (authorities with a policy)."),
+        (housekeeping, "housekeeping", housekeeping_every, "Forget stored idempotency answers older than a week."),
     ]
+    return [flow.to_deployment(name=name, interval=every, parameters=parameters, description=description)
+            for flow, name, every, description in schedule]
 
 
 def main(argv: list[str] | None = None) -> None:
