@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -69,9 +69,10 @@ class Policy:
     source: str
     default: tuple[ClockRule, ...]
     by_basis: Mapping[str, tuple[ClockRule, ...]]
+    # Which actions move any clock, per (basis, side): asked on every lifecycle action, so derived once here.
+    _moving: dict[tuple[str, str], frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Which actions move any clock, per basis and side: asked on every lifecycle action.
         moving: dict[tuple[str, str], frozenset[str]] = {}
         for basis, rules in [("", self.default), *self.by_basis.items()]:
             for side in {rule.side for rule in rules}:
@@ -85,7 +86,7 @@ class Policy:
     def moves_a_clock(self, legal_basis: str | None, side: str, action: str) -> bool:
         """Whether ``action`` starts, stops, cancels, pauses or resumes any clock of this basis on this side."""
         basis = legal_basis if legal_basis in self.by_basis else ""
-        return action in self._moving.get((basis, side), ())  # type: ignore[attr-defined]
+        return action in self._moving.get((basis, side), ())
 
     def clock(self, legal_basis: str | None, kind: str) -> ClockRule | None:
         return next((rule for rule in self.clocks_for(legal_basis) if rule.kind == kind), None)
