@@ -125,23 +125,11 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
         )
         if action == "approve" and transmit:
             outcome = _transmit(ctx, outcome)
-    except FormInvalid as error:
-        return _render(
-            ctx,
-            case,
-            row,
-            payload,
-            version=version,
-            status_code=422,
-            errors=schema_form.errors_by_pointer(error.errors),
-            message=ctx._(N_("Nothing was done: correct the fields marked below.")),
-            reasons=reasons,
-            transmit=transmit,
-        )
     except StaleVersion:
         ctx.flash("error", STALE)
         return ctx.redirect(f"/cases/{case.id}")
-    except ExhortoError as error:
+    except ExhortoError as error:  # the page again, with the fields marked (invalid form) or the reason
+        invalid = isinstance(error, FormInvalid)
         return _render(
             ctx,
             case,
@@ -149,7 +137,8 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
             payload,
             version=version,
             status_code=422,
-            message=error.message(ctx.lang),
+            errors=schema_form.errors_by_pointer(error.errors) if isinstance(error, FormInvalid) else None,
+            message=ctx._(NOTHING_DONE) if invalid else error.message(ctx.lang),
             reasons=reasons,
             transmit=transmit,
         )
