@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -102,46 +103,21 @@ def test_agreed_extension_moves_the_due_date_with_an_audit_entry(db: Database) -
     world = make_world(db)
     _, requested = world.transmitted("CO-FGN", "ES-MJ")
     before = clocks(db, requested)["decide"]
+    judge = world.actor("ES-MJ", "judge")
+
+    def extend_decide(**changes: Any) -> Any:
+        request = {"case": requested.reference, "kind": "decide", "amount": 30, "unit": "calendar_days",
+                   "reasons": "x", "actor": judge}
+        return extend(db, **{**request, **changes})
+
     with pytest.raises(RoleNotAllowed):
-        extend(
-            db,
-            case=requested.reference,
-            kind="decide",
-            amount=30,
-            unit="calendar_days",
-            reasons="x",
-            actor=world.actor("ES-MJ", "clerk"),
-        )
+        extend_decide(actor=world.actor("ES-MJ", "clerk"))
     with pytest.raises(InvalidInput) as error:
-        extend(
-            db,
-            case=requested.reference,
-            kind="decide",
-            amount=30,
-            unit="calendar_days",
-            reasons=" ",
-            actor=world.actor("ES-MJ", "judge"),
-        )
+        extend_decide(reasons=" ")
     assert error.value.params["field"] == "reasons"
     with pytest.raises(InvalidInput):
-        extend(
-            db,
-            case=requested.reference,
-            kind="execute",
-            amount=30,
-            unit="calendar_days",
-            reasons="x",
-            actor=world.actor("ES-MJ", "judge"),
-        )
-    extended = extend(
-        db,
-        case=requested.reference,
-        kind="decide",
-        amount=30,
-        unit="calendar_days",
-        reasons="Art. 12(5) EIO: complex banking records",
-        actor=world.actor("ES-MJ", "judge"),
-    )
+        extend_decide(kind="execute")
+    extended = extend_decide(reasons="Art. 12(5) EIO: complex banking records")
     assert extended.due_at - before.due_at >= timedelta(days=30)
     with db.reader() as session:
         entry = session.exec(
