@@ -1,15 +1,21 @@
-# Two entry points a newcomer needs: `make demo` and `make test`. Both install everything first.
+# Two entry points a newcomer needs: `make demo` and `make test`. Both install everything first, from the
+# committed lock (requirements.lock: every Python package, direct and transitive, at the version that was tested).
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The installer itself is pinned too, so a new pip release cannot change how the lock is read.
+PIP_VERSION       := 26.3
+PIP_TOOLS_VERSION := 7.6.2
 
-.PHONY: setup demo test catalogs bench
+.PHONY: setup demo test catalogs bench lock
 
-$(STAMP): pyproject.toml .ci/system-deps
+$(STAMP): pyproject.toml requirements.lock .ci/system-deps
 	bash .ci/system-deps
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,6 +31,19 @@ catalogs: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -o locales/exhorto.pot --no-location --sort-output --project exhorto .
 	$(VENV)/bin/pybabel update -i locales/exhorto.pot -d locales -D exhorto --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d locales -D exhorto --statistics
+
+# Refresh the lock on purpose (new or changed dependency in pyproject.toml): resolves pyproject.toml's ranges with the
+# test extra and the editable build's own requirements, keeping every pin that still fits; `make lock
+# LOCK_FLAGS=--upgrade` takes the newest releases instead. Writes names and versions only (no index, host or path).
+# pip-tools runs from its own venv so that it never changes what the project's venv holds.
+LOCK_VENV  := .venv-lock
+LOCK_FLAGS ?=
+lock:
+	test -x $(LOCK_VENV)/bin/python || python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
+	$(LOCK_VENV)/bin/pip-compile --quiet $(LOCK_FLAGS) --extra test --build-deps-for editable --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --output-file requirements.lock pyproject.toml
 
 bench: setup
 	$(PY) bench/run_all.py
