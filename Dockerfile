@@ -11,17 +11,20 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 exhorto
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
+# The committed lock, as `make setup` installs it: the image holds exactly the tested versions.
+RUN pip install --no-cache-dir --no-deps -r requirements.lock
 COPY engine ./engine
 COPY workflows ./workflows
 COPY forms ./forms
 COPY locales ./locales
-RUN pip install --no-cache-dir . && pip check
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . && pip check
 
 USER exhorto
 ENV PYTHONUNBUFFERED=1 \
     PREFECT_HOME=/home/exhorto/.prefect \
-    PREFECT_SERVER_ANALYTICS_ENABLED=false
+    PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    DO_NOT_TRACK=1
 EXPOSE 8000
 # Secrets (EXHORTO_KEY_PASSPHRASE, EXHORTO_SECRET_KEY, EXHORTO_SMTP_PASSWORD, database password) come from the
 # environment or mounted files at run time; none is baked into the image.

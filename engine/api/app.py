@@ -12,6 +12,7 @@ from engine.api import deps, hardening, problems
 from engine.api.dispatcher import BackgroundDispatcher
 from engine.api.routes import cases, directory, documents, forms, inbox, stats
 from engine.api.settings import Settings
+from engine.ops.telemetry import FASTAPI_TELEMETRY_OFF
 from engine.store.db import Database
 
 DESCRIPTION = """Electronic mutual legal assistance between central authorities.
@@ -45,7 +46,8 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
             if dispatcher is not None:
                 dispatcher.stop()
 
-    app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  telemetry=FASTAPI_TELEMETRY_OFF)
     app.state.db = db
     app.state.settings = settings
     app.state.write_gate = deps.make_write_gate(db)

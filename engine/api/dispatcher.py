@@ -14,6 +14,10 @@ from engine.transport.http import NodeTransport
 
 log = logging.getLogger("exhorto.dispatcher")
 
+# How long a stopping server waits for a delivery in flight. Cutting one short loses nothing: the message stays
+# queued and is sent again (the receiver answers a repeat with the same receipt).
+STOP_WAIT_SECONDS = 5.0
+
 
 class BackgroundDispatcher:
     def __init__(self, db: Database, interval: float) -> None:
@@ -26,7 +30,7 @@ class BackgroundDispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.interval + 35)
+        self._thread.join(timeout=STOP_WAIT_SECONDS)
 
     def _run(self) -> None:
         transport = NodeTransport(self.db)

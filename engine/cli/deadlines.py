@@ -218,10 +218,9 @@ def serve_command(
                 f"no Prefect server answering; starting one at {api_url} "
                 "(Prefect's temporary server cannot run schedules)"
             )
-            # Prefect's CLI with the scheduler fix for SQLAlchemy 2.1 (see engine.ops.prefect_server).
             children.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "engine.ops.prefect_server", "server", "start", "--host", "127.0.0.1",
+                    [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                      "--port", str(port)]
                 )
             )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import typer
 
 from engine import tokens
 from engine.cli._common import STATE
+
+# Requests in flight get this long to finish after Ctrl-C/SIGTERM; then their connections are closed.
+SHUTDOWN_GRACE_SECONDS = 10
 
 token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
 
@@ -21,7 +25,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
           tls_client_ca: str | None = typer.Option(None, envvar="EXHORTO_TLS_CLIENT_CA",
                                                    help="require client certificates from this CA (mutual TLS)"),
           ) -> None:
-    """Run this node: REST API, OpenAPI at /docs, federation inbox at POST /inbox, outbox dispatcher."""
+    """Run this node: REST API, OpenAPI at /docs, federation inbox at POST /inbox, outbox dispatcher.
+
+    Ctrl-C or SIGTERM stops it within SHUTDOWN_GRACE_SECONDS + the dispatcher's stop wait, exit code 0."""
+    import signal
+
     import uvicorn
 
     from engine.api import Settings, create_app
@@ -31,7 +39,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     tls = server_options(tls_cert, tls_key, tls_client_ca)
     app = create_app(STATE.db(), Settings.from_env(dispatch_interval=dispatch_interval or None))
     freeze_startup_objects()
-    uvicorn.run(app, host=host, port=port, log_level=log_level, **tls)
+    # uvicorn re-raises the stop signal once it has shut down; with the default SIGTERM action the process would
+    # then die "killed by SIGTERM". A stop on request is a normal end: exit code 0, as for Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+                **tls)
 
 
 @token_app.command("issue")

@@ -7,9 +7,16 @@
 * the API (REST, federation inbox, web UI) under uvicorn with several worker processes.
 
 :func:`plan` says what to start (pure: tested without starting anything); :class:`Stack` starts the services
-in order, waits for each to be healthy, prints the URLs, and stops everything — in reverse order, TERM then
-KILL after a grace period — on Ctrl-C, on SIGTERM or when a service dies. Only processes it started are
-stopped. Each service logs to ``<home>/logs/<name>.log``.
+in order, waits for each to be healthy, prints the URLs, and stops everything on Ctrl-C, on SIGTERM or when a
+service dies. Only processes it started are stopped. Each service logs to ``<home>/logs/<name>.log``.
+
+Stopping is bounded, whatever the load: every service's process group (the service and what it started: uvicorn
+workers, flow runs) gets SIGTERM at once, in reverse start order; whatever is still running
+:data:`GRACE_SECONDS` later gets SIGKILL, and the supervisor waits at most :data:`KILL_WAIT_SECONDS` more for
+the kernel to tear it down. A second Ctrl-C/SIGTERM skips the rest of the grace period. Exit codes of
+``exhorto stack up``: :data:`EXIT_STOPPED` (stopped on request, everything ended within the grace period),
+:data:`EXIT_FAILED` (could not start, or a service died), :data:`EXIT_FORCED` (stopped on request, but a service
+had to be killed after the grace period).
 """
 
 from __future__ import annotations
@@ -30,6 +37,10 @@ from sqlalchemy.engine import URL, make_url
 
 from engine.errors import ExhortoError
 from engine.i18n import N_
+
+GRACE_SECONDS = 20.0
+KILL_WAIT_SECONDS = 10.0
+EXIT_STOPPED, EXIT_FAILED, EXIT_FORCED = 0, 1, 3
 
 
 class StackError(ExhortoError):
@@ -94,8 +105,7 @@ def plan(config: StackConfig, python: str = sys.executable) -> list[Service]:
     if not config.api_dispatch_every:
         api_env.pop("EXHORTO_DISPATCH_INTERVAL")
     return [
-        # Prefect's CLI through a shim that makes its scheduler work on SQLAlchemy 2.1 (see prefect_server).
-        Service("prefect-server", [python, "-m", "engine.ops.prefect_server", "server", "start",
+        Service("prefect-server", [python, "-m", "prefect", "server", "start",
                                    "--host", config.host, "--port", str(config.prefect_port)],
                 prefect_env, config.prefect_api_url + "/health"),
         # The database URL reaches the flows through EXHORTO_DATABASE_URL, never on a command line (ps) nor in
@@ -105,7 +115,9 @@ def plan(config: StackConfig, python: str = sys.executable) -> list[Service]:
                 prefect_env, None),
         Service("api", [python, "-m", "uvicorn", "engine.ops.asgi:create", "--factory", "--host", config.host,
                         "--port", str(config.api_port), "--workers", str(config.workers),
-                        "--log-level", "warning", "--no-server-header"],
+                        "--log-level", "warning", "--no-server-header",
+                        # requests in flight get a bounded time to finish, well inside the stack's grace period
+                        "--timeout-graceful-shutdown", str(int(GRACE_SECONDS / 2))],
                 api_env, config.api_url + "/health"),
     ]
 
@@ -156,15 +168,46 @@ class Running:
     log: IO[bytes]
 
 
+class Interrupts:
+    """SIGINT and SIGTERM while the stack runs: the first asks it to stop (KeyboardInterrupt wherever the
+    supervisor is), a later one only cuts the grace period short, so a shutdown under way is never abandoned
+    half-done."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.hurry = False
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        if self.requested:
+            self.hurry = True
+            return
+        self.requested = True
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _interrupts() -> Iterator[Interrupts]:
+    handler = Interrupts()
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield handler
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 class Stack:
-    def __init__(self, config: StackConfig, *, say: Callable[[str], None] = print) -> None:
+    def __init__(self, config: StackConfig, *, say: Callable[[str], None] = print,
+                 services: list[Service] | None = None, interrupts: Interrupts | None = None) -> None:
         self.config, self.say = config, say
+        self.services = services
+        self.interrupts = interrupts or Interrupts()
         self.running: list[Running] = []
 
     def start(self) -> None:
         logs = self.config.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for service in plan(self.config):
+        for service in self.services if self.services is not None else plan(self.config):
             log = (logs / f"{service.name}.log").open("ab")
             # A process group of its own: Ctrl-C reaches this supervisor only, which stops them in order.
             process = subprocess.Popen(service.argv, env=service.env, stdout=log, stderr=subprocess.STDOUT,
@@ -197,65 +240,85 @@ class Stack:
                     return run.service.name
             time.sleep(poll)
 
-    def stop(self, grace: float = 20.0) -> None:
+    def stop(self, grace: float = GRACE_SECONDS, kill_wait: float = KILL_WAIT_SECONDS) -> list[str]:
+        """Stop every service within ``grace + kill_wait`` seconds; returns the services that had to be killed."""
         for run in reversed(self.running):
-            if run.process.poll() is None:
-                _signal_group(run.process, signal.SIGTERM)
-        for run in reversed(self.running):
-            try:
-                run.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                _signal_group(run.process, signal.SIGKILL)
-                run.process.wait(timeout=10)
+            _signal_group(run.process, signal.SIGTERM)
+        self._wait_gone(time.monotonic() + grace, interruptible=True)
+        forced = [run for run in reversed(self.running) if _group_alive(run.process)]
+        for run in forced:
+            _signal_group(run.process, signal.SIGKILL)
+        self._wait_gone(time.monotonic() + kill_wait, interruptible=False)
+        for run in self.running:
             run.log.close()
         self.running.clear()
+        return [run.service.name for run in forced]
+
+    def _wait_gone(self, deadline: float, *, interruptible: bool) -> None:
+        while any(_group_alive(run.process) for run in self.running) and time.monotonic() < deadline:
+            if interruptible and self.interrupts.hurry:
+                return
+            time.sleep(0.1)
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
     """Signal the service and the processes it started (uvicorn workers, flow runs): its own group only."""
-    with suppress(ProcessLookupError):
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
 
 
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the service or anything in its process group still runs. Zombies do not count: where PID 1 does
+    not reap orphans, a dead worker would otherwise look alive forever."""
+    process.poll()  # reaps the leader once it has exited
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, pgid = fields[0], int(fields[2])
+        if pgid == process.pid and state != "Z":
+            return True
+    return False
 
 
 def up(config: StackConfig, *, say: Callable[[str], None] = print) -> int:
-    """Start everything, print where it answers, run until Ctrl-C; returns the exit code."""
-    stack = Stack(config, say=say)
-    with _terminate_as_interrupt():
+    """Start everything, print where it answers, run until Ctrl-C/SIGTERM; returns the exit code (module doc)."""
+    with _interrupts() as interrupts:
+        stack = Stack(config, say=say, interrupts=interrupts)
+        outcome = EXIT_STOPPED
         try:
-            created = ensure_databases(config)
-            if created:
-                say(f"created databases: {', '.join(created)}")
-            say("starting (logs in " + str(config.home / "logs") + "):")
-            stack.start()
-            say(f"API        {config.api_url}  (OpenAPI {config.api_url}/docs, web UI {config.api_url}/web/)")
-            say(f"Prefect UI http://{config.host}:{config.prefect_port}  (API {config.prefect_api_url})")
-            say(f"flows      deadline_sweep every {config.sweep_every} s, outbox_dispatch every "
-                f"{config.dispatch_every} s")
-            say("stack is up; Ctrl-C stops it")
-            ended = stack.watch()
-            say(f"{ended} stopped unexpectedly; stopping the stack")
-            return 1
-        except KeyboardInterrupt:
-            say("stopping")
-            return 0
+            try:
+                created = ensure_databases(config)
+                if created:
+                    say(f"created databases: {', '.join(created)}")
+                say("starting (logs in " + str(config.home / "logs") + "):")
+                stack.start()
+                say(f"API        {config.api_url}  (OpenAPI {config.api_url}/docs, web UI {config.api_url}/web/)")
+                say(f"Prefect UI http://{config.host}:{config.prefect_port}  (API {config.prefect_api_url})")
+                say(f"flows      deadline_sweep every {config.sweep_every} s, outbox_dispatch every "
+                    f"{config.dispatch_every} s")
+                say("stack is up; Ctrl-C stops it")
+                ended = stack.watch()
+                say(f"{ended} stopped unexpectedly; stopping the stack")
+                outcome = EXIT_FAILED
+            except KeyboardInterrupt:
+                say(f"stopping (at most {GRACE_SECONDS:.0f} s; Ctrl-C again to stop at once)")
         finally:
-            stack.stop()
+            forced = stack.stop()
+            if forced:
+                say(f"killed after the grace period: {', '.join(forced)}")
             say("stack stopped")
+    return EXIT_FORCED if forced and outcome == EXIT_STOPPED else outcome
 
 
-__all__ = ["Service", "Stack", "StackConfig", "StackError", "ensure_databases", "plan",
+__all__ = ["EXIT_FAILED", "EXIT_FORCED", "EXIT_STOPPED", "GRACE_SECONDS", "KILL_WAIT_SECONDS", "Interrupts",
+           "Service", "Stack", "StackConfig", "StackError", "ensure_databases", "plan",
            "prefect_database_url", "up"]

@@ -25,6 +25,7 @@ import psycopg
 import pytest
 
 from engine import tokens
+from engine.ops.stack import EXIT_FORCED, EXIT_STOPPED, GRACE_SECONDS, KILL_WAIT_SECONDS
 from engine.seed import demo_username, seed_demo
 from engine.store.db import Database
 from tests.conftest import PG_ADMIN_URL, PG_SKIP_REASON
@@ -154,7 +155,8 @@ def _stop(handle: StackHandle) -> None:
     if handle.process.poll() is None:
         handle.process.send_signal(signal.SIGINT)  # what Ctrl-C does
         try:
-            handle.process.wait(timeout=120)
+            # the supervisor's own bound is GRACE + KILL_WAIT seconds; the rest is slack for a loaded machine
+            handle.process.wait(timeout=GRACE_SECONDS + KILL_WAIT_SECONDS + 90)
         except subprocess.TimeoutExpired:
             handle.process.kill()
             handle.process.wait(timeout=10)
@@ -162,7 +164,10 @@ def _stop(handle: StackHandle) -> None:
     for pid in leftovers:  # each service leads its own process group; nothing may outlive the test
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-    assert handle.process.returncode == 0, handle.output.read_text(errors="replace")[-3000:]
+    # Documented in engine.ops.stack: 0 when every service ended within the grace period, 3 when one had to be
+    # killed after it (a saturated machine can make Prefect's server slow to stop); never left running.
+    assert handle.process.returncode in (EXIT_STOPPED, EXIT_FORCED), handle.output.read_text(errors="replace")[-3000:]
+    assert "stack stopped" in handle.output.read_text(errors="replace")
     assert not leftovers, f"services still running after the stack stopped: {leftovers}"
 
 
