@@ -67,11 +67,21 @@ def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
     """Apply one lifecycle action in its own transaction. Raises an :class:`~engine.errors.ExhortoError`
     subclass (and writes nothing) when the action is not allowed."""
     now = now or utcnow()
+    payload = _accepted(payload, actor)
     prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
         record = load_case(session, case)
         return apply_in_session(session, record, action=action, actor=actor, payload=payload,
                                 expected_version=expected_version, now=now, prepared=prepared)
+
+
+def _accepted(payload: Mapping[str, Any] | None, actor: Actor) -> dict[str, Any]:
+    """The input boundary (depth, number range, size, object) before anything is read or hashed."""
+    from engine.forms import check_payload
+
+    if payload is None:
+        return {}
+    return check_payload(dict(payload) if isinstance(payload, Mapping) else payload, lang=actor.language)
 
 
 _SENDING = frozenset(action for action in ACTIONS if any(row.sends for row in transitions_for(action)))

@@ -62,6 +62,7 @@ def columns_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
 def _check_draft(payload: Mapping[str, Any], actor: Actor) -> str:
     from engine import forms
 
+    forms.check_payload(payload, lang=actor.language)  # the input boundary first, then the schema
     errors = forms.validate("request", payload, complete=False, lang=actor.language)
     if errors:
         raise FormInvalid(form="request", errors=errors)

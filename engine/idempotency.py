@@ -95,6 +95,9 @@ def act_once(db: Database, *, key: str | None, case: int, action: str, actor: Ac
              render: Callable[[Outcome], dict[str, Any]], now: datetime | None = None) -> Answer:
     """Apply ``action`` to ``case`` once per (actor, ``key``) and return ``render(outcome)``. With ``key``
     None the action is simply applied; a lost connection then ends in :class:`DatabaseUnavailable`."""
+    from engine.forms import check_payload
+
+    payload = check_payload(dict(payload or {}), lang=actor.language)  # the input boundary, before hashing
     digest = fingerprint(case, action, payload, expected_version)
     if key is not None:
         check_key(key)
