@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from engine import audit, guards
 from engine.canonical import payload_hash
-from engine.errors import FormInvalid, InvalidInput, RoleNotAllowed, StaleVersion
+from engine.errors import CaseNotFound, FormInvalid, InvalidInput, MessageNotFound, RoleNotAllowed, StaleVersion
 from engine.guards import Actor
 from engine.ids import new_id
 from engine.lifecycle import Role, Side, State
@@ -104,7 +104,7 @@ def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mappin
     now = now or utcnow()
     payload = dict(payload)
     with db.transaction() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code)
         guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, payload))  # type: ignore[arg-type]
         if actor.role not in DRAFTERS:
             raise RoleNotAllowed(role=actor.role.value, action="edit", allowed="clerk, judge")
@@ -128,7 +128,7 @@ def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mappin
 
 def get_case(db: Database, case: int | str, *, actor: Actor | None = None) -> Case:
     with db.reader() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code if actor is not None else None)
     if actor is not None:
         guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, {}))  # type: ignore[arg-type]
     return record
@@ -156,3 +156,15 @@ def messages(db: Database, case: int | str, *, actor: Actor | None = None) -> li
     record = get_case(db, case, actor=actor)
     with db.reader() as session:
         return list(session.exec(select(Message).where(Message.case_id == record.id).order_by(col(Message.id))))
+
+
+def case_of_message(db: Database, message_id: str, *, actor: Actor) -> Case:
+    """The case a message belongs to, if it is the actor's authority's; otherwise the message "does not exist"."""
+    with db.reader() as session:
+        message = session.exec(select(Message).where(Message.message_id == message_id)).first()
+        if message is None or message.case_id is None:
+            raise MessageNotFound(message=message_id)
+        try:
+            return load_case(session, message.case_id, authority=actor.authority_code)
+        except CaseNotFound:
+            raise MessageNotFound(message=message_id) from None

@@ -52,8 +52,7 @@ Guard = Callable[[GuardContext], ExhortoError | None]
 def owner_acts(ctx: GuardContext) -> ExhortoError | None:
     """Only the authority that owns the case record may act on it."""
     if ctx.actor.authority_code != ctx.case.authority_code:
-        return ForeignCase(case=ctx.case.reference, owner=ctx.case.authority_code,
-                           authority=ctx.actor.authority_code)
+        return ForeignCase(case=ctx.case.reference)
     return None
 
 
