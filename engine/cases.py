@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from engine import audit, guards
+from engine import audit, guards, system_fields
 from engine.canonical import payload_hash
 from engine.errors import CaseNotFound, FormInvalid, InvalidInput, MessageNotFound, RoleNotAllowed, StaleVersion
 from engine.guards import Actor
@@ -79,10 +79,12 @@ def create_case(db: Database, *, actor: Actor, counterpart: str, payload: Mappin
     schema_id = _check_draft(payload, actor)
     with db.transaction() as session:
         owner = load_authority(session, actor.authority_code)
-        load_authority(session, counterpart)
+        requested = load_authority(session, counterpart)
         if counterpart == owner.code:
             raise InvalidInput(field="counterpart", reason="an authority cannot send a request to itself")
         reference = allocate_reference(session, owner, now)
+        payload = system_fields.settle(payload, system_fields.system_values(system_fields.Facts(
+            reference, None, owner, requested)), lang=actor.language)
         event = audit.opening_fields(reference, at=now, actor=actor.username, action="create",
                                      to_state=State.DRAFT.value, payload_hash=payload_hash(payload))
         # Two Core INSERTs, the chain head already in the case row: the busiest write of the API stays short.
@@ -112,6 +114,9 @@ def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mappin
             raise InvalidInput(field="state", reason=f"only drafts can be edited; this case is {record.state}")
         if expected_version is not None and expected_version != record.version:
             raise StaleVersion(case=record.reference, expected=expected_version, actual=record.version)
+        payload = system_fields.settle(payload, system_fields.system_values(system_fields.Facts(
+            record.reference, record.counterpart_reference, load_authority(session, record.authority_code),
+            load_authority(session, record.counterpart_code))), lang=actor.language)
         schema_id = _check_draft(payload, actor)
         values = {"payload": payload, "schema_id": schema_id, "version": record.version + 1, "updated_at": now,
                   **columns_from_payload(payload)}

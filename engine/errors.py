@@ -115,7 +115,7 @@ class GuardFailed(TransitionRefused):
 
 class SelfApproval(GuardFailed):
     code = "self_approval"
-    template = N_("Four-eyes rule: {user} submitted this case and cannot also approve it.")
+    template = N_("Four-eyes rule: {user} created, edited or submitted this draft and cannot also approve it.")
 
 
 class ReasonsRequired(GuardFailed):
