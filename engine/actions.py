@@ -24,7 +24,7 @@ from engine.errors import (
 )
 from engine.guards import Actor, GuardContext
 from engine.ids import new_id
-from engine.lifecycle import ACTIONS, Role, Transition, available, transitions_for
+from engine.lifecycle import ACTIONS, TRANSITIONS, Role, Transition, available, transitions_for
 from engine.store.db import Database, connection_of
 from engine.store.models import AuditEvent, Case, Message, utcnow
 from engine.store.queries import load_case
@@ -67,11 +67,21 @@ def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
     """Apply one lifecycle action in its own transaction. Raises an :class:`~engine.errors.ExhortoError`
     subclass (and writes nothing) when the action is not allowed."""
     now = now or utcnow()
+    payload = _accepted(payload, actor)
     prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code)
         return apply_in_session(session, record, action=action, actor=actor, payload=payload,
                                 expected_version=expected_version, now=now, prepared=prepared)
+
+
+def _accepted(payload: Mapping[str, Any] | None, actor: Actor) -> dict[str, Any]:
+    """The input boundary (depth, number range, size, object) before anything is read or hashed."""
+    from engine.forms import check_payload
+
+    if payload is None:
+        return {}
+    return check_payload(dict(payload) if isinstance(payload, Mapping) else payload, lang=actor.language)
 
 
 _SENDING = frozenset(action for action in ACTIONS if any(row.sends for row in transitions_for(action)))
@@ -119,7 +129,7 @@ def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor
 
 
 def admissible(case: Case, action: str, actor: Actor, payload: Mapping[str, Any],
-               expected_version: int | None = None) -> Transition:
+               expected_version: int | None = None, drafters: frozenset[str] = frozenset()) -> Transition:
     """The table row that ``action`` by ``actor`` takes on ``case`` as read, after every check that needs no
     write: the owner, the version read, the row, its guards, the action's form. Raises the error that says why
     not."""
@@ -127,7 +137,8 @@ def admissible(case: Case, action: str, actor: Actor, payload: Mapping[str, Any]
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion(case=case.reference, expected=expected_version, actual=case.version)
     row = resolve(case, action, actor.role)
-    guards.check(row.guards, _context(case, actor, row, payload))
+    guards.check(row.guards, GuardContext(case=case, actor=actor, transition=row, payload=payload,
+                                          drafters=drafters))
     if row.form is not None:
         from engine import forms
 
@@ -148,7 +159,8 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                                                                                            action):
         prepared = None
     payload = dict(payload or {})
-    row = admissible(case, action, actor, payload, expected_version)
+    drafters = drafters_since_sent_back(session, case) if action in _FOUR_EYES else frozenset()
+    row = admissible(case, action, actor, payload, expected_version, drafters)
     detail = {k: payload[k] for k in _AUDITED_FIELDS if k in payload}
     message = (_outbound(case, row, payload, now, in_reply_to, prepared.message_id if prepared else None)
                if row.sends else None)
@@ -171,6 +183,23 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
 
     deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)
     return Outcome(case=case, event=event, message=message)
+
+
+_FOUR_EYES = frozenset(t.action for t in TRANSITIONS if "four_eyes" in t.guards)
+_DRAFTING = frozenset({"create", "edit_draft", "submit"})
+
+
+def drafters_since_sent_back(session: Session, case: Case) -> frozenset[str]:
+    """Who created, edited or submitted the draft since it was last sent back, read from the audit trail."""
+    events = session.execute(select(AuditEvent.actor, AuditEvent.action).where(AuditEvent.case_id == case.id)
+                             .order_by(AuditEvent.seq)).all()  # type: ignore[arg-type]
+    drafters: set[str] = set()
+    for actor, action in events:
+        if action == "send_back":
+            drafters.clear()
+        elif action in _DRAFTING:
+            drafters.add(actor)
+    return frozenset(drafters)
 
 
 def _context(case: Case, actor: Actor, row: Transition | None, payload: Mapping[str, Any]) -> GuardContext:

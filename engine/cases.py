@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from engine import audit, guards
+from engine import audit, guards, system_fields
 from engine.canonical import payload_hash
-from engine.errors import FormInvalid, InvalidInput, RoleNotAllowed, StaleVersion
+from engine.errors import CaseNotFound, FormInvalid, InvalidInput, MessageNotFound, RoleNotAllowed, StaleVersion
 from engine.guards import Actor
 from engine.ids import new_id
 from engine.lifecycle import Role, Side, State
@@ -62,6 +62,7 @@ def columns_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
 def _check_draft(payload: Mapping[str, Any], actor: Actor) -> str:
     from engine import forms
 
+    forms.check_payload(payload, lang=actor.language)  # the input boundary first, then the schema
     errors = forms.validate("request", payload, complete=False, lang=actor.language)
     if errors:
         raise FormInvalid(form="request", errors=errors)
@@ -78,10 +79,12 @@ def create_case(db: Database, *, actor: Actor, counterpart: str, payload: Mappin
     schema_id = _check_draft(payload, actor)
     with db.transaction() as session:
         owner = load_authority(session, actor.authority_code)
-        load_authority(session, counterpart)
+        requested = load_authority(session, counterpart)
         if counterpart == owner.code:
             raise InvalidInput(field="counterpart", reason="an authority cannot send a request to itself")
         reference = allocate_reference(session, owner, now)
+        payload = system_fields.settle(payload, system_fields.system_values(system_fields.Facts(
+            reference, None, owner, requested)), lang=actor.language)
         event = audit.opening_fields(reference, at=now, actor=actor.username, action="create",
                                      to_state=State.DRAFT.value, payload_hash=payload_hash(payload))
         # Two Core INSERTs, the chain head already in the case row: the busiest write of the API stays short.
@@ -103,7 +106,7 @@ def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mappin
     now = now or utcnow()
     payload = dict(payload)
     with db.transaction() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code)
         guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, payload))  # type: ignore[arg-type]
         if actor.role not in DRAFTERS:
             raise RoleNotAllowed(role=actor.role.value, action="edit", allowed="clerk, judge")
@@ -111,6 +114,9 @@ def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mappin
             raise InvalidInput(field="state", reason=f"only drafts can be edited; this case is {record.state}")
         if expected_version is not None and expected_version != record.version:
             raise StaleVersion(case=record.reference, expected=expected_version, actual=record.version)
+        payload = system_fields.settle(payload, system_fields.system_values(system_fields.Facts(
+            record.reference, record.counterpart_reference, load_authority(session, record.authority_code),
+            load_authority(session, record.counterpart_code))), lang=actor.language)
         schema_id = _check_draft(payload, actor)
         values = {"payload": payload, "schema_id": schema_id, "version": record.version + 1, "updated_at": now,
                   **columns_from_payload(payload)}
@@ -127,7 +133,7 @@ def update_draft(db: Database, *, case: int | str, actor: Actor, payload: Mappin
 
 def get_case(db: Database, case: int | str, *, actor: Actor | None = None) -> Case:
     with db.reader() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code if actor is not None else None)
     if actor is not None:
         guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, {}))  # type: ignore[arg-type]
     return record
@@ -155,3 +161,15 @@ def messages(db: Database, case: int | str, *, actor: Actor | None = None) -> li
     record = get_case(db, case, actor=actor)
     with db.reader() as session:
         return list(session.exec(select(Message).where(Message.case_id == record.id).order_by(col(Message.id))))
+
+
+def case_of_message(db: Database, message_id: str, *, actor: Actor) -> Case:
+    """The case a message belongs to, if it is the actor's authority's; otherwise the message "does not exist"."""
+    with db.reader() as session:
+        message = session.exec(select(Message).where(Message.message_id == message_id)).first()
+        if message is None or message.case_id is None:
+            raise MessageNotFound(message=message_id)
+        try:
+            return load_case(session, message.case_id, authority=actor.authority_code)
+        except CaseNotFound:
+            raise MessageNotFound(message=message_id) from None

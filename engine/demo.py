@@ -29,6 +29,7 @@ from engine.seed import demo_username, seed_demo
 from engine.store.db import Database
 from engine.store.migrate import ensure_schema
 from engine.store.models import Authority, Case
+from engine.system_fields import without_system_fields
 
 Say = Callable[[str], None]
 DEMO_PASSPHRASE = "exhorto-demo-only"
@@ -91,12 +92,11 @@ def _with_references(payload: dict[str, Any], requesting: Case, requested: Case 
 
 
 def run_story(db: Database, story: Story, say: Say) -> tuple[Case, Case]:
-    request = example("request", story.request)
+    # The authorities and references are the system's: the engine fills them from the case and the directory.
+    request = without_system_fields(example("request", story.request))
     request.pop("$schema", None)
     clerk = directory.actor_for(db, demo_username(story.sender, "clerk"))
     requesting = cases.create_case(db, actor=clerk, counterpart=story.recipient, payload=request)
-    request["references"] = {"requesting": requesting.reference}  # the number the registry just allocated
-    requesting = cases.update_draft(db, case=requesting.reference, actor=clerk, payload=request)
     requested: Case | None = None
     for side, action, payload in story.steps:
         authority = story.sender if side == "A" else story.recipient

@@ -51,4 +51,16 @@ def document(lang: str = "en") -> str:
     for side in Side:
         parts += [f"### {side.value.capitalize()} side", "", "```mermaid", mermaid(side), "```", ""]
     parts += ["### Transition table", "", markdown_table(lang), ""]
+    parts += ["### Guards", "", guards_table(), ""]
     return "\n".join(parts)
+
+
+def guards_table() -> str:
+    """Each guard of the table with what it requires, from its own docstring (one source of truth)."""
+    from engine.guards import GUARDS
+
+    rows = ["| guard | requires |", "|---|---|"]
+    for name, guard in GUARDS.items():
+        text = " ".join((guard.__doc__ or "").split())
+        rows.append(f"| {name} | {text} |")
+    return "\n".join(rows)

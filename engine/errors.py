@@ -4,7 +4,7 @@
 
     ExhortoError
     ├── NotFound                      (CaseNotFound, AuthorityNotFound, UserNotFound, MessageNotFound)
-    ├── ForeignCase                   case belongs to another authority (shown to clients as "not found")
+    │   └── ForeignCase               (a CaseNotFound) another authority's case: worded as "does not exist"
     ├── InvalidInput                  a field of an input is wrong (which field, why)
     ├── TransitionRefused             the lifecycle does not allow the action
     │   ├── UnknownAction
@@ -72,9 +72,9 @@ class MessageNotFound(NotFound):
     template = N_("Message {message} does not exist.")
 
 
-class ForeignCase(ExhortoError):
-    code = "foreign_case"
-    template = N_("Case {case} belongs to authority {owner}; users of {authority} cannot act on it.")
+class ForeignCase(CaseNotFound):
+    """Another authority's case. Says exactly what :class:`CaseNotFound` says (same code, same words, the
+    identifier as asked): its existence is never confirmed, on any channel."""
 
 
 class InvalidInput(ExhortoError):
@@ -115,7 +115,7 @@ class GuardFailed(TransitionRefused):
 
 class SelfApproval(GuardFailed):
     code = "self_approval"
-    template = N_("Four-eyes rule: {user} submitted this case and cannot also approve it.")
+    template = N_("Four-eyes rule: {user} created, edited or submitted this draft and cannot also approve it.")
 
 
 class ReasonsRequired(GuardFailed):

@@ -44,6 +44,9 @@ class GuardContext:
     actor: Actor
     transition: Transition
     payload: Mapping[str, Any]
+    # Users who created, edited or submitted the draft since it was last sent back (from the audit trail);
+    # filled only for the actions that have the four-eyes guard.
+    drafters: frozenset[str] = frozenset()
 
 
 Guard = Callable[[GuardContext], ExhortoError | None]
@@ -52,14 +55,15 @@ Guard = Callable[[GuardContext], ExhortoError | None]
 def owner_acts(ctx: GuardContext) -> ExhortoError | None:
     """Only the authority that owns the case record may act on it."""
     if ctx.actor.authority_code != ctx.case.authority_code:
-        return ForeignCase(case=ctx.case.reference, owner=ctx.case.authority_code,
-                           authority=ctx.actor.authority_code)
+        return ForeignCase(case=ctx.case.reference)
     return None
 
 
 def four_eyes(ctx: GuardContext) -> ExhortoError | None:
-    """The approver is a judge or supervisor (role column) and not the user who submitted."""
-    if ctx.case.submitted_by is not None and ctx.case.submitted_by == ctx.actor.username:
+    """The approver is a judge or supervisor (role column) who neither created, edited since it was last sent
+    back, nor submitted the draft."""
+    involved = {ctx.case.created_by, ctx.case.submitted_by, *ctx.drafters}
+    if ctx.actor.username in involved:
         return SelfApproval(user=ctx.actor.username)
     return None
 
@@ -69,12 +73,14 @@ def _text(value: Any) -> str:
 
 
 def reasons_given(ctx: GuardContext) -> ExhortoError | None:
+    """A non-empty statement of reasons is given."""
     if not _text(ctx.payload.get("reasons")):
         return ReasonsRequired(action=ctx.transition.action)
     return None
 
 
 def refusal_grounds_given(ctx: GuardContext) -> ExhortoError | None:
+    """At least one refusal ground from the list and a statement of reasons are given."""
     grounds = ctx.payload.get("grounds")
     if not isinstance(grounds, list) or not grounds or not _text(ctx.payload.get("reasons")):
         return RefusalGroundsRequired()

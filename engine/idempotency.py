@@ -95,6 +95,9 @@ def act_once(db: Database, *, key: str | None, case: int, action: str, actor: Ac
              render: Callable[[Outcome], dict[str, Any]], now: datetime | None = None) -> Answer:
     """Apply ``action`` to ``case`` once per (actor, ``key``) and return ``render(outcome)``. With ``key``
     None the action is simply applied; a lost connection then ends in :class:`DatabaseUnavailable`."""
+    from engine.forms import check_payload
+
+    payload = check_payload(dict(payload or {}), lang=actor.language)  # the input boundary, before hashing
     digest = fingerprint(case, action, payload, expected_version)
     if key is not None:
         check_key(key)
@@ -135,7 +138,7 @@ def _apply(db: Database, *, key: str | None, digest: str, case: int, action: str
     now = now or utcnow()
     prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code)
         outcome = apply_in_session(session, record, action=action, actor=actor, payload=payload,
                                    expected_version=expected_version, now=now, prepared=prepared)
         response = render(outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from datetime import datetime, timedelta
 
@@ -19,6 +20,15 @@ from engine.store.models import User, utcnow
 from engine.store.queries import load_user
 
 PREFIX = "exh_"
+DAYS_ENV = "EXHORTO_TOKEN_DAYS"
+DEFAULT_DAYS = 90
+
+
+def default_validity() -> timedelta:
+    """How long a token lives when the issuer does not say: ``EXHORTO_TOKEN_DAYS`` (default 90) days."""
+    raw = os.environ.get(DAYS_ENV, "")
+    days = int(raw) if raw.strip().isdigit() else DEFAULT_DAYS
+    return timedelta(days=days if days > 0 else DEFAULT_DAYS)
 
 
 class InvalidToken(ExhortoError):
@@ -32,15 +42,18 @@ def token_hash(token: str) -> str:
 
 def issue(db: Database, username: str, *, label: str = "", valid_for: timedelta | None = None,
           now: datetime | None = None) -> tuple[str, ApiToken]:
-    """A new token for ``username``: (the clear token — shown once, never stored —, its row)."""
+    """A new token for ``username``: (the clear token — shown once, never stored —, its row). Every token
+    expires: after ``valid_for``, or :func:`default_validity`."""
     now = now or utcnow()
-    if valid_for is not None and valid_for <= timedelta(0):
-        raise InvalidInput(field="valid_for", reason="must be positive")
+    if valid_for is None:
+        valid_for = default_validity()
+    if valid_for <= timedelta(0):
+        raise InvalidInput(field="days", reason="a token must expire after a positive number of days")
     token = PREFIX + secrets.token_urlsafe(32)
     with db.transaction() as session:
         load_user(session, username)
         row = ApiToken(token_hash=token_hash(token), prefix=token[:12], username=username, label=label,
-                       created_at=now, expires_at=now + valid_for if valid_for else None)
+                       created_at=now, expires_at=now + valid_for)
         session.add(row)
     return token, row
 

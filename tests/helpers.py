@@ -24,6 +24,7 @@ from engine.outbox import dispatch_all
 from engine.seed import DEMO_AUTHORITIES, demo_username, seed_demo
 from engine.store.db import Database
 from engine.store.models import AuditEvent, Case, Message
+from engine.system_fields import without_system_fields
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "forms" / "examples"
 
@@ -36,8 +37,10 @@ def _example(form: str, slug: str | None) -> str:
 
 
 def example(form: str, slug: str | None = None) -> dict[str, Any]:
-    """A fresh copy of a valid example payload of ``form``."""
-    return json.loads(_example(form, slug))
+    """A fresh copy of a valid example payload of ``form``. For a request, without the fields the system sets
+    (engine.system_fields): the engine fills them from the case and the directory."""
+    payload = json.loads(_example(form, slug))
+    return without_system_fields(payload) if form == "request" else payload
 
 
 def report(kind: str) -> dict[str, Any]:

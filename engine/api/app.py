@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from engine.api import deps, hardening, problems
+from engine.api.boundary import JsonBoundary
 from engine.api.dispatcher import BackgroundDispatcher
 from engine.api.routes import cases, directory, documents, forms, inbox, stats
 from engine.api.settings import Settings
@@ -52,6 +53,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.write_gate = deps.make_write_gate(db)
     problems.install(app)
+    app.add_middleware(JsonBoundary)  # the input boundary for JSON bodies, inside the hardening layer
     hardening.install(app)  # security headers, failed-login limiting, database outages as 503
     for module in (cases, documents, forms, directory, inbox, stats):
         app.include_router(module.router)

@@ -5,14 +5,19 @@ Installed by the app factory on every app (REST API, federation inbox, web UI):
 * every response carries the usual browser protections (no sniffing, no framing, no referrer leaks, a strict
   Content-Security-Policy outside the OpenAPI pages, HSTS over HTTPS) and ``Cache-Control: no-store``, since
   case data must not linger in shared caches;
-* a client whose authentication failed too often (HTTP 401 from ``POST /web/login`` or from a bearer token) is
-  answered 429 with ``Retry-After`` on its next attempts, before any password is checked;
+* failed authentications (HTTP 401 from ``POST /web/login`` or from a bearer token) are counted twice: by the
+  credential's principal (the user name given, or the token's first 12 characters) and, with a much higher
+  limit, by client address. A principal over its limit is answered 429 with ``Retry-After`` before any secret
+  is checked. An address over its limit gets 429 for passwords before they are checked, and for bearer
+  tokens only when the token turns out invalid: a valid token is never refused because other people behind
+  the same address (an office NAT) failed;
 * a lost database connection is a 503 problem with ``Retry-After`` instead of a 500.
 """
 
 from __future__ import annotations
 
 import math
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.api.deps import request_language
 from engine.api.problems import problem
 from engine.idempotency import DatabaseUnavailable, IdempotencyKeyReused, lost_connection
-from engine.ops.ratelimit import FailureLimiter, Limits
+from engine.ops.ratelimit import AuthLimiter, FailureLimiter, Limits
 
 LOGIN_PATH = "/web/login"
 # Swagger UI and ReDoc load their scripts from a CDN: a strict policy would blank those pages.
@@ -45,11 +50,27 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _authenticating(request: Request) -> bool:
-    """Requests that check a secret: the login form and anything sent with a bearer token."""
-    if request.method == "POST" and request.url.path == LOGIN_PATH:
-        return True
-    return request.headers.get("authorization", "").lower().startswith("bearer ")
+_LOGIN_BODY_LIMIT = 65_536
+_BEARER = "bearer "
+
+
+def _bearer_principal(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith(_BEARER):
+        return None
+    return "token:" + header[len(_BEARER):].strip()[:12]
+
+
+async def _login_principal(request: Request) -> tuple[str, bytes]:
+    """The user name posted to the login form (and the body, to hand on unchanged)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _LOGIN_BODY_LIMIT:
+            break
+    fields = parse_qs(bytes(body).decode("latin-1"), keep_blank_values=True) if body else {}
+    username = (fields.get("username") or [""])[0].strip().lower()
+    return "user:" + username, bytes(body)
 
 
 def security_headers(path: str, scheme: str, headers: MutableHeaders) -> None:
@@ -93,36 +114,82 @@ class Hardening:
     """Plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` would stream every response through a task and
     a queue, a cost paid on every request): headers are added as the response starts."""
 
-    def __init__(self, app: ASGIApp, limiter: FailureLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: AuthLimiter) -> None:
         self.app, self.limiter = app, limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        client, authenticating = _client(request), _authenticating(request)
+        request = Request(scope, receive)
+        client = _client(request)
         path, scheme = request.url.path, request.url.scheme
-        wait = self.limiter.retry_after(client) if authenticating else 0.0
-        if wait:
-            refusal = _too_many(request, wait)
-            security_headers(path, scheme, refusal.headers)
-            await refusal(scope, receive, send)
+        principal = _bearer_principal(request)
+        login = principal is None and request.method == "POST" and path == LOGIN_PATH
+        if login:
+            principal, body = await _login_principal(request)
+            receive = _replay(body, receive)
+        if principal is None:  # no secret to check: nothing to limit
+            await self.app(scope, receive, _hardened(send, path, scheme))
             return
+        wait = self.limiter.principals.retry_after(principal)
+        address_wait = self.limiter.addresses.retry_after(client)
+        if wait or (login and address_wait):
+            await self._refuse(request, max(wait, address_wait), path, scheme, send)
+            return
+        replaced = False
 
         async def send_hardened(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the body of a 401 answered as 429 instead
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                assert principal is not None
+                self.limiter.failed(principal, client)
+                if address_wait:  # an invalid token from an address over its limit
+                    replaced = True
+                    await self._refuse(request, address_wait, path, scheme, send)
+                    return
             if message["type"] == "http.response.start":
                 security_headers(path, scheme, MutableHeaders(scope=message))
-                if authenticating and message["status"] == 401:
-                    self.limiter.failed(client)
             await send(message)
 
         await self.app(scope, receive, send_hardened)
 
+    @staticmethod
+    async def _refuse(request: Request, wait: float, path: str, scheme: str, send: Send) -> None:
+        refusal = _too_many(request, wait)
+        security_headers(path, scheme, refusal.headers)
+        await refusal(request.scope, request.receive, send)
 
-def install(app: FastAPI, limits: Limits | None = None) -> FailureLimiter:
+
+def _hardened(send: Send, path: str, scheme: str) -> Send:
+    async def send_hardened(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            security_headers(path, scheme, MutableHeaders(scope=message))
+        await send(message)
+
+    return send_hardened
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def install(app: FastAPI, limits: Limits | None = None) -> AuthLimiter:
     """Add the middleware and handlers to ``app``; returns its limiter (tests read and reset it)."""
-    limiter = FailureLimiter(limits or Limits.from_env())
+    limiter = AuthLimiter.from_env()
+    if limits is not None:
+        limiter = AuthLimiter(FailureLimiter(limits), limiter.addresses)
     app.state.auth_limiter = limiter
 
     app.add_middleware(Hardening, limiter=limiter)

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine import errors
 from engine.api.deps import request_language
-from engine.forms import InvalidDocument, UnknownForm
+from engine.forms import InvalidDocument, UnknownForm, too_large
 from engine.i18n import UnsupportedLanguage
 from engine.keys import KeyProblem
 from engine.tokens import InvalidToken
@@ -40,6 +40,8 @@ STATUS: tuple[tuple[type[errors.ExhortoError], int], ...] = (
 
 
 def status_for(error: errors.ExhortoError) -> int:
+    if isinstance(error, InvalidDocument) and too_large(error):
+        return 413
     return next((status for cls, status in STATUS if isinstance(error, cls)), 400)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -71,19 +70,23 @@ def configure(db: str | None, language: str | None) -> None:
 
 
 def read_json(path: Path | None) -> dict[str, Any]:
-    """A JSON object from a file (``-`` for stdin); errors name the file and the position."""
+    """A JSON object from a file (``-`` for stdin) through the input boundary (size, UTF-8, depth, numbers,
+    object at the top); a refusal is one line naming the file, the field and the reason."""
     if path is None:
         return {}
+    from engine.forms import InvalidDocument, accept_document
+
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-        data = json.loads(text)
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except FileNotFoundError:
         raise fail(f"{path}: no such file", 2) from None
-    except json.JSONDecodeError as error:
-        raise fail(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", 2) from None
-    if not isinstance(data, dict):
-        raise fail(f"{path}: expected a JSON object", 2)
-    return data
+    except (IsADirectoryError, PermissionError) as error:
+        raise fail(f"{path}: cannot be read ({error.strerror})", 2) from None
+    try:
+        return accept_document(raw, lang=STATE.lang)
+    except InvalidDocument as error:
+        where = error.errors[0].pointer
+        raise fail(f"{path}: {where + ': ' if where else ''}{error.errors[0].message}", 2) from None
 
 
 def current_user(user: str | None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from engine.cli._common import STATE, fail
+from engine.cli._common import STATE, current_user, fail
 from engine.i18n import N_, translate
 
 WROTE = N_("Wrote {file} ({size} bytes, SHA-256 {sha256}).")
@@ -32,16 +32,24 @@ def pdf_command(
     message: str | None = typer.Option(None, "--message", help="render this message's form, not the request"),
     out: Path | None = typer.Option(None, "--out", help="where to write (default: the document's file name; "
                                                         "for extract: standard output)"),
+    user: str | None = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)"),
 ) -> None:
     """Render a case as PDF/A-3b with its JSON payload embedded, or extract that payload from a PDF."""
     if target == "extract":
         _extract(file, out)
         return
+    from engine import cases, directory
     from engine.documents import render_case, render_message
+    from engine.privacy import record_access
 
     db = STATE.db()
+    actor = directory.actor_for(db, current_user(user))  # who reads, and for which authority
+    record = (cases.case_of_message(db, message, actor=actor) if message
+              else cases.get_case(db, target, actor=actor))
+    record_access(db, actor, channel="pdf", purpose="message document" if message else "request document",
+                  case=record)  # logged before anything is rendered or written
     document = (render_message(db, message, lang, bilingual) if message
-                else render_case(db, target, lang, bilingual))
+                else render_case(db, record.id or 0, lang, bilingual))
     path = out or Path(document.filename)
     path.write_bytes(document.content)
     typer.echo(translate(STATE.lang, WROTE).format(file=path, size=document.size, sha256=document.sha256))

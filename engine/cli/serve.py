@@ -9,6 +9,7 @@ import typer
 
 from engine import tokens
 from engine.cli._common import STATE
+from engine.store.models import utcnow
 
 # Requests in flight get this long to finish after Ctrl-C/SIGTERM; then their connections are closed.
 SHUTDOWN_GRACE_SECONDS = 10
@@ -48,10 +49,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 
 @token_app.command("issue")
 def issue(username: str, label: str = typer.Option("", help="what the token is for"),
-          days: int | None = typer.Option(None, help="expires after this many days")) -> None:
-    """Create a token for a user and print it once."""
+          days: int | None = typer.Option(None, help="expires after this many days (default: "
+                                                     "EXHORTO_TOKEN_DAYS, 90)")) -> None:
+    """Create a token for a user and print it once. Every token expires."""
     token, row = tokens.issue(STATE.db(), username, label=label,
-                              valid_for=timedelta(days=days) if days else None)
+                              valid_for=timedelta(days=days) if days is not None else None)
     typer.echo(token)
     typer.echo(f"token {row.prefix}… for {username}" + (f", expires {row.expires_at:%Y-%m-%d}" if row.expires_at
                                                         else ""), err=True)
@@ -60,8 +62,11 @@ def issue(username: str, label: str = typer.Option("", help="what the token is f
 @token_app.command("list")
 def list_(username: str | None = typer.Option(None, "--user")) -> None:
     for row in tokens.list_tokens(STATE.db(), username):
-        state = "revoked" if row.revoked_at else "active"
-        typer.echo(f"{row.prefix}…  {row.username:20} {state:8} {row.created_at:%Y-%m-%d} {row.label}")
+        expired = row.expires_at is not None and row.expires_at <= utcnow()
+        state = "revoked" if row.revoked_at else "expired" if expired else "active"
+        expires = f"{row.expires_at:%Y-%m-%d}" if row.expires_at else "never"
+        typer.echo(f"{row.prefix}…  {row.username:20} {state:8} {row.created_at:%Y-%m-%d} "
+                   f"expires {expires}  {row.label}")
 
 
 @token_app.command("revoke")

@@ -223,7 +223,7 @@ def extend(
             field="unit", reason=f"expected one of {', '.join(u.value for u in Unit)}"
         ) from None
     with db.transaction() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code)
         check(UNIVERSAL_GUARDS, GuardContext(record, actor, None, {}))  # type: ignore[arg-type]
         if actor.role not in EXTENDERS:
             raise RoleNotAllowed(role=actor.role.value, action="extend", allowed="judge, supervisor")

@@ -100,7 +100,7 @@ def timeline(
 ) -> tuple[Case, list[TimelineEntry]]:
     """Every clock event of the case in order: started, paused, resumed, extended, notices, met, cancelled."""
     with db.reader() as session:
-        record = load_case(session, case)
+        record = load_case(session, case, authority=actor.authority_code if actor is not None else None)
         if actor is not None:
             guards.check(guards.UNIVERSAL_GUARDS, guards.GuardContext(record, actor, None, {}))  # type: ignore[arg-type]
         rows = session.exec(

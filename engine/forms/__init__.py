@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.forms._boundary import accept_document, check_payload, check_value, size_refused, too_large
 from engine.forms._catalog import FORMS, SchemaCatalog, default_catalog
 from engine.forms._errors import FormError, InvalidDocument, UnknownForm
 from engine.forms._parse import MAX_BYTES, MAX_DEPTH, parse_json
@@ -25,11 +26,16 @@ __all__ = [
     "SchemaCatalog",
     "UnknownForm",
     "Validation",
+    "accept_document",
+    "check_payload",
+    "check_value",
     "is_valid",
     "load_schema",
     "parse_json",
     "schema_id",
+    "size_refused",
     "to_pointer",
+    "too_large",
     "validate",
     "versions",
 ]

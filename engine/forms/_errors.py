@@ -72,6 +72,9 @@ MESSAGES: dict[str, str] = {
     "too_deep": N_("The document is nested too deeply (more than {limit} levels)."),
     "duplicate_key": N_("The key {key} appears twice in the same object."),
     "invalid_number": N_("The document contains a number that JSON does not allow ({value})."),
+    "number_range": N_("The number at {field} cannot be carried exactly: whole numbers must lie within "
+                       "±9007199254740991 and numbers must be finite."),
+    "not_object": N_("The document must be a JSON object (fields between braces)."),
 }
 
 # Names of JSON types and formats as shown to users.

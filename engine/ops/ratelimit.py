@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_FAILURES_ENV = "EXHORTO_AUTH_MAX_FAILURES"
+MAX_FAILURES_PER_ADDRESS_ENV = "EXHORTO_AUTH_MAX_FAILURES_PER_ADDRESS"
 WINDOW_ENV = "EXHORTO_AUTH_WINDOW_SECONDS"
+# An office behind one NAT address shares the per-address count: it is much higher than the per-principal one.
+ADDRESS_FACTOR = 20
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,17 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
+        """Per principal (a user name, a token's prefix): ``EXHORTO_AUTH_MAX_FAILURES`` (10)."""
         return cls(max_failures=int(os.environ.get(MAX_FAILURES_ENV, cls.max_failures)),
                    window_seconds=float(os.environ.get(WINDOW_ENV, cls.window_seconds)))
+
+    @classmethod
+    def per_address_from_env(cls) -> Limits:
+        """Per client address: ``EXHORTO_AUTH_MAX_FAILURES_PER_ADDRESS`` (20 × the per-principal limit)."""
+        principal = cls.from_env()
+        default = principal.max_failures * ADDRESS_FACTOR
+        return cls(max_failures=int(os.environ.get(MAX_FAILURES_PER_ADDRESS_ENV, default)),
+                   window_seconds=principal.window_seconds)
 
 
 class FailureLimiter:
@@ -68,4 +80,29 @@ class FailureLimiter:
                 self._failures.popitem(last=False)  # forget the least recently failing client
 
 
-__all__ = ["FailureLimiter", "Limits"]
+    def clear(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+
+@dataclass
+class AuthLimiter:
+    """Two independent counts: by the credential's principal (tight) and by client address (loose)."""
+
+    principals: FailureLimiter
+    addresses: FailureLimiter
+
+    @classmethod
+    def from_env(cls) -> AuthLimiter:
+        return cls(FailureLimiter(Limits.from_env()), FailureLimiter(Limits.per_address_from_env()))
+
+    def failed(self, principal: str, address: str) -> None:
+        self.principals.failed(principal)
+        self.addresses.failed(address)
+
+    def clear(self) -> None:
+        self.principals.clear()
+        self.addresses.clear()
+
+
+__all__ = ["AuthLimiter", "FailureLimiter", "Limits"]

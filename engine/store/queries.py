@@ -11,7 +11,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
-from engine.errors import AuthorityNotFound, CaseNotFound, UserNotFound
+from engine.errors import AuthorityNotFound, CaseNotFound, ForeignCase, UserNotFound
 from engine.store.db import connection_of
 from engine.store.models import Authority, Case, User
 
@@ -21,8 +21,12 @@ _CASE_BY_ID = _CASES.select().where(_CASES.c.id == bindparam("key"))
 _CASE_BY_REFERENCE = _CASES.select().where(_CASES.c.reference == bindparam("key"))
 
 
-def load_case(session: Session, case: int | str) -> Case:
+def load_case(session: Session, case: int | str, *, authority: str | None = None) -> Case:
     """A case by numeric id or by local reference (``ES-MJ/2026/000123``).
+
+    With ``authority`` (the acting user's), another authority's case raises :class:`ForeignCase`, which says
+    exactly what :class:`CaseNotFound` says for the identifier asked: the one authorization check every entry
+    point (CLI, API, web, PDF, attachments) goes through before anything else.
 
     Every lifecycle action starts here, and the ORM's query machinery costs more than the rest of a transition:
     the row is read with one Core SELECT on the transaction's connection and returned *detached*, as if freshly
@@ -34,6 +38,8 @@ def load_case(session: Session, case: int | str) -> Case:
     row = connection_of(session).execute(statement, {"key": int(case) if by_id else case}).mappings().first()
     if row is None:
         raise CaseNotFound(case=str(case))
+    if authority is not None and row["authority_code"] != authority:
+        raise ForeignCase(case=str(case))
     held = session.identity_map.get(identity_key(Case, row["id"]))
     return held if held is not None else detached_case(row)  # type: ignore[no-any-return]
 

@@ -33,6 +33,10 @@ ENVELOPE_FIELDS = ("exchange_id", "message_id", "kind", "from", "to", "sent_at",
 RECEIPT_FIELDS = ("message_id", "status", "at", "reference", "reason", "detail", "from", "to")
 
 
+# Levels a payload sits below the top of a transmission ({"envelope": {"payload": …}}), with room to spare.
+ENVELOPE_DEPTH = 4
+
+
 class Malformed(ValueError):
     """The bytes are not a transmission (or receipt) of the expected shape; ``str()`` says what is wrong."""
 
@@ -134,10 +138,13 @@ def parse_transmission(body: bytes | str | dict[str, Any]) -> Transmission:
     if isinstance(body, dict):
         data: Any = body
     else:
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise Malformed(f"not valid JSON: {error}") from None
+        from engine.forms import MAX_DEPTH, InvalidDocument, accept_document
+
+        try:  # the input boundary (UTF-8, strict JSON, depth, number range, object); the size was checked before
+            data = accept_document(body, max_bytes=len(body) * 4 + 1, max_depth=MAX_DEPTH + ENVELOPE_DEPTH)
+        except InvalidDocument as error:
+            problem = error.errors[0]
+            raise Malformed(f"{problem.pointer + ': ' if problem.pointer else ''}{problem.message}") from None
     if not isinstance(data, dict):
         raise Malformed("expected a JSON object {envelope, signature, contents}")
     envelope = _check_envelope(data.get("envelope"))

@@ -95,6 +95,7 @@ class Field:
     max_items: int | None = None
     errors: list[str] = field(default_factory=list)
     depth: int = 0
+    readonly: bool = False  # set by the system (engine.system_fields): shown, never posted
 
     @property
     def id(self) -> str:
@@ -163,8 +164,13 @@ def build(
     schema = forms.load_schema(form)
     root = _build(schema, schema, "", "", payload, ctx, required=True, depth=0)
     fields = [f for f in root.children if f.key not in skip]
+    from engine.system_fields import SYSTEM_FIELDS
+
+    system = schema.get("$id") == forms.schema_id("request") or str(schema.get("$id", "")).startswith(
+        forms.schema_id("request").rsplit("/", 1)[0] + "/")  # any version of the request form
     for item in (f for top in fields for f in top.walk()):
         item.errors = list((errors or {}).get(item.pointer, []))
+        item.readonly = system and item.pointer in SYSTEM_FIELDS
     return fields
 
 

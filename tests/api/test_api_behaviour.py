@@ -60,10 +60,12 @@ def test_errors_are_localized_after_accept_language(node: Node) -> None:
 def test_invalid_bodies_are_problems(node: Node) -> None:
     with node.client("clerk") as client:
         case = draft(client)
-        for body in (b"{not json", b'{"action": 5}', b"[]"):
+        # Not a JSON object at all: the input boundary; an object of the wrong shape: the request model.
+        for body, code in ((b"{not json", "invalid_document"), (b"[]", "invalid_document"),
+                           (b'{"action": 5}', "request_invalid")):
             response = client.post(f"/cases/{case['id']}/actions", content=body,
                                    headers={"Content-Type": "application/json"})
-            assert response.status_code == 422 and response.json()["code"] == "request_invalid"
+            assert response.status_code == 422 and response.json()["code"] == code, response.text
         unknown = client.post(f"/cases/{case['id']}/actions", json={"action": "teleport", "version": 1})
         assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_action"
         wrong_state = client.post(f"/cases/{case['id']}/actions", json={"action": "transmit", "version": 1})

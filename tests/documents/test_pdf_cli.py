@@ -43,6 +43,8 @@ def test_render_then_extract_gives_back_the_identical_json(node: tuple[str, str]
             "es",
             "--out",
             str(out),
+            "--user",
+            "cl.clerk",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -61,12 +63,13 @@ def test_render_then_extract_gives_back_the_identical_json(node: tuple[str, str]
 def test_errors_are_one_clear_line(node: tuple[str, str], tmp_path: Path) -> None:
     url, reference = node
     runner = CliRunner()
-    bad_lang = runner.invoke(app, ["--db", url, "--lang", "fr", "pdf", reference, "--lang", "de"])
+    bad_lang = runner.invoke(app, ["--db", url, "--lang", "fr", "pdf", reference, "--lang", "de",
+                                    "--user", "cl.clerk"])
     assert bad_lang.exit_code == 1
     assert bad_lang.output.replace("\xa0", " ").strip() == (
         "error: Les documents ne peuvent pas être établis en « de ». Langues disponibles : es, pt, en, fr."
     )
-    missing = runner.invoke(app, ["--db", url, "pdf", "XX-NONE/2026/000009"])
+    missing = runner.invoke(app, ["--db", url, "pdf", "XX-NONE/2026/000009", "--user", "cl.clerk"])
     assert (
         missing.exit_code == 1 and missing.output.count("\n") == 1 and "XX-NONE/2026/000009" in missing.output
     )

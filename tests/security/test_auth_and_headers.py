@@ -24,6 +24,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
     monkeypatch.setenv("EXHORTO_AUTH_MAX_FAILURES", "3")
+    monkeypatch.setenv("EXHORTO_AUTH_MAX_FAILURES_PER_ADDRESS", "6")
     monkeypatch.setenv("EXHORTO_AUTH_WINDOW_SECONDS", "300")
     monkeypatch.setenv("EXHORTO_SECRET_KEY", "test-session-secret-" + "x" * 20)
     created = make_node(tmp_path, "node", "CO-FGN")
@@ -59,15 +60,23 @@ def test_limiter_sliding_window() -> None:
     assert len(limiter._failures) == 2
 
 
-def test_bearer_token_guessing_is_rate_limited(node: Node) -> None:
+def test_bearer_failures_are_limited_per_token_and_never_lock_out_a_valid_token(node: Node) -> None:
     good = node.token("clerk")
     with httpx.Client(base_url=node.url) as client:
         for _ in range(3):
             answer = client.get("/cases", headers={"Authorization": "Bearer exh_guess"})
             assert answer.status_code == 401
-        blocked = client.get("/cases", headers={"Authorization": f"Bearer {good}"})
+        blocked = client.get("/cases", headers={"Authorization": "Bearer exh_guess"})
         assert blocked.status_code == 429 and blocked.json()["code"] == "too_many_failures"
         assert 0 < int(blocked.headers["Retry-After"]) <= 300
+        # Same address, another credential: a valid token is served.
+        assert client.get("/cases", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+        # Many different bad tokens from the address: over its (higher) limit, bad tokens get 429 …
+        statuses = [client.get("/cases", headers={"Authorization": f"Bearer exh_other{n:05d}x"}).status_code
+                    for n in range(6)]
+        assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429, statuses
+        # … and a valid token still does not.
+        assert client.get("/cases", headers={"Authorization": f"Bearer {good}"}).status_code == 200
         assert client.get("/health").status_code == 200  # requests without a secret are not affected
 
 
@@ -86,10 +95,39 @@ def test_web_login_is_rate_limited(node: Node) -> None:
             assert _login(client, "co.clerk", "wrong password!").status_code == 401
         refused = _login(client, "co.clerk", PASSWORD)  # even the right password waits now
         assert refused.status_code == 429 and "Retry-After" in refused.headers
+        set_password(node.db, "co.judge", PASSWORD)  # another user behind the same address is not locked out
+        assert _login(client, "co.judge", PASSWORD).status_code in (200, 302, 303)
     node_limiter = node.server.app.state.auth_limiter
-    node_limiter._failures.clear()
+    node_limiter.clear()
     with httpx.Client(base_url=node.url) as client:
         assert _login(client, "co.clerk", PASSWORD).status_code in (302, 303)
+
+
+def test_tokens_expire_by_default_and_zero_days_is_refused(node: Node, monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+    from engine.seed import seed_demo
+    from engine.store.db import Database
+    from engine.store.migrate import ensure_schema
+
+    _, row = tokens.issue(node.db, "co.clerk", label="default")
+    assert row.expires_at is not None
+    assert timedelta(days=89) < row.expires_at - utcnow() <= timedelta(days=90)
+    monkeypatch.setenv("EXHORTO_TOKEN_DAYS", "7")
+    assert tokens.issue(node.db, "co.clerk")[1].expires_at - utcnow() <= timedelta(days=7)  # type: ignore[operator]
+    cli_db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    ensure_schema(cli_db)
+    seed_demo(cli_db)
+    monkeypatch.setenv("EXHORTO_DATABASE_URL", cli_db.url)
+    runner = CliRunner()
+    zero = runner.invoke(app, ["token", "issue", "co.clerk", "--days", "0"])
+    assert zero.exit_code != 0 and "days" in zero.output and "exh_" not in zero.output
+    issued = runner.invoke(app, ["token", "issue", "co.clerk", "--label", "cli"])
+    assert issued.exit_code == 0 and "expires" in issued.output
+    listed = runner.invoke(app, ["token", "list", "--user", "co.clerk"]).output
+    assert all("expires 20" in line for line in listed.splitlines()), listed
 
 
 def test_tokens_expire_and_can_be_revoked(node: Node) -> None:

@@ -85,13 +85,17 @@ def list_attachments(case: CaseDep, db: DbDep) -> list[AttachmentEntry]:
 
 @router.get("/attachments/{sha256}", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}})
-def download(case: CaseDep, db: DbDep, sha256: str) -> Response:
+def download(case: CaseDep, db: DbDep, actor: ActorDep, sha256: str) -> Response:
+    """The file (personal data: the download is written to the access log first)."""
+    from engine.privacy import record_access
+
     with db.reader() as session:
         row = session.exec(select(Attachment).where(Attachment.case_id == case.id,
                                                     Attachment.authority_code == case.authority_code,
                                                     Attachment.sha256 == sha256)).first()
     if row is None:
         raise AttachmentNotFound(sha256=sha256)
+    record_access(db, actor, channel="api", purpose="attachment download", case=case)
     return Response(row.content, media_type=row.media_type,
                     headers={"Content-Disposition": disposition(row.name), "ETag": f'"{row.sha256}"'})
 

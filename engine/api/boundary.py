@@ -1,0 +1,76 @@
+"""The input boundary for JSON request bodies of the REST API (``engine.forms.accept_document``), run before
+FastAPI parses them: a body too large, too deep, not UTF-8, with an integer beyond ±(2^53−1) or not an object is
+answered 413/422 problem+json naming the field, instead of reaching the parser (RecursionError) or the canonical
+JSON of the audit trail (IntegerDomainError). ``/inbox`` answers with signed receipts and applies the same
+boundary itself (``engine.transport.signing.parse_transmission``); the web UI posts forms, not JSON.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.api.deps import request_language
+from engine.api.problems import problem
+from engine.forms import MAX_BYTES, InvalidDocument, accept_document, size_refused, too_large
+
+# The body wraps the payload ({"counterpart"|"action", "version", "payload"}): a little room above the payload's
+# own limit, which the engine checks on the payload itself.
+MAX_BODY_BYTES = MAX_BYTES + 4096
+_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_EXEMPT_PREFIXES = ("/inbox", "/web")
+
+
+def _applies(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return scope["method"] in _METHODS and not path.startswith(_EXEMPT_PREFIXES)
+
+
+class JsonBoundary:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _applies(scope):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        declared = request.headers.get("content-length", "")
+        body = bytearray()
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            body_too_large = True
+        else:
+            body_too_large = False
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    body_too_large = True
+                    break
+        lang = request_language(request)
+        refusal: InvalidDocument | None = None
+        try:
+            if body_too_large:
+                size = int(declared) if declared.isdigit() else len(body)
+                raise size_refused(size, MAX_BODY_BYTES, lang)
+            if body and "json" in request.headers.get("content-type", "application/json"):
+                accept_document(bytes(body), lang=lang, max_bytes=MAX_BODY_BYTES)
+        except InvalidDocument as error:
+            refusal = error
+        if refusal is not None:
+            status = 413 if too_large(refusal) else 422
+            data = refusal.as_dict(lang)
+            response = problem(status, refusal.code, refusal.message(lang), Request(scope),
+                               errors=data["errors"])
+            await response(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
