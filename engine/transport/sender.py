@@ -40,14 +40,19 @@ def _descriptors(envelope: Envelope) -> list[dict[str, Any]]:
 
 def hub_authority(session: Session, code: str) -> bool:
     """Whether messages to ``code`` stay on this node (hub path): it is served here (its private key is here), or
-    it is registered with neither an endpoint nor any key — a hub authority whose key is made on first use. An
-    authority known by its public keys is a counterpart on another node: never served here, never given a key."""
+    this node is a pure hub — it has imported no counterpart's key — and ``code`` is registered with neither an
+    endpoint nor a key of its own: then its key is made on first use. A node that federates serves exactly the
+    authorities whose private keys it holds; an authority known by its public keys is a counterpart on another
+    node, never served here and never given a key."""
     if code in keys.served_authorities(session):
         return True
     authority = session.get(Authority, code)
     if authority is None or authority.endpoint_url:
         return False
-    return session.exec(select(AuthorityKey.key_id).where(AuthorityKey.authority_code == code)).first() is None
+    if session.exec(select(AuthorityKey.key_id).where(AuthorityKey.authority_code == code)).first() is not None:
+        return False
+    federated = session.exec(select(AuthorityKey.key_id).where(col(AuthorityKey.private_key).is_(None))).first()
+    return federated is None
 
 
 def not_deliverable(session: Session, code: str) -> str | None:
@@ -57,8 +62,7 @@ def not_deliverable(session: Session, code: str) -> str | None:
         return f"not deliverable: {code} is not a known authority"
     if hub_authority(session, code) or authority.endpoint_url:
         return None
-    return (f"not deliverable: no endpoint URL registered for {code} (a counterpart known by its public keys; "
-            "set its inbox URL)")
+    return f"not deliverable: no endpoint URL registered for {code} (an authority on another node; set its inbox URL)"
 
 
 def ensure_hub_keys(db: Database, envelope: Envelope) -> None:

@@ -173,9 +173,18 @@ def test_a_counterpart_without_endpoint_is_not_deliverable_and_nothing_is_faked(
             LocalTransport(a.db).deliver(envelope)
         with pytest.raises(keys.NoSigningKey):
             keys.ensure_signing_key(a.db, "ES-MJ")
+        # An authority A has no key of at all is not served here either: A federates, it is no hub.
+        stranger = create_case(a.db, actor=actor_for(a.db, "co.clerk"), counterpart="FR-MJ",
+                               payload=example("request"))
+        for action, user in (("submit", "co.clerk"), ("approve", "co.judge"), ("transmit", "co.clerk")):
+            apply_action(a.db, case=stranger.reference, action=action, actor=actor_for(a.db, user))
+        to_france = outgoing(a, stranger.id, "request")
+        outbox.dispatch_all(a.db, now=later())
+        assert "no endpoint URL registered for FR-MJ" in (status(a, to_france.message_id).last_error or "")
+        assert keys.list_keys(a.db, "FR-MJ") == []
     finally:
         _endpoint(a, b.inbox)
-    assert outbox.dispatch_all(a.db, now=later()).delivered >= 1  # retried once the endpoint is known
+    assert outbox.dispatch_all(a.db, now=utcnow() + timedelta(days=1)).delivered >= 1  # retried: endpoint known
     assert status(a, envelope.message_id).status == "delivered"
     assert status(b, envelope.message_id, "in").status == "applied"
 
