@@ -134,6 +134,22 @@ def test_the_current_key_cannot_date_a_message_outside_the_window(pair: tuple[No
     assert b.counts() == before
 
 
+def test_after_a_rotation_the_old_key_cannot_backdate_its_way_in(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    _, envelope = transmitted(a)
+    old = keys.signing_key(a.db, "CO-FGN")
+    genuine = prepare(a.db, envelope)
+    keys.rotate(a.db, "CO-FGN")
+    keys.import_public(b.db, keys.export_public(a.db, "CO-FGN"), authority="CO-FGN")
+    before = b.counts()
+    for sent_at, reason in ((utcnow().isoformat(), "key_not_valid"), (minutes_ago(30), "not_fresh")):
+        code, receipt = post(b, resign(genuine, old.private, old.key_id, sent_at=sent_at))
+        assert (code, receipt["reason"]) == (422, reason), sent_at
+    assert b.counts() == before
+    outbox.dispatch_all(a.db)
+    assert status(b, envelope.message_id, "in").status == "applied"
+
+
 def test_a_message_queued_longer_than_the_window_is_signed_afresh_and_arrives(pair: tuple[Node, Node]) -> None:
     a, b = pair
     _, envelope = transmitted(a)
