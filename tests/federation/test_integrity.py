@@ -225,6 +225,25 @@ def test_a_stored_receipt_returned_after_a_rotation_settles_and_unblocks_the_exc
     assert theirs.state == "withdrawn"
 
 
+def test_a_stored_receipt_whose_key_was_revoked_is_signed_again_and_settles(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    _, envelope = transmitted(a)
+    first = prepare(a.db, envelope)
+    stored = receive_signed(b.db, first)  # applied; the HTTP answer is lost
+    _, successor = keys.revoke(b.db, stored.signature.key_id)
+    assert successor is not None
+    keys.import_public(a.db, keys.export_public(b.db, "ES-MJ"), authority="ES-MJ")
+    with pytest.raises(TransportError, match="revoked"):
+        accept_receipt(a.db, first, stored.to_dict())  # the old answer no longer proves anything
+    outbox.dispatch_all(a.db)
+    assert status(a, envelope.message_id).status == "delivered"
+    with a.db.reader() as session:
+        log = session.exec(select(SignedMessage).where(SignedMessage.direction == "out",
+                                                       SignedMessage.message_id == envelope.message_id)).one()
+    assert log.receipt is not None and log.receipt["signature"]["key_id"] == successor.key_id
+    assert log.receipt["receipt"]["at"] == stored.receipt["at"]  # the same answer, signed again
+
+
 def test_a_receipt_for_another_envelope_settles_nothing(pair: tuple[Node, Node]) -> None:
     a, b = pair
     _, envelope = transmitted(a)
