@@ -4,15 +4,19 @@ Checks run in this order and the first failure decides the signed negative recei
 
 1. size limit                 ``too_large``; then the shape: ``malformed``
 2. signature                  ``unknown_key`` (key id not registered), ``bad_signature``
-3. known sender key           ``sender_key_mismatch`` (key of another authority), ``key_not_valid`` (not valid
-                              at ``sent_at``: expired, or not yet valid)
+3. trusted sender key         ``sender_key_mismatch`` (key of another authority), ``key_revoked`` (revoked, known
+                              here before this arrived), ``not_fresh`` (``sent_at`` more than the freshness window
+                              from this node's clock), ``key_not_valid`` (not valid at ``sent_at``); decided by
+                              :func:`engine.keys.message_problem`
 4. addressed to me            ``unknown_recipient``
-5. not a replay               ``replay`` (message id already used for a different envelope); the very same
-                              envelope again is a retransmission: its original receipt is returned, nothing applied
+5. not a replay               ``replay`` (message id already used for a different envelope); the same envelope
+                              again — or the same message re-signed with a later ``sent_at`` — is a retransmission:
+                              its original receipt is returned, nothing applied
 6. attachment hashes          ``attachment_missing``, ``attachment_mismatch``, ``attachment_unlisted``
 7. schema valid               ``unknown_schema``, ``schema_invalid``
 8. action allowed             ``unknown_exchange``, ``unknown_kind``, ``duplicate_exchange``, ``not_allowed_in_state``
 
+Every receipt names the SHA-256 of the envelope it answers (``envelope_sha256``).
 Failures 1–5 happen before the sender is authenticated and the message is new, so nothing is stored (a forged
 message id must not squat a genuine one). Failures 6–8 are recorded on the inbox row with their receipt, so the
 same message again gets the same answer.
@@ -63,9 +67,13 @@ def _reject(reason: str, detail: str) -> MessageRejected:
 def receive(db: Database, envelope: Envelope, *, now: datetime | None = None) -> Receipt:
     """Hub convenience: sign ``envelope`` as its sender (served by this node) and run it through the whole
     verification of :func:`receive_signed`; the same message twice → the same receipt, one effect."""
-    from engine.transport.sender import ensure_hub_keys, prepare
+    from engine.transport.sender import hub_authority, prepare
 
-    ensure_hub_keys(db, envelope)
+    keys.ensure_signing_key(db, envelope.sender)
+    with db.reader() as session:
+        recipient_here = hub_authority(session, envelope.recipient)
+    if recipient_here:
+        keys.ensure_signing_key(db, envelope.recipient)
     return receive_signed(db, prepare(db, envelope), now=now).as_receipt()
 
 
@@ -84,15 +92,17 @@ def receive_signed(db: Database, transmission: bytes | Transmission, *, now: dat
         return refuse(db, "malformed", str(error))
     envelope = parsed.as_envelope()
     try:
-        _authenticate(db, parsed, envelope)
+        _authenticate(db, parsed, envelope, now)
     except MessageRejected as error:
-        return refuse(db, error.params["reason"], error.params["detail"], envelope)
+        return refuse(db, error.params["reason"], error.params["detail"], envelope, parsed.envelope_sha256)
     return _apply_once(db, parsed, envelope, now)
 
 
-def refuse(db: Database, reason: str, detail: str, envelope: Envelope | None = None) -> SignedReceipt:
+def refuse(db: Database, reason: str, detail: str, envelope: Envelope | None = None,
+           envelope_sha256: str | None = None) -> SignedReceipt:
     """A signed negative receipt for a message that is not stored (failures before authentication)."""
-    receipt = Receipt.now(envelope.message_id if envelope else "", "rejected", reason=reason, detail=detail)
+    receipt = Receipt.now(envelope.message_id if envelope else "", "rejected", reason=reason, detail=detail,
+                          envelope_sha256=envelope_sha256)
     return _sign(db, receipt, envelope)
 
 
@@ -112,8 +122,9 @@ def _sign(db: Database, receipt: Receipt, envelope: Envelope | None) -> SignedRe
                         private=key.private, key_id=key.key_id)
 
 
-def _authenticate(db: Database, parsed: Transmission, envelope: Envelope) -> None:
-    """Checks 2–4: genuine signature, by the sender's key valid when sent, to an authority served here."""
+def _authenticate(db: Database, parsed: Transmission, envelope: Envelope, now: datetime) -> None:
+    """Checks 2–4: genuine signature, by a key of the sender trusted for this message now, to an authority
+    served here."""
     with db.reader() as session:
         row = keys.lookup(session, parsed.signature.key_id)
         served = keys.served_authorities(session)
@@ -128,8 +139,11 @@ def _authenticate(db: Database, parsed: Transmission, envelope: Envelope) -> Non
         sent_at = datetime.fromisoformat(envelope.sent_at)
     except ValueError:
         raise _reject("malformed", "envelope.sent_at: not an ISO 8601 date-time") from None
-    if sent_at.tzinfo is None or not keys.valid_at(row, sent_at):
-        raise _reject("key_not_valid", f"key {row.key_id} was not valid at {envelope.sent_at}")
+    if sent_at.tzinfo is None:
+        raise _reject("malformed", "envelope.sent_at: give a time zone")
+    problem = keys.message_problem(row, sent_at, now)
+    if problem is not None:
+        raise _reject(*problem)
     if envelope.recipient not in served:
         raise _reject("unknown_recipient", f"authority {envelope.recipient} is not served by this node")
 
@@ -145,9 +159,10 @@ def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: dat
         log = session.exec(select(SignedMessage).where(SignedMessage.direction == "in",
                                                        SignedMessage.message_id == envelope.message_id)).one()
         if not inserted:
-            if log.envelope_sha256 == digest and log.receipt is not None:
-                return SignedReceipt(receipt=log.receipt["receipt"], signature=_sig(log.receipt))
-            replay = Receipt.now(envelope.message_id, "rejected", reason="replay",
+            if log.receipt is not None and (log.envelope_sha256 == digest
+                                            or same_message(log.envelope, parsed.envelope)):
+                return _stored_receipt(session, log, key)
+            replay = Receipt.now(envelope.message_id, "rejected", reason="replay", envelope_sha256=digest,
                                  detail=f"message {envelope.message_id} was already received with other content")
             return sign_receipt(replay, signer=envelope.recipient, addressee=envelope.sender,
                                 private=key.private, key_id=key.key_id)
@@ -163,18 +178,41 @@ def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: dat
                 case = _apply(session, envelope, now)
                 _store_contents(session, parsed, envelope, case, now)
             row.case_id, row.status = case.id, "applied"
-            receipt = Receipt.now(envelope.message_id, "delivered", reference=case.reference)
+            receipt = Receipt.now(envelope.message_id, "delivered", reference=case.reference, envelope_sha256=digest)
         except ExhortoError as error:
             reason = error.params["reason"] if isinstance(error, MessageRejected) else error.code
             detail = error.params["detail"] if isinstance(error, MessageRejected) else error.message("en")
             row.status, row.last_error = "rejected", f"{reason}: {detail}"[:2000]
-            receipt = Receipt.now(envelope.message_id, "rejected", reason=reason, detail=detail)
+            receipt = Receipt.now(envelope.message_id, "rejected", reason=reason, detail=detail,
+                                  envelope_sha256=digest)
         signed = sign_receipt(receipt, signer=envelope.recipient, addressee=envelope.sender,
                               private=key.private, key_id=key.key_id)
         row.receipt, row.sent_at = receipt.to_dict(), now
         log.receipt = signed.to_dict()
         session.add(row)
         session.add(log)
+    return signed
+
+
+def same_message(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """The same message signed twice: equal envelopes but for ``sent_at`` (a stale envelope is re-signed)."""
+    return {**first, "sent_at": None} == {**second, "sent_at": None}
+
+
+def _stored_receipt(session: Session, log: SignedMessage, key: keys.SigningKey) -> SignedReceipt:
+    """The receipt first given for ``log``, word for word — unless its key has been revoked since, or it predates
+    receipts naming their envelope: then the same answer (same time) is signed again with the current key."""
+    assert log.receipt is not None
+    stored = SignedReceipt(receipt=log.receipt["receipt"], signature=_sig(log.receipt))
+    row = keys.lookup(session, stored.signature.key_id)
+    if stored.receipt.get("envelope_sha256") and row is not None and row.revoked_at is None:
+        return stored
+    content = {k: v for k, v in stored.receipt.items() if k not in ("from", "to")}
+    receipt = Receipt.from_dict({**content, "envelope_sha256": log.envelope_sha256})
+    signed = sign_receipt(receipt, signer=key.authority, addressee=str(stored.receipt.get("to", "")),
+                          private=key.private, key_id=key.key_id)
+    log.receipt = signed.to_dict()
+    session.add(log)
     return signed
 
 

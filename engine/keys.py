@@ -5,8 +5,16 @@ A node serves the authorities whose private keys it holds. The private key is st
 passphrase in ``EXHORTO_KEY_PASSPHRASE`` and the key id is the associated data, so a ciphertext cannot be moved to
 another key's row. Decrypted keys are cached per process (decrypting costs a deliberate ~0.1 s).
 
-Counterparts' public keys are imported with a validity period; a message verifies against the key valid when it
-was sent, so rotation never invalidates what was signed before it.
+Counterparts' public keys are imported with a validity period, per authority (``import_public(…,
+authority=X)`` accepts X's keys only and never widens a known key's validity). Whether a key vouches for a
+message or a receipt is decided in one place, the *trust* section below (:func:`message_problem`,
+:func:`receipt_problem`), so that another identity scheme (X.509) can replace it:
+
+* a message verifies against the key valid when it was sent, and ``sent_at`` must lie within
+  :func:`freshness` of the receiver's clock, so a backdated or future-dated envelope is refused;
+* a revoked key verifies nothing received after its revocation is known here, whatever the message claims;
+* a receipt verifies against a key valid at some moment between when it was issued and now, so a receipt stored
+  before a rotation still settles the message it answers.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -39,7 +47,10 @@ PASSPHRASE_ENV = "EXHORTO_KEY_PASSPHRASE"
 # log2 of scrypt's N. 15 (32 MiB, ~0.1 s) protects a stolen database; tests lower it through the environment.
 KDF_COST_ENV = "EXHORTO_KEY_KDF_COST"
 DEFAULT_KDF_COST = 15
-FIRST_KEY_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+# How far a message's signed sent_at may lie from the receiver's clock (either way); queued messages are re-signed
+# before they get that old (see engine.transport.sender.prepare).
+FRESHNESS_ENV = "EXHORTO_MESSAGE_FRESHNESS_SECONDS"
+DEFAULT_FRESHNESS_SECONDS = 600
 
 
 class KeyProblem(ExhortoError):
@@ -143,9 +154,9 @@ def generate(db: Database, authority: str, *, now: datetime | None = None) -> Au
         load_authority(session, authority)
         if _current_private(session, authority, now) is not None:
             raise InvalidInput(field="authority", reason=f"{authority} already has a signing key; use rotate")
-        # The first key has no predecessor to take over from: it covers the authority's whole past, so messages
-        # queued (or dated) before it was generated can be signed. Rotation is what bounds keys in time.
-        return _insert(session, authority, Ed25519PrivateKey.generate(), min(FIRST_KEY_FROM, now))
+        # Valid from now, not from some distant past: a leaked key must not vouch for backdated messages. Messages
+        # queued before it exist are signed when sent, with sent_at = the signing time.
+        return _insert(session, authority, Ed25519PrivateKey.generate(), now)
 
 
 def rotate(db: Database, authority: str, *, now: datetime | None = None) -> AuthorityKey:
@@ -162,11 +173,41 @@ def rotate(db: Database, authority: str, *, now: datetime | None = None) -> Auth
         return _insert(session, authority, Ed25519PrivateKey.generate(), now)
 
 
+def revoke(db: Database, key_id: str, *, compromised_at: datetime | None = None,
+           now: datetime | None = None) -> tuple[AuthorityKey, AuthorityKey | None]:
+    """Revoke a key from ``now``; ``compromised_at`` (default: now) is when it is believed to have leaked.
+
+    An own key that was signing is replaced by a new one (returned second); export both (the revocation travels
+    with the export) to the counterparts. A counterpart's key is revoked here only (e.g. on its owner's word)."""
+    now = now or utcnow()
+    compromised_at = min(compromised_at or now, now)
+    with db.transaction() as session:
+        row = session.get(AuthorityKey, key_id)
+        if row is None:
+            raise UnknownKey(key_id=key_id)
+        if row.revoked_at is not None:
+            raise InvalidInput(field="key_id", reason=f"{key_id} is already revoked (since {row.revoked_at})")
+        was_signing = row.private_key is not None and usable(row, now)
+        row.revoked_at, row.compromised_at = now, compromised_at
+        row.valid_until = _earliest(row.valid_until, compromised_at)
+        session.add(row)
+        authority = row.authority_code
+    successor = None
+    if was_signing:
+        with db.transaction() as session:
+            successor = _insert(session, authority, Ed25519PrivateKey.generate(), now)
+    return row, successor
+
+
 def ensure_signing_key(db: Database, authority: str) -> None:
-    """Hub mode: give a locally served authority a key the first time it signs."""
+    """Hub mode: give a locally served authority a key the first time it signs — never one known here by its
+    public keys only (a counterpart on another node: a key made here would let this node speak for it)."""
     with db.reader() as session:
         if _current_private(session, authority, utcnow()) is not None:
             return
+        owned = session.exec(select(AuthorityKey.private_key).where(AuthorityKey.authority_code == authority)).all()
+        if owned and all(k is None for k in owned):
+            raise NoSigningKey(authority=authority)
     with contextlib.suppress(InvalidInput):  # a concurrent dispatcher generated it first
         generate(db, authority)
 
@@ -175,7 +216,7 @@ def _current_private(session: Session, authority: str, at: datetime) -> Authorit
     rows = session.exec(select(AuthorityKey).where(AuthorityKey.authority_code == authority,
                                                    col(AuthorityKey.private_key).is_not(None))
                         .order_by(col(AuthorityKey.valid_from).desc())).all()
-    return next((r for r in rows if r.valid_from <= at and (r.valid_until is None or at < r.valid_until)), None)
+    return next((r for r in rows if usable(r, at)), None)
 
 
 def signing_key(db: Database, authority: str, *, at: datetime | None = None) -> SigningKey:
@@ -212,11 +253,61 @@ def valid_at(row: AuthorityKey, at: datetime) -> bool:
     return row.valid_from <= at and (row.valid_until is None or at < row.valid_until)
 
 
+def usable(row: AuthorityKey, at: datetime) -> bool:
+    """Valid at ``at`` and not revoked by then: what signing (and verifying at ``at``) needs."""
+    return valid_at(row, at) and (row.revoked_at is None or at < row.revoked_at)
+
+
+# --- trust: the one place that decides whether a key vouches for a message or a receipt -------------------------
+def freshness() -> timedelta:
+    return timedelta(seconds=int(os.environ.get(FRESHNESS_ENV, DEFAULT_FRESHNESS_SECONDS)))
+
+
+def fresh(sent_at: datetime, now: datetime, *, share: float = 1.0) -> bool:
+    """``sent_at`` within ``share`` × the freshness window of ``now``, either way."""
+    return abs(now - sent_at) <= freshness() * share
+
+
+def message_problem(row: AuthorityKey, sent_at: datetime, now: datetime) -> tuple[str, str] | None:
+    """Why ``row`` does not vouch for a message it signed with ``sent_at``, received ``now`` — or None.
+
+    The receiver compares ``sent_at`` with its own clock, so a backdated (or future-dated) envelope cannot borrow a
+    retired key's validity; a revoked key verifies nothing received once its revocation is known here."""
+    if row.revoked_at is not None and row.revoked_at <= now:
+        return "key_revoked", f"key {row.key_id} was revoked on {row.revoked_at.isoformat()}"
+    if not fresh(sent_at, now):
+        return "not_fresh", (f"sent_at {sent_at.isoformat()} is more than {int(freshness().total_seconds())} s "
+                             f"from this node's clock ({now.isoformat()})")
+    if not valid_at(row, sent_at):
+        return "key_not_valid", f"key {row.key_id} was not valid at {sent_at.isoformat()}"
+    return None
+
+
+def receipt_problem(row: AuthorityKey, issued_at: datetime, sent_at: datetime, now: datetime) -> str | None:
+    """Why ``row`` does not vouch for a receipt issued at ``issued_at`` answering a message first sent at
+    ``sent_at`` — or None. A receipt stored before a rotation and returned after it still settles (the key was
+    valid when it was issued); a receipt cannot predate the message it answers nor come from the future."""
+    window = freshness()
+    if row.revoked_at is not None and row.revoked_at <= now:
+        return f"key {row.key_id} is revoked"
+    if issued_at < sent_at - window or issued_at > now + window:
+        return f"issued at {issued_at.isoformat()}, outside [{sent_at.isoformat()}, now]"
+    # Valid at some moment in [issued_at, now]: a receipt re-signed after a revocation carries its original time.
+    if row.valid_from > now or (row.valid_until is not None and row.valid_until <= issued_at):
+        return f"key {row.key_id} was not valid when the receipt was issued ({issued_at.isoformat()})"
+    return None
+
+
 # --- exchange of public keys --------------------------------------------------------------------------------------
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def _public_dict(row: AuthorityKey) -> dict[str, Any]:
     return {"key_id": row.key_id, "authority": row.authority_code, "algorithm": "Ed25519",
             "public_key": row.public_key, "valid_from": row.valid_from.isoformat(),
-            "valid_until": row.valid_until.isoformat() if row.valid_until else None}
+            "valid_until": _iso(row.valid_until), "revoked_at": _iso(row.revoked_at),
+            "compromised_at": _iso(row.compromised_at)}
 
 
 def export_public(db: Database, authority: str | None = None) -> list[dict[str, Any]]:
@@ -238,7 +329,7 @@ def list_keys(db: Database, authority: str | None = None) -> list[AuthorityKey]:
         return list(session.exec(query.order_by(col(AuthorityKey.authority_code), col(AuthorityKey.valid_from))))
 
 
-def _parse_time(value: Any, field: str) -> datetime | None:
+def parse_time(value: Any, field: str) -> datetime | None:
     if value is None:
         return None
     try:
@@ -250,20 +341,35 @@ def _parse_time(value: Any, field: str) -> datetime | None:
     return parsed
 
 
-def import_public(db: Database, items: list[dict[str, Any]] | dict[str, Any]) -> list[AuthorityKey]:
-    """Register counterparts' public keys (the output of :func:`export_public`). Re-importing a key updates its
-    validity period; a key id that does not match its key is refused."""
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two bounds, None meaning "no bound": a re-import may only shorten a validity."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def import_public(db: Database, items: list[dict[str, Any]] | dict[str, Any], *,
+                  authority: str) -> list[AuthorityKey]:
+    """Register ``authority``'s public keys (the output of :func:`export_public` on its node), with revocations.
+
+    Only that authority's keys are accepted — the file's own ``authority`` field is never trusted to name another —
+    and never for an authority this node signs for. A key already known keeps the narrowest validity either side
+    ever stated (a re-import can end or revoke a key, not revive or widen it); a key id that does not match its key
+    is refused. Nothing is written unless every entry is valid."""
     entries = [items] if isinstance(items, dict) else list(items)
     imported: list[AuthorityKey] = []
     with db.transaction() as session:
+        load_authority(session, authority)
+        if authority in served_authorities(session):
+            raise InvalidInput(field="authority", reason=f"{authority} is served by this node; its keys are made here")
         for index, item in enumerate(entries):
             where = f"keys[{index}]"
             if not isinstance(item, dict):
                 raise InvalidInput(field=where, reason="expected an object")
-            authority, key_text = item.get("authority"), item.get("public_key")
-            if not isinstance(authority, str) or not isinstance(key_text, str):
+            named, key_text = item.get("authority"), item.get("public_key")
+            if not isinstance(named, str) or not isinstance(key_text, str):
                 raise InvalidInput(field=where, reason="authority and public_key are required")
-            load_authority(session, authority)
+            if named != authority:
+                raise InvalidInput(field=f"{where}.authority",
+                                   reason=f"a key of {named}; this import accepts keys of {authority} only")
             try:
                 raw = b64d(key_text)
                 Ed25519PublicKey.from_public_bytes(raw)
@@ -272,14 +378,25 @@ def import_public(db: Database, items: list[dict[str, Any]] | dict[str, Any]) ->
             key_id = key_id_for(authority, raw)
             if item.get("key_id", key_id) != key_id:
                 raise InvalidInput(field=f"{where}.key_id", reason=f"does not match the key (expected {key_id})")
-            valid_from = _parse_time(item.get("valid_from"), f"{where}.valid_from") or utcnow()
-            valid_until = _parse_time(item.get("valid_until"), f"{where}.valid_until")
+            valid_from = parse_time(item.get("valid_from"), f"{where}.valid_from") or utcnow()
+            valid_until = parse_time(item.get("valid_until"), f"{where}.valid_until")
+            revoked_at = parse_time(item.get("revoked_at"), f"{where}.revoked_at")
+            compromised_at = parse_time(item.get("compromised_at"), f"{where}.compromised_at")
+            if revoked_at is not None:
+                # Known here from now on at the latest: what arrives after this import is refused.
+                revoked_at = min(revoked_at, utcnow())
+                compromised_at = min(compromised_at or revoked_at, revoked_at)
+                valid_until = _earliest(valid_until, compromised_at)
             row = session.get(AuthorityKey, key_id)
             if row is None:
                 row = AuthorityKey(key_id=key_id, authority_code=authority, public_key=b64e(raw),
-                                   valid_from=valid_from, valid_until=valid_until)
-            elif row.private_key is None:
-                row.valid_from, row.valid_until = valid_from, valid_until
+                                   valid_from=valid_from, valid_until=valid_until, revoked_at=revoked_at,
+                                   compromised_at=compromised_at)
+            else:
+                row.valid_from = max(row.valid_from, valid_from)
+                row.valid_until = _earliest(row.valid_until, valid_until)
+                row.revoked_at = _earliest(row.revoked_at, revoked_at)
+                row.compromised_at = _earliest(row.compromised_at, compromised_at)
             session.add(row)
             imported.append(row)
     return imported

@@ -1,10 +1,15 @@
-"""The outbox dispatcher: deliver pending messages in order, record receipts, retry with backoff."""
+"""The outbox dispatcher: deliver pending messages in order, record receipts, retry with backoff.
+
+Several dispatchers may run at once (the web's dispatch-after-send, the background one, a Prefect flow): each
+*claims* a message (``claimed_until``, one conditional UPDATE) before sending it, so a message is sent and settled
+by one of them; a claim left by a crashed dispatcher expires after :data:`CLAIM_LEASE`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from engine import audit
@@ -18,6 +23,8 @@ from engine.transport.base import Transport, TransportError
 from engine.transport.envelope import Envelope, Receipt
 
 MAX_BACKOFF = timedelta(hours=1)
+# Longer than any one delivery (HTTP timeout 30 s, signing, recording): only a crashed dispatcher's claim expires.
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def backoff(attempts: int, base: timedelta = timedelta(seconds=15)) -> timedelta:
@@ -56,6 +63,9 @@ def dispatch(db: Database, transport: Transport | None = None, *, now: datetime 
         if message.exchange_id in waiting or _has_older_pending(db, message):
             waiting.add(message.exchange_id)
             continue
+        if not _claim(db, message):  # another dispatcher is sending it (or has just settled it)
+            waiting.add(message.exchange_id)
+            continue
         try:
             receipt = transport.deliver(Envelope.from_message(message))
         except TransportError as error:
@@ -64,6 +74,9 @@ def dispatch(db: Database, transport: Transport | None = None, *, now: datetime 
             summary.errors.append(f"{message.message_id}: {error}")
             waiting.add(message.exchange_id)
             continue
+        except BaseException:
+            _release(db, message)  # an unexpected failure: let the next dispatch try again at once
+            raise
         record_receipt(db, message.message_id, receipt, now=now)
         if receipt.delivered:
             summary.delivered += 1
@@ -97,11 +110,29 @@ def _has_older_pending(db: Database, message: Message) -> bool:
     return older is not None
 
 
+def _claim(db: Database, message: Message) -> bool:
+    """Take ``message`` for this dispatcher: True when no other holds it. The wall clock, not the dispatch's
+    ``now`` (which may be a simulated future), dates the lease."""
+    wall = utcnow()
+    with db.transaction() as session:
+        result = session.execute(update(Message).where(
+            col(Message.id) == message.id, col(Message.status) == "pending",
+            or_(col(Message.claimed_until).is_(None), col(Message.claimed_until) < wall),
+        ).values(claimed_until=wall + CLAIM_LEASE))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _release(db: Database, message: Message) -> None:
+    with db.transaction() as session:
+        session.execute(update(Message).where(col(Message.id) == message.id).values(claimed_until=None))
+
+
 def _schedule_retry(db: Database, message: Message, error: str, now: datetime) -> None:
     with db.transaction() as session:
-        row = session.get(Message, message.id)
+        row = session.exec(select(Message).where(Message.id == message.id).with_for_update()).first()
         if row is None or row.status != "pending":
             return
+        row.claimed_until = None
         row.attempts += 1
         row.last_error = error[:2000]
         row.next_attempt_at = now + backoff(row.attempts)
@@ -113,10 +144,12 @@ def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: date
     Idempotent: a second receipt for an already settled message changes nothing."""
     now = now or utcnow()
     with db.transaction() as session:
-        row = session.exec(select(Message).where(Message.direction == "out",
-                                                 Message.message_id == message_id)).one()
+        # FOR UPDATE: a second settlement (another dispatcher, a late receipt) waits, then sees it settled.
+        row = session.exec(select(Message).where(Message.direction == "out", Message.message_id == message_id)
+                           .with_for_update()).one()
         if row.status != "pending":
             return
+        row.claimed_until = None
         row.attempts += 1
         row.status = "delivered" if receipt.delivered else "rejected"
         row.receipt, row.sent_at = receipt.to_dict(), now

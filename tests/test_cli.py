@@ -125,3 +125,30 @@ def test_case_list_tracks_clocks_due_soon(tmp_path: Path, monkeypatch: pytest.Mo
     later = runner.invoke(app, ["case", "list", "--due-within", "2d", "--user", "es.clerk"])
     overdue = runner.invoke(app, ["case", "list", "--overdue", "--user", "es.clerk"])
     assert received.reference not in later.output and received.reference not in overdue.output
+
+
+def test_keys_import_names_the_authority_and_a_revocation_travels(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXHORTO_KEY_PASSPHRASE", "cli-test-passphrase")
+    monkeypatch.setenv("EXHORTO_KEY_KDF_COST", "10")
+    es, co = (("--db", f"sqlite:///{tmp_path / name}") for name in ("es.db", "co.db"))
+    for node in (es, co):
+        for code, country in (("ES-MJ", "ES"), ("CO-FGN", "CO"), ("FR-MJ", "FR")):
+            cli(*node, "authority", "add", code, "--country", country, "--name", code, "--languages", "es",
+                "--timezone", "UTC", "--email", f"x@{code.lower()}.example")
+    cli(*es, "keys", "generate", "ES-MJ")
+    cli(*co, "keys", "generate", "CO-FGN")
+    es_keys, co_keys = tmp_path / "es.json", tmp_path / "co.json"
+    cli(*es, "keys", "export", "--out", str(es_keys))
+    cli(*co, "keys", "export", "--out", str(co_keys))
+    refused = cli(*es, "keys", "import", str(co_keys), "--authority", "FR-MJ", ok=False)  # not FR-MJ's keys
+    assert "a key of CO-FGN" in refused and "Traceback" not in refused
+    assert "served by this node" in cli(*es, "keys", "import", str(es_keys), "--authority", "ES-MJ", ok=False)
+    assert "CO-FGN#" in cli(*es, "keys", "import", str(co_keys), "--authority", "CO-FGN")
+    key_id = json.loads(co_keys.read_text())[0]["key_id"]
+    revoked = cli(*co, "keys", "revoke", key_id, "--compromised-at", "2026-11-30T08:00:00+00:00")
+    assert f"key {key_id} revoked" in revoked and "now signs for CO-FGN" in revoked
+    cli(*co, "keys", "export", "--out", str(co_keys))
+    cli(*es, "keys", "import", str(co_keys), "--authority", "CO-FGN")
+    listed = [line for line in cli(*es, "keys", "list").splitlines() if line.startswith(key_id)]
+    assert len(listed) == 1 and "REVOKED" in listed[0]

@@ -40,9 +40,26 @@ def export(authority: str | None = typer.Argument(None, help="one authority (def
         typer.echo(text)
 
 
+@app.command("revoke")
+def revoke(key_id: str = typer.Argument(..., help="e.g. CO-FGN#0123456789abcdef (see 'exhorto keys list')"),
+           compromised_at: str | None = typer.Option(
+               None, "--compromised-at",
+               help="when the key is believed to have leaked, ISO 8601 (default: now)")) -> None:
+    """Revoke a key: from now on it verifies nothing received; an own signing key is replaced by a new one.
+    Export and send the result to your counterparts: the revocation travels with the export."""
+    when = keys.parse_time(compromised_at, "--compromised-at") if compromised_at else None
+    row, successor = keys.revoke(STATE.db(), key_id, compromised_at=when)
+    since = row.compromised_at.isoformat() if row.compromised_at else "-"
+    typer.echo(f"key {row.key_id} revoked (compromised at {since})")
+    if successor is not None:
+        typer.echo(f"key {successor.key_id} now signs for {successor.authority_code}; export it to your counterparts")
+
+
 @app.command("import")
-def import_(path: Path = typer.Argument(..., help="JSON from 'exhorto keys export' (- for stdin)")) -> None:
-    """Register counterparts' public keys."""
+def import_(path: Path = typer.Argument(..., help="JSON from 'exhorto keys export' (- for stdin)"),
+            authority: str = typer.Option(
+                ..., "--authority", help="the counterpart whose keys these are; keys of others are refused")) -> None:
+    """Register a counterpart's public keys (and revocations)."""
     try:
         text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text(encoding="utf-8")
         data = json.loads(text)
@@ -50,7 +67,7 @@ def import_(path: Path = typer.Argument(..., help="JSON from 'exhorto keys expor
         raise fail(f"{path}: no such file", 2) from None
     except json.JSONDecodeError as error:
         raise fail(f"{path}: not valid JSON (line {error.lineno}: {error.msg})", 2) from None
-    for row in keys.import_public(STATE.db(), data):
+    for row in keys.import_public(STATE.db(), data, authority=authority):
         typer.echo(f"imported {row.key_id} ({row.authority_code})")
 
 
@@ -60,4 +77,5 @@ def list_(authority: str | None = typer.Option(None)) -> None:
     for row in keys.list_keys(STATE.db(), authority):
         until = row.valid_until.isoformat() if row.valid_until else "-"
         kind = "own" if row.private_key else "public"
-        typer.echo(f"{row.key_id:34} {kind:6} from {row.valid_from.isoformat()} until {until}")
+        revoked = f" REVOKED {row.revoked_at.isoformat()}" if row.revoked_at else ""
+        typer.echo(f"{row.key_id:34} {kind:6} from {row.valid_from.isoformat()} until {until}{revoked}")

@@ -28,6 +28,10 @@ class AuthorityKey(SQLModel, table=True):
     private_key: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     valid_from: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     valid_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Revocation: the key verifies nothing received from revoked_at on (whatever the message claims), and
+    # nothing at all it signed after compromised_at, the moment its owner believes it leaked.
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    compromised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -60,13 +64,17 @@ class SignedMessage(SQLModel, table=True):
     signature: str = Field(max_length=200)
     envelope: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Outbound only: SHA-256 of the envelopes signed earlier for this message (re-signed when they grew stale); a
+    # receipt answering any of them settles the message.
+    earlier_sha256: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Attachment(SQLModel, table=True):
-    """Content of a file attached to a case (uploaded, or received with a message), addressed by its SHA-256."""
+    """Content of a file attached to a case (uploaded, or received with a message), addressed by its SHA-256 within
+    its case: the same file in two cases is two rows, read, sent and erased with each case."""
 
-    __table_args__ = (UniqueConstraint("authority_code", "sha256", name="uq_attachment_authority_sha256"),)
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_attachment_case_sha256"),)
 
     id: int | None = Field(default=None, primary_key=True)
     authority_code: str = Field(foreign_key="authority.code", max_length=32)

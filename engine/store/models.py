@@ -123,6 +123,9 @@ class Message(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow,
                                       sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Outbound: a dispatcher holds the message until then (claimed before sending, so two dispatchers never
+    # send or settle the same message twice); an expired claim is a crashed dispatcher's and may be taken over.
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Deadline(SQLModel, table=True):

@@ -51,6 +51,7 @@ class Receipt:
     reference: str | None = None  # the recipient's local reference for the exchange
     reason: str | None = None  # machine-readable code, e.g. not_allowed_in_state
     detail: str | None = None  # human explanation (English)
+    envelope_sha256: str | None = None  # SHA-256 of the canonical envelope answered: binds the receipt to it
 
     @property
     def delivered(self) -> bool:
@@ -61,7 +62,8 @@ class Receipt:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Receipt:
-        return cls(**{k: data.get(k) for k in ("message_id", "status", "at", "reference", "reason", "detail")})
+        return cls(**{k: data.get(k) for k in ("message_id", "status", "at", "reference", "reason", "detail",
+                                       "envelope_sha256")})
 
     @classmethod
     def now(cls, message_id: str, status: str, **kwargs: Any) -> Receipt:

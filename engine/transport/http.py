@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import httpx
 
-from engine import keys
 from engine.store.db import Database
 from engine.store.models import Authority
 from engine.transport.base import TransportError
 from engine.transport.envelope import Envelope, Receipt
 from engine.transport.local import LocalTransport
-from engine.transport.sender import accept_receipt, prepare
+from engine.transport.sender import accept_receipt, hub_authority, not_deliverable, prepare
 
 CONTENT_TYPE = "application/json"
 
@@ -38,7 +37,7 @@ class HttpTransport:
         with self.db.reader() as session:
             row = session.get(Authority, authority)
         if row is None or not row.endpoint_url:
-            raise TransportError(f"no endpoint URL registered for {authority}")
+            raise TransportError(f"not deliverable: no endpoint URL registered for {authority}")
         return row.endpoint_url
 
     def deliver(self, envelope: Envelope) -> Receipt:
@@ -59,8 +58,10 @@ class HttpTransport:
 
 
 class NodeTransport:
-    """What a node's dispatcher uses: authorities served by this node (or with no endpoint: hub mode) are
-    delivered locally, the others over HTTP to their registered endpoint."""
+    """What a node's dispatcher uses: authorities served by this node (and hub authorities, see
+    :func:`engine.transport.sender.hub_authority`) are delivered locally, the others over HTTP to their registered
+    endpoint. A counterpart without an endpoint is not deliverable: :class:`TransportError` with the reason, so
+    the message stays queued, is retried, and is never counted as delivered."""
 
     def __init__(self, db: Database, *, client: httpx.Client | None = None, timeout: float = 30.0) -> None:
         self.db = db
@@ -69,11 +70,11 @@ class NodeTransport:
 
     def deliver(self, envelope: Envelope) -> Receipt:
         with self.db.reader() as session:
-            served = keys.served_authorities(session)
-            recipient = session.get(Authority, envelope.recipient)
-        if envelope.recipient in served or recipient is None or not recipient.endpoint_url:
-            return self.local.deliver(envelope)
-        return self.http.deliver(envelope)
+            local = hub_authority(session, envelope.recipient)
+            problem = None if local else not_deliverable(session, envelope.recipient)
+        if problem is not None:
+            raise TransportError(problem)
+        return self.local.deliver(envelope) if local else self.http.deliver(envelope)
 
     def close(self) -> None:
         self.http.close()

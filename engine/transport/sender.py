@@ -6,19 +6,19 @@ Shared by every transport (hub and HTTP) so both carry the same envelopes throug
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from engine import keys
 from engine.store.db import Database
-from engine.store.federation_models import Attachment, SignedMessage
-from engine.store.models import Authority, utcnow
+from engine.store.federation_models import Attachment, AuthorityKey, SignedMessage
+from engine.store.models import Authority, Message, utcnow
 from engine.store.upsert import insert_ignore
 from engine.transport.base import TransportError
 from engine.transport.envelope import Envelope, Receipt
-from engine.transport.signing import Malformed, Transmission, parse_receipt, sign_envelope
+from engine.transport.signing import Malformed, Signature, Transmission, parse_receipt, sign_envelope
 
 # Payload lists whose file descriptors ({name, media_type, size, sha256}) may have stored content to carry.
 FILE_LISTS = ("attachments", "evidence")
@@ -38,72 +38,173 @@ def _descriptors(envelope: Envelope) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def hub_authority(session: Session, code: str) -> bool:
+    """Whether messages to ``code`` stay on this node (hub path): it is served here (its private key is here), or
+    this node is a pure hub — it has imported no counterpart's key — and ``code`` is registered with neither an
+    endpoint nor a key of its own: then its key is made on first use. A node that federates serves exactly the
+    authorities whose private keys it holds; an authority known by its public keys is a counterpart on another
+    node, never served here and never given a key."""
+    if code in keys.served_authorities(session):
+        return True
+    authority = session.get(Authority, code)
+    if authority is None or authority.endpoint_url:
+        return False
+    if session.exec(select(AuthorityKey.key_id).where(AuthorityKey.authority_code == code)).first() is not None:
+        return False
+    federated = session.exec(select(AuthorityKey.key_id).where(col(AuthorityKey.private_key).is_(None))).first()
+    return federated is None
+
+
+def not_deliverable(session: Session, code: str) -> str | None:
+    """Why a message to ``code`` cannot leave this node now (shown on the queued message, retried), or None."""
+    authority = session.get(Authority, code)
+    if authority is None:
+        return f"not deliverable: {code} is not a known authority"
+    if hub_authority(session, code) or authority.endpoint_url:
+        return None
+    return f"not deliverable: no endpoint URL registered for {code} (an authority on another node; set its inbox URL)"
+
+
 def ensure_hub_keys(db: Database, envelope: Envelope) -> None:
-    """Hub mode: the sender, and a recipient registered here without an endpoint of its own, live on this node;
-    each gets a signing key the first time it is needed."""
-    keys.ensure_signing_key(db, envelope.sender)
+    """Hub mode: the sender, and a hub recipient (see :func:`hub_authority`), live on this node; each gets a
+    signing key the first time it is needed. A recipient on another node raises :class:`TransportError`."""
     with db.reader() as session:
-        recipient = session.get(Authority, envelope.recipient)
-    if recipient is not None and not recipient.endpoint_url:
-        keys.ensure_signing_key(db, envelope.recipient)
+        sender_here = hub_authority(session, envelope.sender)
+        recipient_here = hub_authority(session, envelope.recipient)
+        problem = None if recipient_here else (not_deliverable(session, envelope.recipient)
+                                               or f"not deliverable here: {envelope.recipient} is on another node")
+    if not sender_here:
+        raise keys.NoSigningKey(authority=envelope.sender)
+    if problem is not None:
+        raise TransportError(problem)
+    keys.ensure_signing_key(db, envelope.sender)
+    keys.ensure_signing_key(db, envelope.recipient)
 
 
-def prepare(db: Database, envelope: Envelope) -> Transmission:
-    """Sign ``envelope`` with the sender's current key. Files named in the payload whose content this node holds
-    travel with it and are listed (name, media type, size, SHA-256) in the signed envelope; files not held here
-    stay references in the payload only."""
+def _case_files(session: Session, message_id: str, digests: list[str]) -> dict[str, Attachment]:
+    """The files with these hashes that belong to the case of outbound message ``message_id``: nothing else
+    ever travels (a payload naming another case's file hash ships nothing)."""
+    case_id = session.exec(select(Message.case_id).where(Message.direction == "out",
+                                                         Message.message_id == message_id)).first()
+    if case_id is None or not digests:
+        return {}
+    rows = session.exec(select(Attachment).where(Attachment.case_id == case_id,
+                                                 col(Attachment.sha256).in_(digests))).all()
+    return {r.sha256: r for r in rows}
+
+
+def _stored(session: Session, message_id: str) -> SignedMessage | None:
+    return session.exec(select(SignedMessage).where(SignedMessage.direction == "out",
+                                                    SignedMessage.message_id == message_id)).first()
+
+
+def prepare(db: Database, envelope: Envelope, *, now: datetime | None = None) -> Transmission:
+    """The signed transmission of ``envelope``. Files of the message's case named in the payload travel with it
+    and are listed (name, media type, size, SHA-256) in the signed envelope; others stay references only.
+
+    Re-signing rule: ``sent_at`` is the signing time. A retransmission reuses the envelope signed before (same
+    bytes, same SHA-256) while it is younger than half the freshness window and its key still signs; otherwise the
+    message is signed again with the current key and ``sent_at`` = now, so a message queued for days (node down,
+    no endpoint) or across a rotation or revocation still arrives fresh. The receiver recognises the re-signed
+    envelope as the same message; hashes signed before are kept so that a receipt for any of them settles it."""
+    now = now or utcnow()
+    key = keys.signing_key(db, envelope.sender, at=now)
     wanted = _descriptors(envelope)
-    contents: dict[str, bytes] = {}
-    listed: list[dict[str, Any]] = []
-    if wanted:
-        with db.reader() as session:
-            rows = session.exec(select(Attachment).where(
-                Attachment.authority_code == envelope.sender,
-                Attachment.sha256.in_([w["sha256"] for w in wanted]))).all()  # type: ignore[attr-defined]
-        held = {r.sha256: r for r in rows}
-        for item in wanted:
-            row = held.get(item["sha256"])
-            if row is not None:
-                contents[row.sha256] = row.content
-                listed.append({"name": row.name, "media_type": row.media_type, "size": row.size,
-                               "sha256": row.sha256})
-    # The key valid when the message was written: after a rotation, queued messages keep their original key.
-    key = keys.signing_key(db, envelope.sender, at=datetime.fromisoformat(envelope.sent_at))
-    transmission = sign_envelope(replace(envelope, attachments=listed), key.private, key.key_id, contents)
-    with db.transaction() as session:
-        insert_ignore(session, SignedMessage, {
-            "direction": "out", "message_id": envelope.message_id,
-            "envelope_sha256": transmission.envelope_sha256, "key_id": key.key_id,
-            "signature": transmission.signature.value, "envelope": transmission.envelope, "created_at": utcnow()})
+    with db.reader() as session:
+        stored = _stored(session, envelope.message_id)
+        reused = stored.envelope if stored is not None else None
+        digests = [w["sha256"] for w in wanted] + [a["sha256"] for a in (reused or {}).get("attachments", [])]
+        held = _case_files(session, envelope.message_id, digests)
+    if stored is not None and stored.key_id == key.key_id and _reusable(stored, held, now):
+        contents = {a["sha256"]: held[a["sha256"]].content for a in stored.envelope["attachments"]}
+        return Transmission(envelope=stored.envelope, signature=Signature(key_id=stored.key_id,
+                                                                          value=stored.signature),
+                            contents=contents)
+    listed = [{"name": r.name, "media_type": r.media_type, "size": r.size, "sha256": r.sha256}
+              for r in (held.get(w["sha256"]) for w in wanted) if r is not None]
+    contents = {item["sha256"]: held[item["sha256"]].content for item in listed}
+    signed_at = now.astimezone(UTC).isoformat(timespec="microseconds")
+    transmission = sign_envelope(replace(envelope, sent_at=signed_at, attachments=listed), key.private,
+                                 key.key_id, contents)
+    _record_signed(db, envelope.message_id, transmission, key.key_id, now)
     return transmission
+
+
+def _reusable(stored: SignedMessage, held: dict[str, Attachment], now: datetime) -> bool:
+    try:
+        sent_at = datetime.fromisoformat(stored.envelope["sent_at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (sent_at.tzinfo is not None and keys.fresh(sent_at, now, share=0.5)
+            and all(a["sha256"] in held for a in stored.envelope.get("attachments", [])))
+
+
+def _record_signed(db: Database, message_id: str, transmission: Transmission, key_id: str,
+                   now: datetime) -> None:
+    values = {"envelope_sha256": transmission.envelope_sha256, "key_id": key_id,
+              "signature": transmission.signature.value, "envelope": transmission.envelope}
+    with db.transaction() as session:
+        if insert_ignore(session, SignedMessage, {"direction": "out", "message_id": message_id,
+                                                  "created_at": now, **values}):
+            return
+        row = _stored(session, message_id)
+        assert row is not None
+        if row.envelope_sha256 != transmission.envelope_sha256:
+            row.earlier_sha256 = [*(row.earlier_sha256 or []), row.envelope_sha256]
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+
+
+# Refusals that name a configuration problem between the two nodes (a clock, a key not imported yet), not the
+# message: the message stays queued with the reason shown, and is signed afresh and sent again.
+RETRY_REASONS = frozenset({"not_fresh", "unknown_key", "key_not_valid", "key_revoked"})
 
 
 def accept_receipt(db: Database, transmission: Transmission, body: bytes | dict[str, Any],
                    now: datetime | None = None) -> Receipt:
-    """The receipt in ``body`` if it is signed by a key of the authority that gave it and answers this message;
-    otherwise :class:`TransportError` (the message stays queued: an unverifiable answer proves nothing)."""
+    """The receipt in ``body`` if it answers this message — one of the envelopes signed for it, by SHA-256 — and
+    is signed by a key of the authority that gave it, trusted for a receipt issued when it says
+    (:func:`engine.keys.receipt_problem`); otherwise :class:`TransportError` (the message stays queued: an
+    unverifiable answer proves nothing)."""
+    now = now or utcnow()
     envelope = transmission.as_envelope()
     try:
         signed = parse_receipt(body)
-    except Malformed as error:
+        issued_at = datetime.fromisoformat(str(signed.receipt.get("at")))
+        if issued_at.tzinfo is None:
+            raise ValueError("no time zone")
+    except (Malformed, ValueError) as error:
         raise TransportError(f"unusable receipt from {envelope.recipient}: {error}") from None
     with db.reader() as session:
         row = keys.lookup(session, signed.signature.key_id)
-    if row is None or row.authority_code != signed.signer or not keys.valid_at(row, now or utcnow()):
-        raise TransportError(f"receipt for {envelope.message_id} is signed with an unknown or invalid key "
+        log = _stored(session, envelope.message_id)
+    if row is None or row.authority_code != signed.signer:
+        raise TransportError(f"receipt for {envelope.message_id} is signed with an unknown key "
                              f"{signed.signature.key_id}")
     if not signed.holds(keys.public_key(row)):
         raise TransportError(f"receipt for {envelope.message_id}: signature does not verify")
     if signed.receipt.get("message_id") != envelope.message_id:
         raise TransportError(f"receipt answers message {signed.receipt.get('message_id')}, "
                              f"not {envelope.message_id}")
+    ours = {transmission.envelope_sha256}
+    if log is not None:
+        ours |= {log.envelope_sha256, *(log.earlier_sha256 or [])}
+    if signed.receipt.get("envelope_sha256") not in ours:
+        raise TransportError(f"receipt for {envelope.message_id} answers another envelope "
+                             f"({signed.receipt.get('envelope_sha256')})")
+    first_sent = log.created_at if log is not None else datetime.fromisoformat(envelope.sent_at)
+    problem = keys.receipt_problem(row, issued_at, first_sent, now)
+    if problem is not None:
+        raise TransportError(f"receipt for {envelope.message_id} is not trusted: {problem}")
     receipt = signed.as_receipt()
     if receipt.delivered and signed.signer != envelope.recipient:
         raise TransportError(f"delivery receipt signed by {signed.signer}, not by {envelope.recipient}")
+    if not receipt.delivered and receipt.reason in RETRY_REASONS:
+        raise TransportError(f"{envelope.recipient} refused the message for now: {receipt.reason}: {receipt.detail}")
     with db.transaction() as session:
-        log = session.exec(select(SignedMessage).where(SignedMessage.direction == "out",
-                                                       SignedMessage.message_id == envelope.message_id)).first()
-        if log is not None:
-            log.receipt = signed.to_dict()
-            session.add(log)
+        stored = _stored(session, envelope.message_id)
+        if stored is not None:
+            stored.receipt = signed.to_dict()
+            session.add(stored)
     return receipt

@@ -30,7 +30,7 @@ from engine.transport.envelope import Envelope, Receipt
 ALGORITHM = "Ed25519"
 ENVELOPE_FIELDS = ("exchange_id", "message_id", "kind", "from", "to", "sent_at", "schema_id", "payload",
                    "attachments")
-RECEIPT_FIELDS = ("message_id", "status", "at", "reference", "reason", "detail", "from", "to")
+RECEIPT_FIELDS = ("message_id", "status", "at", "reference", "reason", "detail", "envelope_sha256", "from", "to")
 
 
 # Levels a payload sits below the top of a transmission ({"envelope": {"payload": …}}), with room to spare.

@@ -216,13 +216,28 @@ class WebRoute(APIRoute):
 
 
 async def _check_post(ctx: WebContext) -> None:
+    limit = ctx.config.max_upload_bytes + 1024 * 1024
     length = ctx.request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > ctx.config.max_upload_bytes + 1024 * 1024:
-        raise PayloadTooLarge()
+    if length and length.isdigit():
+        if int(length) > limit:
+            raise PayloadTooLarge()
+    else:
+        await _read_capped(ctx.request, limit)
     form = await ctx.request.form(max_files=20, max_fields=5000)
     token = form.get("csrf_token")
     if not ctx.session.csrf_ok(token if isinstance(token, str) else None):
         raise CsrfRejected()
+
+
+async def _read_capped(request: Request, limit: int) -> None:
+    """A body without a (numeric) Content-Length — chunked — is read up to ``limit`` bytes and refused beyond it,
+    so the cap holds before anything is parsed or spooled; the form parser then reads the buffered body."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge()
+    request._body = bytes(body)  # Starlette's own cache: stream() and form() read it from here
 
 
 def _problem(ctx: WebContext, status: int, msgid: str, error: ExhortoError | None = None) -> Response:

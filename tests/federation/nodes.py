@@ -108,7 +108,7 @@ def make_node(folder: Path, name: str, served: str, *, settings: Settings | None
 def link(a: Node, b: Node) -> None:
     """Each node learns the other's endpoint and public keys (what operators do with `exhorto keys export`)."""
     for here, there in ((a, b), (b, a)):
-        keys.import_public(here.db, keys.export_public(there.db))
+        keys.import_public(here.db, keys.export_public(there.db), authority=there.served)
         with here.db.transaction() as session:
             row = session.get(Authority, there.served)
             assert row is not None

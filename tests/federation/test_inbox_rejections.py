@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from engine import keys
 from engine.actions import apply_action
 from engine.cases import create_case
 from engine.directory import actor_for
-from engine.store.models import Message
+from engine.store.models import Message, utcnow
 from engine.transport.envelope import Envelope
 from engine.transport.sender import prepare
 from engine.transport.signing import Transmission, parse_receipt, sign_envelope
@@ -36,6 +37,10 @@ def queued_request(a: Node) -> Envelope:
         message = session.exec(select(Message).where(Message.case_id == case.id,
                                                      Message.direction == "out")).one()
     return Envelope.from_message(message)
+
+
+def minutes_ago(minutes: int) -> str:
+    return (utcnow() - timedelta(minutes=minutes)).isoformat()
 
 
 def post(b: Node, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -71,7 +76,8 @@ def test_each_bad_delivery_is_refused_with_its_reason_and_changes_nothing(
     # A key B knows, but of another authority (BR-MJSP), used to sign CO-FGN's envelope.
     br = Ed25519PrivateKey.generate()
     br_id = keys.key_id_for("BR-MJSP", keys.public_raw(br))
-    keys.import_public(b.db, {"authority": "BR-MJSP", "public_key": keys.b64e(keys.public_raw(br))})
+    keys.import_public(b.db, {"authority": "BR-MJSP", "public_key": keys.b64e(keys.public_raw(br))},
+                      authority="BR-MJSP")
     tampered_payload = {**signed.envelope["payload"], "summary_of_facts": "Otros hechos."}
     cases: list[tuple[str, bytes, int, str]] = [
         ("oversized", b'{"envelope": "' + b"x" * (MAX_BYTES + 10) + b'"}', 413, "too_large"),
@@ -83,9 +89,13 @@ def test_each_bad_delivery_is_refused_with_its_reason_and_changes_nothing(
         ("unregistered key", resign(signed, stranger, "CO-FGN#0000000000000000"), 422, "unknown_key"),
         ("another authority's key", resign(signed, br, br_id), 422, "sender_key_mismatch"),
         ("wrong recipient", resign(signed, co_key.private, co_key.key_id, to="FR-MJ"), 422, "unknown_recipient"),
-        ("dated before the key", resign(signed, br, br_id, **{"from": "BR-MJSP",
-                                                               "sent_at": "1999-01-01T00:00:00+00:00"}),
+        ("dated before the key", resign(signed, br, br_id, **{"from": "BR-MJSP", "sent_at": minutes_ago(2)}),
          422, "key_not_valid"),
+        # A backdated or future-dated sent_at cannot borrow a key's validity: the receiver compares it with its clock.
+        ("backdated beyond the freshness window", resign(signed, co_key.private, co_key.key_id,
+                                                         sent_at=minutes_ago(60)), 422, "not_fresh"),
+        ("dated in 2099", resign(signed, co_key.private, co_key.key_id, sent_at="2099-01-01T00:00:00+00:00"),
+         422, "not_fresh"),
     ]
     before = b.counts()
     for label, body, status, reason in cases:

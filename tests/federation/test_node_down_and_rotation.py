@@ -8,9 +8,11 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from engine import keys, outbox
+from engine.inbox import receive_signed
 from engine.store.federation_models import SignedMessage
 from engine.store.models import Case, Message, utcnow
 from engine.transport.http import HttpTransport
+from engine.transport.sender import accept_receipt, prepare
 from tests.federation.nodes import Node, Server
 from tests.federation.test_inbox_rejections import queued_request
 
@@ -57,11 +59,13 @@ def test_node_down_then_back_receives_exactly_once(nodes: tuple[Node, Node]) -> 
 
 def test_a_rotated_key_still_verifies_messages_it_signed(nodes: tuple[Node, Node]) -> None:
     a, b = nodes
-    before_rotation = queued_request(a)  # written (sent_at) under the current key
+    before_rotation = queued_request(a)
+    signed_before = prepare(a.db, before_rotation)  # signed (sent_at) under the current key, still in flight
     old = keys.signing_key(a.db, "CO-FGN")
     new = keys.rotate(a.db, "CO-FGN")
-    keys.import_public(b.db, keys.export_public(a.db, "CO-FGN"))  # A's operator sends the new key to B
+    keys.import_public(b.db, keys.export_public(a.db, "CO-FGN"), authority="CO-FGN")  # A's operator sends it to B
     after_rotation = queued_request(a)
+    assert accept_receipt(a.db, signed_before, receive_signed(b.db, signed_before).to_dict()).delivered
     outbox.dispatch_all(a.db)
     with b.db.reader() as session:
         signed_with = {m.message_id: m.key_id for m in session.exec(select(SignedMessage))}

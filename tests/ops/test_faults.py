@@ -115,8 +115,8 @@ def _sender(tmp_path: Path, receiver: Node, inbox_url: str) -> Database:
     upgrade(db)
     seed_demo(db)
     keys.generate(db, "CO-FGN")
-    keys.import_public(db, keys.export_public(receiver.db))
-    keys.import_public(receiver.db, keys.export_public(db))
+    keys.import_public(db, keys.export_public(receiver.db), authority="ES-MJ")
+    keys.import_public(receiver.db, keys.export_public(db), authority="CO-FGN")
     with db.transaction() as session:
         row = session.get(Authority, "ES-MJ")
         assert row is not None

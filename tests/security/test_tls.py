@@ -124,8 +124,8 @@ def pair(tmp_path: Path, pki: Pki) -> Iterator[Pair]:
         db.create_all()
         seed_demo(db)
         keys.generate(db, served)
-    keys.import_public(sender, keys.export_public(receiver))
-    keys.import_public(receiver, keys.export_public(sender))
+    keys.import_public(sender, keys.export_public(receiver), authority="ES-MJ")
+    keys.import_public(receiver, keys.export_public(sender), authority="CO-FGN")
     port = free_port()
     with sender.transaction() as session:
         row = session.get(Authority, "ES-MJ")

@@ -4,6 +4,7 @@ server-side validation next to each field, optimistic locking, uploads, language
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html import unescape
 
 from sqlmodel import func, select
@@ -298,3 +299,24 @@ def test_logout_ends_the_session_server_side_even_for_a_copied_cookie(sqlite_web
     web.post(client, "/web/logout", page="/web/")
     assert stolen.get("/web/").url.path == "/web/login"
     assert web.client("co.judge").get("/web/").url.path == "/web/"  # logging in again opens a new session
+
+
+def test_the_body_cap_holds_for_chunked_posts_without_content_length(sqlite_web: Web) -> None:
+    web = sqlite_web
+    client = web.client("co.clerk", lang="en")
+    case_id = _draft(web, client)
+    web.app.state.exhorto_web.max_upload_bytes = 2048  # cap: 2 KiB of files + 1 MiB of form fields
+
+    def chunks(total: int) -> Iterator[bytes]:
+        for _ in range(total // 65536):
+            yield b"a=" + b"0" * 65534
+
+    before = web.world.counts()
+    big = client.post(f"/web/cases/{case_id}/edit", content=chunks(2 * 1024 * 1024),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert big.status_code == 413 and "too large" in big.text
+    assert web.world.counts() == before and _attachments(web) == 0
+    # Under the cap, a chunked post is read and checked like any other (here: no CSRF token).
+    small = client.post(f"/web/cases/{case_id}/edit", content=chunks(128 * 1024),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert small.status_code == 403
