@@ -14,6 +14,14 @@ from typing import Any
 from engine.forms._catalog import FORMS, SchemaCatalog, default_catalog
 from engine.forms._errors import FormError, InvalidDocument, UnknownForm
 from engine.forms._parse import MAX_BYTES, MAX_DEPTH, parse_json
+from engine.forms._profiles import (
+    Profile,
+    default_instrument,
+    instrument_applies,
+    profile_for_instrument,
+    profile_of,
+    profiles,
+)
 from engine.forms._validate import Validation, default_validation, to_pointer
 
 __all__ = [
@@ -22,12 +30,18 @@ __all__ = [
     "InvalidDocument",
     "MAX_BYTES",
     "MAX_DEPTH",
+    "Profile",
     "SchemaCatalog",
     "UnknownForm",
     "Validation",
+    "default_instrument",
+    "instrument_applies",
     "is_valid",
     "load_schema",
     "parse_json",
+    "profile_for_instrument",
+    "profile_of",
+    "profiles",
     "schema_id",
     "to_pointer",
     "validate",
