@@ -133,6 +133,23 @@ class ReportTypeMismatch(GuardFailed):
     template = N_("Action {action} requires an execution report of type {expected}.")
 
 
+class JudicialValidationRequired(GuardFailed):
+    code = "judicial_validation_required"
+    template = N_(
+        "This European Investigation Order was issued by an authority that is not a judge, court, investigating "
+        "judge or public prosecutor: it must be approved by a judge of the validating judicial authority recorded "
+        "in section L."
+    )
+
+
+class InstrumentNotApplicable(GuardFailed):
+    code = "instrument_not_applicable"
+    template = N_(
+        "The legal basis {instrument} does not apply between {requesting} and {requested}: a European Investigation "
+        "Order is only issued between two Member States bound by Directive 2014/41/EU."
+    )
+
+
 class FormInvalid(GuardFailed):
     code = "form_invalid"
     template = N_("The {form} form is not complete or not valid ({count} errors).")

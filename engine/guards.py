@@ -15,6 +15,8 @@ from engine.errors import (
     ForeignCase,
     FormInvalid,
     GuardFailed,
+    InstrumentNotApplicable,
+    JudicialValidationRequired,
     ReasonsRequired,
     RefusalGroundsRequired,
     ReportTypeMismatch,
@@ -96,6 +98,40 @@ def form_valid(ctx: GuardContext) -> ExhortoError | None:
     return FormInvalid(form="request", errors=errors) if errors else None
 
 
+def _request_field(ctx: GuardContext, *path: str) -> Any:
+    value: Any = ctx.case.payload
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def instrument_fits_states(ctx: GuardContext) -> ExhortoError | None:
+    """The legal basis applies between the two States (an EIO only between Member States bound by it)."""
+    from engine import forms
+
+    instrument = _request_field(ctx, "legal_basis", "instrument")
+    requesting = _request_field(ctx, "requesting_authority", "country")
+    requested = _request_field(ctx, "requested_authority", "country")
+    if not (isinstance(instrument, str) and isinstance(requesting, str) and isinstance(requested, str)):
+        return None  # form_valid reports what is missing
+    if not forms.instrument_applies(instrument, requesting, requested):
+        return InstrumentNotApplicable(instrument=instrument, requesting=requesting, requested=requested)
+    return None
+
+
+def judicial_validation(ctx: GuardContext) -> ExhortoError | None:
+    """EIO, Art. 2(c)(ii) and Annex A section L: an order issued by an authority that is not a judge, court,
+    investigating judge or public prosecutor is approved by a judge, for the validating judicial authority recorded
+    in section L (the schema requires that section in this case)."""
+    if _request_field(ctx, "legal_basis", "instrument") != "EIO":
+        return None
+    if _request_field(ctx, "issuing_authority_type") != "other_competent_authority":
+        return None
+    if ctx.actor.role != Role.JUDGE or not isinstance(_request_field(ctx, "validation", "signature"), Mapping):
+        return JudicialValidationRequired()
+    return None
+
+
 def _report_type(expected: str) -> Guard:
     def guard(ctx: GuardContext) -> ExhortoError | None:
         if ctx.payload.get("report_type") != expected:
@@ -112,6 +148,8 @@ GUARDS: dict[str, Guard] = {
     "reasons_given": reasons_given,
     "refusal_grounds_given": refusal_grounds_given,
     "form_valid": form_valid,
+    "instrument_fits_states": instrument_fits_states,
+    "judicial_validation": judicial_validation,
     "report_is_partial": _report_type("partial"),
     "report_is_final": _report_type("final"),
 }

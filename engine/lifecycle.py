@@ -104,9 +104,11 @@ def _rows() -> list[Transition]:
     T = Transition
     rows = [
         # ---- requesting side: drafting, approval, transmission --------------------------------------------
-        T(S.DRAFT, "submit", S.PENDING_APPROVAL, REQ, frozenset({CLERK, JUDGE}), ("form_valid",)),
+        T(S.DRAFT, "submit", S.PENDING_APPROVAL, REQ, frozenset({CLERK, JUDGE}),
+          ("form_valid", "instrument_fits_states")),
         T(S.PENDING_APPROVAL, "send_back", S.DRAFT, REQ, DECIDERS, ("reasons_given",)),
-        T(S.PENDING_APPROVAL, "approve", S.APPROVED, REQ, DECIDERS, ("four_eyes", "form_valid")),
+        # An EIO issued by an "other competent authority" is validated by a judge (section L).
+        T(S.PENDING_APPROVAL, "approve", S.APPROVED, REQ, DECIDERS, ("four_eyes", "form_valid", "judicial_validation")),
         T(S.APPROVED, "transmit", S.TRANSMITTED, REQ, STAFF, ("form_valid",), sends="request"),
         *(T(s, "withdraw", S.WITHDRAWN, REQ, DECIDERS, ("reasons_given",), form="withdrawal")
           for s in (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED)),

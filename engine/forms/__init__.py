@@ -15,6 +15,14 @@ from engine.forms._boundary import accept_document, check_payload, check_value, 
 from engine.forms._catalog import FORMS, SchemaCatalog, default_catalog
 from engine.forms._errors import FormError, InvalidDocument, UnknownForm
 from engine.forms._parse import MAX_BYTES, MAX_DEPTH, parse_json
+from engine.forms._profiles import (
+    Profile,
+    default_instrument,
+    instrument_applies,
+    profile_for_instrument,
+    profile_of,
+    profiles,
+)
 from engine.forms._validate import Validation, default_validation, to_pointer
 
 __all__ = [
@@ -23,15 +31,21 @@ __all__ = [
     "InvalidDocument",
     "MAX_BYTES",
     "MAX_DEPTH",
+    "Profile",
     "SchemaCatalog",
     "UnknownForm",
     "Validation",
     "accept_document",
     "check_payload",
     "check_value",
+    "default_instrument",
+    "instrument_applies",
     "is_valid",
     "load_schema",
     "parse_json",
+    "profile_for_instrument",
+    "profile_of",
+    "profiles",
     "schema_id",
     "size_refused",
     "to_pointer",

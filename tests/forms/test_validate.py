@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,9 @@ import pytest
 
 from engine import forms
 from engine.forms import FormError, InvalidDocument, SchemaCatalog, Validation
+from engine.forms._validate import default_validation
 from engine.i18n import UnsupportedLanguage
-from tests.forms.conftest import EXAMPLES, SCHEMAS, load
+from tests.forms.conftest import EXAMPLES, load
 
 REQUEST = load(EXAMPLES / "request" / "co-es-bank-records.json")
 
@@ -168,46 +168,27 @@ def test_not_a_json_value_does_not_raise() -> None:
 
 
 # --- versions -----------------------------------------------------------------------------------------------
-def _catalog_with_v2(tmp_path: Path) -> SchemaCatalog:
-    """A copy of the catalogue where request v2 is current (adds a required 'criminal_record_checked')."""
-    target = tmp_path / "schemas"
-    shutil.copytree(SCHEMAS, target)
-    v1 = json.loads((target / "request.schema.json").read_text(encoding="utf-8"))
-    (target / "versions").mkdir(exist_ok=True)
-    (target / "versions" / "request.v1.schema.json").write_text(json.dumps(v1), encoding="utf-8")
-    v2 = copy.deepcopy(v1)
-    v2["$id"] = "https://exhorto.eu/schemas/request/v2"
-    v2["properties"]["criminal_record_checked"] = {
-        "type": "boolean",
-        "title": "Criminal record checked",
-        "x-title": {
-            "es": "Antecedentes consultados",
-            "pt": "Registo criminal consultado",
-            "fr": "Casier judiciaire consulté",
-        },
-    }
-    v2["required"].append("criminal_record_checked")
-    (target / "request.schema.json").write_text(json.dumps(v2), encoding="utf-8")
-    return SchemaCatalog(target)
+def _stored_v1() -> dict[str, Any]:
+    """A request as stored before request v2 existed: no v2 fields, ``earlier_request`` still a short text."""
+    stored = {k: v for k, v in copy.deepcopy(REQUEST).items() if k not in ("proceedings", "purpose")}
+    return stored | {"$schema": "https://exhorto.eu/schemas/request/v1", "earlier_request": "CO-FGN/2025/000007"}
 
 
-def test_old_versions_keep_validating(tmp_path: Path) -> None:
-    catalog = _catalog_with_v2(tmp_path)
-    validation = Validation(catalog)
+def test_old_versions_keep_validating() -> None:
     v1, v2 = "https://exhorto.eu/schemas/request/v1", "https://exhorto.eu/schemas/request/v2"
-    assert catalog.schema_id("request") == v2
-    assert catalog.versions("request") == [v1, v2]
-    stored = copy.deepcopy(REQUEST)  # stored under v1, with its $id recorded
-    assert validation.validate(v1, stored) == []
-    assert codes(validation.validate("request", stored)) == {("/criminal_record_checked", "required")}
-    assert validation.validate(v2, stored | {"criminal_record_checked": True}) == []
-    # v1 refuses what only v2 knows: each stored $id is validated by its own exact version.
-    assert codes(validation.validate(v1, stored | {"criminal_record_checked": True})) == {
-        ("/criminal_record_checked", "unknown_field")
+    assert forms.schema_id("request") == v2
+    assert forms.versions("request") == [v1, v2]
+    stored = _stored_v1()
+    assert forms.validate(v1, stored) == []
+    # Under v2 the same payload lacks the UNTOC Art. 18(15) items and has the old shape of section D.
+    assert codes(forms.validate("request", stored | {"$schema": v2})) == {
+        ("/earlier_request", "type"), ("/proceedings", "required"), ("/purpose", "required")
     }
+    # v1 refuses what only v2 knows: each stored $id is validated by its own exact version.
+    assert codes(forms.validate(v1, stored | {"purpose": "x"})) == {("/purpose", "unknown_field")}
     # Rendering needs the old schema's labels: still there.
-    assert catalog.load(v1)["properties"]["facts"]["x-title"]["es"] == "Hechos"
-    assert validation.label(v2, ("criminal_record_checked",), "fr") == "Casier judiciaire consulté"
+    assert forms.load_schema(v1)["properties"]["facts"]["x-title"]["es"] == "Hechos"
+    assert default_validation().label(v2, ("purpose",), "fr").startswith("Finalité")
 
 
 def test_validators_compiled_once() -> None:

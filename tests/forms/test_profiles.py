@@ -1,0 +1,90 @@
+"""Instrument profiles (forms/profiles.json): the right instrument for two States, every section of the
+instrument present and pointing at real fields, and the schema requiring what the profile requires."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import forms
+from engine.forms._profiles import schema_node
+from tests.forms.conftest import EXAMPLES, load
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "forms.md"
+EIO_EXAMPLE = load(EXAMPLES / "request" / "fr-es-eio-interception.json")
+MLA_EXAMPLE = load(EXAMPLES / "request" / "fr-mx-asset-freezing.json")
+
+
+@pytest.mark.parametrize(
+    ("requesting", "requested", "expected"),
+    [("FR", "ES", "EIO"), ("PT", "DE", "EIO"), ("IE", "FR", None), ("FR", "DK", None), ("ES", "MX", None),
+     ("CO", "BR", None)],
+)
+def test_instrument_follows_from_the_two_states(requesting: str, requested: str, expected: str | None) -> None:
+    assert forms.default_instrument(requesting, requested) == expected
+    assert forms.instrument_applies("EIO", requesting, requested) is (expected == "EIO")
+    assert forms.instrument_applies("UNTOC", requesting, requested)
+
+
+def test_every_instrument_has_one_profile() -> None:
+    instrument_enum = forms.load_schema("request")["properties"]["legal_basis"]["properties"]["instrument"]["enum"]
+    owners = {i: [p.id for p in forms.profiles() if i in p.instruments] for i in instrument_enum}
+    assert all(len(ids) == 1 for ids in owners.values()), owners
+    assert forms.profile_for_instrument("EIO").layout == "eio"
+    assert forms.profile_for_instrument("MEDELLIN").layout == "numbered"
+    assert forms.profile_of(EIO_EXAMPLE).id == "eio" and forms.profile_of(MLA_EXAMPLE).id == "mla"
+
+
+def test_sections_are_the_instruments_own() -> None:
+    eio = forms.profile_for_instrument("EIO")
+    annex_a = [s["key"] for s in eio.documents["request"].sections]
+    assert annex_a == [*"ABCDEFGHIJKL", "annexes"]
+    section_h = next(s for s in eio.documents["request"].sections if s["key"] == "H")
+    subsections = forms.load_schema("request")["properties"]["specific_measures"]["properties"]
+    titles = [subsections[p.rsplit("/", 1)[1]]["title"] for p in section_h["pointers"]]
+    assert [t[:2] for t in titles] == [f"H{n}" for n in range(1, 9)]
+    assert [s["key"] for s in eio.documents["acknowledgement"].sections] == list("ABCDE")
+    mla = forms.profile_for_instrument("UNTOC")
+    assert [s.get("untoc") for s in mla.documents["request"].sections if s.get("untoc")] == list("abcdef")
+
+
+@pytest.mark.parametrize("profile", forms.profiles(), ids=lambda p: p.id)
+def test_every_pointer_names_a_field(profile: forms.Profile) -> None:
+    for form, document in profile.documents.items():
+        pointers = list(document.front) + [p for s in document.sections for p in s["pointers"]]
+        missing = [p for p in pointers if schema_node(form, p) is None]
+        assert not missing, (form, missing)
+        for section in document.sections:
+            assert set(section["title"]) == {"en", "es", "pt", "fr"}
+    assert all(schema_node("request", p) is not None for p in profile.required)
+
+
+@pytest.mark.parametrize(("profile_id", "example"), [("eio", EIO_EXAMPLE), ("mla", MLA_EXAMPLE)])
+def test_schema_requires_what_the_profile_requires(profile_id: str, example: dict) -> None:
+    profile = next(p for p in forms.profiles() if p.id == profile_id)
+    assert forms.validate("request", example) == []
+    for pointer in profile.required:
+        payload = copy.deepcopy(example)
+        *parents, last = pointer.strip("/").split("/")
+        target = payload
+        for token in parents:
+            target = target[token]
+        del target[last]
+        assert (pointer, "required") in {(e.pointer, e.code) for e in forms.validate("request", payload)}, pointer
+
+
+def test_docs_table_covers_every_section_and_pointer() -> None:
+    """docs/forms.md maps every section/subsection to schema pointers; each pointer exists, no section is missing."""
+    text = DOCS.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`/" in line]
+    for row in rows:
+        form = "acknowledgement" if "Annex B" in row else "request"
+        for pointer in re.findall(r"`(/[^`]*)`", row):
+            assert schema_node(form, pointer) is not None, (row, pointer)
+    labels = {row.split("|")[1].strip() for row in rows}
+    expected = {f"Annex A {k}" for k in "ABCDEFGIJKL"} | {f"Annex A H{n}" for n in range(1, 9)}
+    expected |= {f"Annex B {k}" for k in "ABCDE"} | {f"UNTOC 18(15)({k})" for k in "abcdef"}
+    assert expected <= labels, sorted(expected - labels)
