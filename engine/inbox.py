@@ -90,11 +90,15 @@ def receive_signed(db: Database, transmission: bytes | Transmission, *, now: dat
         parsed = parse_transmission(raw)
     except Malformed as error:
         return refuse(db, "malformed", str(error))
+    try:
+        digest = parsed.envelope_sha256  # what the signature and every receipt refer to
+    except ValueError as error:  # no RFC 8785 form (e.g. an integer beyond 2^53): nothing could be verified
+        return refuse(db, "malformed", f"envelope: {error}")
     envelope = parsed.as_envelope()
     try:
         _authenticate(db, parsed, envelope, now)
     except MessageRejected as error:
-        return refuse(db, error.params["reason"], error.params["detail"], envelope, parsed.envelope_sha256)
+        return refuse(db, error.params["reason"], error.params["detail"], envelope, digest)
     return _apply_once(db, parsed, envelope, now)
 
 

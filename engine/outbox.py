@@ -2,10 +2,13 @@
 
 Several dispatchers may run at once (the web's dispatch-after-send, the background one, a Prefect flow): each
 *claims* a message (``claimed_until``, one conditional UPDATE) before sending it, so a message is sent and settled
-by one of them; a claim left by a crashed dispatcher expires after :data:`CLAIM_LEASE`."""
+by one of them. A claim left by a dispatcher that died is taken over at once on its host, else after
+:data:`CLAIM_LEASE`."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -110,21 +113,45 @@ def _has_older_pending(db: Database, message: Message) -> bool:
     return older is not None
 
 
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_here(holder: str | None) -> bool:
+    """Whether ``holder`` is a dispatcher process of this host that no longer runs (killed between sending and
+    recording): its claim need not wait for the lease. A holder on another host is never presumed dead."""
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def _claim(db: Database, message: Message) -> bool:
-    """Take ``message`` for this dispatcher: True when no other holds it. The wall clock, not the dispatch's
-    ``now`` (which may be a simulated future), dates the lease."""
-    wall = utcnow()
+    """Take ``message`` for this dispatcher: True when no other live one holds it. The wall clock, not the
+    dispatch's ``now`` (which may be a simulated future), dates the lease."""
+    wall, holder = utcnow(), _holder()
+    free = or_(col(Message.claimed_until).is_(None), col(Message.claimed_until) < wall)
+    with db.reader() as session:
+        current = session.exec(select(Message.claimed_by).where(Message.id == message.id)).first()
+    if _dead_here(current):
+        free = or_(free, col(Message.claimed_by) == current)
     with db.transaction() as session:
         result = session.execute(update(Message).where(
-            col(Message.id) == message.id, col(Message.status) == "pending",
-            or_(col(Message.claimed_until).is_(None), col(Message.claimed_until) < wall),
-        ).values(claimed_until=wall + CLAIM_LEASE))
+            col(Message.id) == message.id, col(Message.status) == "pending", free,
+        ).values(claimed_until=wall + CLAIM_LEASE, claimed_by=holder))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _release(db: Database, message: Message) -> None:
     with db.transaction() as session:
-        session.execute(update(Message).where(col(Message.id) == message.id).values(claimed_until=None))
+        session.execute(update(Message).where(col(Message.id) == message.id)
+                        .values(claimed_until=None, claimed_by=None))
 
 
 def _schedule_retry(db: Database, message: Message, error: str, now: datetime) -> None:
@@ -132,7 +159,7 @@ def _schedule_retry(db: Database, message: Message, error: str, now: datetime) -
         row = session.exec(select(Message).where(Message.id == message.id).with_for_update()).first()
         if row is None or row.status != "pending":
             return
-        row.claimed_until = None
+        row.claimed_until, row.claimed_by = None, None
         row.attempts += 1
         row.last_error = error[:2000]
         row.next_attempt_at = now + backoff(row.attempts)
@@ -149,7 +176,7 @@ def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: date
                            .with_for_update()).one()
         if row.status != "pending":
             return
-        row.claimed_until = None
+        row.claimed_until, row.claimed_by = None, None
         row.attempts += 1
         row.status = "delivered" if receipt.delivered else "rejected"
         row.receipt, row.sent_at = receipt.to_dict(), now

@@ -123,9 +123,11 @@ class Message(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow,
                                       sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    # Outbound: a dispatcher holds the message until then (claimed before sending, so two dispatchers never
-    # send or settle the same message twice); an expired claim is a crashed dispatcher's and may be taken over.
+    # Outbound: a dispatcher ("host:pid" in claimed_by) holds the message until then, claimed before sending so
+    # that two dispatchers never send or settle it twice; the claim of a dead dispatcher is taken over (at once on
+    # the same host, at expiry from another).
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=100)
 
 
 class Deadline(SQLModel, table=True):

@@ -35,7 +35,7 @@ from engine.transport.sender import accept_receipt, prepare
 from engine.transport.signing import sign_receipt
 from tests.conftest import PG_ADMIN_URL, PG_SKIP_REASON
 from tests.federation.nodes import Node, link, make_node
-from tests.federation.test_inbox_rejections import minutes_ago, post, resign
+from tests.federation.test_inbox_rejections import minutes_ago, post, resign, with_envelope
 from tests.helpers import example
 
 
@@ -148,6 +148,15 @@ def test_after_a_rotation_the_old_key_cannot_backdate_its_way_in(pair: tuple[Nod
     assert b.counts() == before
     outbox.dispatch_all(a.db)
     assert status(b, envelope.message_id, "in").status == "applied"
+
+
+def test_an_envelope_without_a_canonical_form_is_malformed_not_a_crash(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    genuine = prepare(a.db, transmitted(a)[1])
+    huge = [{"name": "x.pdf", "media_type": "application/pdf", "size": 2**53, "sha256": "0" * 64}]
+    before = b.counts()
+    code, receipt = post(b, with_envelope(genuine, attachments=huge))
+    assert (code, receipt["reason"]) == (400, "malformed") and b.counts() == before
 
 
 def test_a_message_queued_longer_than_the_window_is_signed_afresh_and_arrives(pair: tuple[Node, Node]) -> None:

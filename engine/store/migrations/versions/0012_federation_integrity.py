@@ -7,6 +7,7 @@ Create Date: 2026-12-01 22:00:00
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 import engine.store.types
@@ -30,6 +31,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('earlier_sha256', sa.JSON(none_as_null=True), nullable=True))
     with op.batch_alter_table('message') as batch_op:
         batch_op.add_column(_time('claimed_until'))
+        batch_op.add_column(sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
     # One row per case and file (it was one per authority and file: a second case's upload was silently dropped).
     with op.batch_alter_table('attachment') as batch_op:
         batch_op.drop_constraint('uq_attachment_authority_sha256', type_='unique')
@@ -41,6 +43,7 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_attachment_case_sha256', type_='unique')
         batch_op.create_unique_constraint('uq_attachment_authority_sha256', ['authority_code', 'sha256'])
     with op.batch_alter_table('message') as batch_op:
+        batch_op.drop_column('claimed_by')
         batch_op.drop_column('claimed_until')
     with op.batch_alter_table('signed_message') as batch_op:
         batch_op.drop_column('earlier_sha256')
