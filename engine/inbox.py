@@ -33,6 +33,7 @@ from engine.cases import allocate_reference, columns_from_payload
 from engine.errors import ExhortoError, MessageRejected
 from engine.guards import Actor
 from engine.lifecycle import Side, State, inbound_action
+from engine.observatory import inbound as observatory_inbound
 from engine.store.db import Database
 from engine.store.federation_models import Attachment, SignedMessage
 from engine.store.models import Authority, Case, Message, utcnow
@@ -160,10 +161,14 @@ def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: dat
         try:
             with session.begin_nested():
                 _check_attachments(parsed, envelope)
-                case = _apply(session, envelope, now)
-                _store_contents(session, parsed, envelope, case, now)
-            row.case_id, row.status = case.id, "applied"
-            receipt = Receipt.now(envelope.message_id, "delivered", reference=case.reference)
+                if envelope.kind in observatory_inbound.KINDS:  # no case: aggregates for an observatory
+                    case_id, reference = None, observatory_inbound.accept(session, envelope, now)
+                else:
+                    case = _apply(session, envelope, now)
+                    _store_contents(session, parsed, envelope, case, now)
+                    case_id, reference = case.id, case.reference
+            row.case_id, row.status = case_id, "applied"
+            receipt = Receipt.now(envelope.message_id, "delivered", reference=reference)
         except ExhortoError as error:
             reason = error.params["reason"] if isinstance(error, MessageRejected) else error.code
             detail = error.params["detail"] if isinstance(error, MessageRejected) else error.message("en")

@@ -115,9 +115,22 @@ def to_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
+MEASURE_TYPES = ("obtain_documents", "bank_records", "search_and_seizure", "witness_hearing", "suspect_hearing",
+                 "service_of_documents", "asset_tracing", "freezing", "confiscation",
+                 "transfer_of_detained_person", "joint_investigation_team")
+REFUSAL_GROUNDS = ("immunity_privilege", "national_security", "not_authorised_domestically", "ne_bis_in_idem",
+                   "territoriality", "fundamental_rights", "no_double_criminality", "measure_restricted", "other")
+
+
 def key_label(section: str, key: str, lang: str) -> str:
+    from engine.documents._labels import enum_msgid
+
     if section == "counterpart_country":
         return f"{formatting.country_name(key, lang)} ({key})"
+    coded = {"measure_type": MEASURE_TYPES, "refusal_ground": REFUSAL_GROUNDS}.get(section)
+    if coded is not None:
+        msgid = enum_msgid(coded, key)
+        return translate(lang, msgid) if msgid else key
     labels = {"offence_category": ICCS_LABELS, "outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(section)
     if labels and key in labels:
         return (
