@@ -133,23 +133,47 @@ def sort_rows(rows: Iterable[Row]) -> list[Row]:
                                        r.currency, r.category == TOTAL, r.category))
 
 
+def total_of(group: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """The row the members of ``group`` add up to."""
+    direction, breakdown, third = group
+    if breakdown == "offence_category_l2":
+        return (direction, "offence_category", third, NOT_APPLICABLE)
+    if breakdown in COUNT_BREAKDOWNS:
+        return (direction, "total", TOTAL, NOT_APPLICABLE)
+    return (direction, breakdown, TOTAL, third)
+
+
 def suppress(rows: Iterable[Row], threshold: int) -> list[Row]:
-    """Hide rows below ``threshold`` (or already hidden), then complete every group with exactly one hidden row
-    by hiding its smallest visible row. Each row is in one group, so one pass suffices."""
+    """Hide rows below ``threshold`` (or already hidden), then, while some group hides exactly one row while
+    its total is shown, hide its smallest visible row too, or its total when it has no other row."""
     table = {r.identity: r for r in rows}
-    for identity, row in table.items():
+
+    def hide(identity: tuple[str, str, str, str]) -> None:
+        table[identity] = replace(table[identity], count=None, amount=None)
+
+    for identity, row in list(table.items()):
         if row.count is not None and row.count < threshold:
-            table[identity] = replace(row, count=None, amount=None)
+            hide(identity)
     groups: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = defaultdict(list)
     for identity, row in table.items():
         if (group := group_of(row)) is not None:
             groups[group].append(identity)
-    for members in groups.values():
-        hidden = [i for i in members if table[i].hidden]
-        visible = sorted((table[i].count or 0, i) for i in members if not table[i].hidden)
-        if len(hidden) == 1 and visible:
-            smallest = visible[0][1]
-            table[smallest] = replace(table[smallest], count=None, amount=None)
+    changed = True
+    while changed:  # hiding a total (an ICCS level-1 row) can leave its own group with one hidden row
+        changed = False
+        for group, members in groups.items():
+            hidden = [i for i in members if table[i].hidden]
+            total = table.get(total_of(group))
+            if len(hidden) != 1 or (total is not None and total.hidden):
+                continue
+            visible = sorted((table[i].count or 0, i) for i in members if not table[i].hidden)
+            if visible:
+                hide(visible[0][1])
+            elif total is not None:
+                hide(total.identity)
+            else:
+                continue
+            changed = True
     return sort_rows(table.values())
 
 

@@ -20,6 +20,7 @@ from tests.stats.generate import generate
 OBSERVATORY = "PT-OBS"
 AUTHORITIES = ("ES-CA", "CO-CA")
 YEAR = "2025"
+THRESHOLD = 3  # small: the generated authorities handle a few dozen requests a quarter
 QUARTERS = tuple(f"{YEAR}-Q{q}" for q in range(1, 5))
 
 
@@ -40,7 +41,7 @@ def _node(folder: Path, name: str, served: str, db: Database) -> Node:
 def _add_observatory_authority(db: Database) -> None:
     directory.add_authority(db, code=OBSERVATORY, country="PT", name="Observatório conjunto", languages=["pt"],
                             timezone="Europe/Lisbon", contact_email="observatorio@example.pt")
-    observatory.register(db, OBSERVATORY, granularity="quarter", threshold=5)
+    observatory.register(db, OBSERVATORY, granularity="quarter", threshold=THRESHOLD)
 
 
 def supervisor(authority: str) -> Actor:
@@ -55,7 +56,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
     for seed, code in enumerate(AUTHORITIES, start=11):
         db = Database(f"sqlite:///{folder / (code + '.db')}")
         db.create_all()
-        generate(db, exchanges=3000, seed=seed)
+        generate(db, exchanges=6000, seed=seed)
         _add_observatory_authority(db)
         observatory.add_member(db, OBSERVATORY, code)
         nodes[code] = _node(folder, code.lower(), code, db)
