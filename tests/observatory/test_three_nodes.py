@@ -26,7 +26,6 @@ from engine.transport.sender import prepare
 from engine.transport.signing import Transmission, parse_receipt, sign_envelope
 from tests.observatory.conftest import AUTHORITIES, OBSERVATORY, QUARTERS, THRESHOLD, YEAR, Federation, supervisor
 
-
 # breakdowns of `exhorto stats` with the same definition as the return's
 SAME_AS_STATS = {"counterpart_country": "counterpart_country", "offence_category": "offence_category",
                  "measure_type": "measure_type", "outcome": "outcome"}
