@@ -51,7 +51,7 @@ def returns_command(user: str | None = USER) -> None:
     """Returns accepted by the acting user's observatory."""
     actor = directory.actor_for(STATE.db(), current_user(user))
     observatory.config(STATE.db(), actor.authority_code)
-    for r in observatory.returns(STATE.db(), actor.authority_code):
+    for r in observatory.received_returns(STATE.db(), actor.authority_code):
         typer.echo(f"{r.period:8} {r.sender_code:12} {r.received_at:%Y-%m-%d %H:%M}Z {r.message_id}")
 
 

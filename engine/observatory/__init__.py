@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine.observatory.figures import Row, combine, raw_rows, suppress
 from engine.observatory.periods import GRANULARITIES, Period, parse_period
-from engine.observatory.publish import Published, add_member, config, publish, register, returns
+from engine.observatory.publish import Published, add_member, config, publish, received_returns, register
 from engine.observatory.render import FORMATS, render
 from engine.observatory.returns import KIND, build_return, queue_return
 
@@ -25,8 +25,8 @@ __all__ = [
     "publish",
     "queue_return",
     "raw_rows",
+    "received_returns",
     "register",
     "render",
-    "returns",
     "suppress",
 ]

@@ -65,7 +65,7 @@ def config(db: Database, code: str) -> Observatory:
     return row
 
 
-def returns(db: Database, code: str) -> list[StatisticalReturn]:
+def received_returns(db: Database, code: str) -> list[StatisticalReturn]:
     with db.reader() as session:
         return list(session.exec(select(StatisticalReturn).where(StatisticalReturn.observatory_code == code)
                                  .order_by(col(StatisticalReturn.period), col(StatisticalReturn.sender_code))))
@@ -73,7 +73,7 @@ def returns(db: Database, code: str) -> list[StatisticalReturn]:
 
 def publish(db: Database, code: str, period: Period) -> Published:
     observatory = config(db, code)
-    received = returns(db, code)
+    received = received_returns(db, code)
     parts = period.parts(observatory.granularity)
     tables, reporters = [], set()
     for part in parts:

@@ -19,6 +19,11 @@ from engine.observatory.sdmx import to_sdmx_csv
 
 FORMATS = ("md", "csv", "json", "sdmx")
 CSV_COLUMNS = ("direction", "breakdown", "category", "currency", "count", "amount")
+TITLE = N_("Observatory statistics")
+PERIOD = N_("Period")
+RETURNS_FROM = N_("Returns from")
+SUPPRESSED_NOTE = N_("Groups smaller than {threshold} are suppressed ({hidden}).")
+SENT, RECEIVED = N_("Sent"), N_("Received")
 
 
 def render(table: Published, fmt: str, lang: str = "en") -> str:
@@ -61,12 +66,12 @@ def to_markdown(table: Published, lang: str = "en") -> str:
     t = lambda msgid: translate(lang, msgid)  # noqa: E731
     hidden = f"<{table.threshold}"
     out = [
-        f"# {t(N_('Observatory statistics'))} — {table.observatory}",
+        f"# {t(TITLE)} — {table.observatory}",
         "",
-        f"{t(N_('Period'))}: {table.period.code} ({formatting.format_date(table.period.start, lang)} – "
+        f"{t(PERIOD)}: {table.period.code} ({formatting.format_date(table.period.start, lang)} – "
         f"{formatting.format_date(table.period.end, lang)})  ",
-        f"{t(N_('Returns from'))}: {', '.join(table.reporters) or '–'}  ",
-        t(N_("Groups smaller than {threshold} are suppressed ({hidden}).")).format(
+        f"{t(RETURNS_FROM)}: {', '.join(table.reporters) or '–'}  ",
+        t(SUPPRESSED_NOTE).format(
             threshold=table.threshold, hidden=hidden),
         "",
     ]
@@ -78,9 +83,9 @@ def to_markdown(table: Published, lang: str = "en") -> str:
         categories = list(dict.fromkeys(r.category for r in rows))
         out += [f"## {title}", ""]
         if breakdown in ASSET_BREAKDOWNS:
-            out += [f"| | {t(N_('Sent'))} | n | {t(N_('Received'))} | n |", "|---|---:|---:|---:|---:|"]
+            out += [f"| | {t(SENT)} | n | {t(RECEIVED)} | n |", "|---|---:|---:|---:|---:|"]
         else:
-            out += [f"| | {t(N_('Sent'))} | {t(N_('Received'))} |", "|---|---:|---:|"]
+            out += [f"| | {t(SENT)} | {t(RECEIVED)} |", "|---|---:|---:|"]
         for category in categories:
             cells = []
             for direction in ("sent", "received"):

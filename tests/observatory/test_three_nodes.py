@@ -208,3 +208,35 @@ def test_markdown_names_measures_and_outcomes_in_the_readers_language(sent: Fede
     text = observatory.render(table, "md", "es")
     assert "Información bancaria y financiera" in text or "bank_records" not in text
     assert "| bank_records" not in text and "| executed" not in text
+
+
+def test_web_page_shows_the_combined_figures_with_a_chart(sent: Federation) -> None:
+    from fastapi.testclient import TestClient
+
+    from engine import directory
+    from engine.api import Settings, create_app
+
+    db = sent.observatory.db
+    directory.add_user(db, username="obs.analyst", authority=OBSERVATORY, role="auditor", preferred_language="es")
+    directory.add_user(db, username="fr.clerk", authority="FR-CA", role="clerk")
+    app = create_app(db, Settings())
+    client = TestClient(app, headers={"Accept-Language": "es"})
+    _login(db, client, "obs.analyst")
+    page = client.get("/web/observatory", params={"period": YEAR})
+    assert page.status_code == 200
+    assert "data:image/png;base64," in page.text and "Información bancaria y financiera" in page.text
+    assert "bank_records" not in page.text
+    other = TestClient(app)
+    _login(db, other, "fr.clerk")
+    assert other.get("/web/observatory").status_code == 404  # not an observatory: no such page
+
+
+def _login(db: Any, client: Any, username: str) -> None:
+    from engine.web.passwords import set_password
+    from tests.web.conftest import PASSWORD, csrf_of
+
+    set_password(db, username, PASSWORD)
+    page = client.get("/web/login")
+    response = client.post("/web/login", data={"csrf_token": csrf_of(page.text), "username": username,
+                                               "password": PASSWORD, "next": "/web/"})
+    assert response.status_code == 200, response.text[:300]
