@@ -106,7 +106,8 @@ def time_bin(span: float) -> str:
 
 def raw_rows(facts: Iterable[CaseFacts]) -> list[Row]:
     """Unsuppressed rows of the given cases (the caller chooses the period)."""
-    counts: Counter[tuple[str, str, str, str]] = Counter()
+    # Both totals always, so that "no request" (0, not sensitive) differs from "no return".
+    counts: Counter[tuple[str, str, str, str]] = Counter({(d, "total", TOTAL, NOT_APPLICABLE): 0 for d in DIRECTIONS})
     amounts: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
     asset_cases: dict[tuple[str, str, str, str], set[int]] = defaultdict(set)
     for f in facts:
@@ -152,7 +153,7 @@ def suppress(rows: Iterable[Row], threshold: int) -> list[Row]:
         table[identity] = replace(table[identity], count=None, amount=None)
 
     for identity, row in list(table.items()):
-        if row.count is not None and row.count < threshold:
+        if row.count is not None and 0 < row.count < threshold:  # zero reveals nothing about anyone
             hide(identity)
     groups: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = defaultdict(list)
     for identity, row in table.items():

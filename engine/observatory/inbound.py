@@ -56,7 +56,7 @@ def accept(session: Session, envelope: Envelope, now: datetime) -> str:
         raise _reject("schema_invalid", f"{len(errors)} schema errors: {first}")
     if figures["authority"] != envelope.sender:
         raise _reject("sender_mismatch", f"figures of {figures['authority']} sent by {envelope.sender}")
-    small = [r for r in figures["rows"] if r["count"] is not None and r["count"] < observatory.threshold]
+    small = [r for r in figures["rows"] if r["count"] is not None and 0 < r["count"] < observatory.threshold]
     if figures["threshold"] < observatory.threshold or small:
         raise _reject("not_suppressed", f"groups smaller than {observatory.threshold} must be suppressed at "
                                         f"source ({len(small)} are not)")
