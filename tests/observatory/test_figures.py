@@ -84,3 +84,22 @@ def test_labels_and_amounts_in_the_readers_language() -> None:
     text = render(table, "md", "es")
     assert "970.430,55\xa0€" in text and "Información bancaria y financiera" in text
     assert "€970,430.55" in render(table, "md", "en")
+
+
+def test_own_statistics_sum_asset_amounts_by_currency_with_suppression() -> None:
+    from engine.stats import build_report, render
+
+    report_payload = example("execution_report", "es-co-final")
+    many = [facts(i, report_payload) for i in range(6)]
+    lone = facts(99, {"measures_executed": [{"assets": [{"kind": "vehicle", "currency": "COP", "seized": 5e7}]}]})
+    report = build_report([*many, lone], [], authority="ES-MJ", period_from=date(2025, 1, 1),
+                          period_to=date(2025, 12, 31), timezone=UTC, threshold=5, as_of=OPENED)
+    cells = {(a.flow, a.currency, a.kind): a for a in report.assets}
+    assert cells[("frozen", "EUR", "_T")].amount == 6 * (Decimal("845000") + Decimal("125430.55"))
+    assert cells[("frozen", "USD", "crypto")].cases == 6
+    assert cells[("seized", "COP", "vehicle")].amount is None  # one request: hidden …
+    assert cells[("seized", "COP", "_T")].amount is None  # … and its total, which would equal it
+    text = render(report, "md", "es")
+    assert "Bienes embargados preventivamente" in text and "5.822.583,30\xa0€" in text
+    assert "# Estadísticas de cooperación" in text and "Mediana" in text  # headings were never extracted
+    assert "COP" not in text.split("Bienes incautados")[1].split("|")[0]
