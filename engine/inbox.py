@@ -13,6 +13,9 @@ Checks run in this order and the first failure decides the signed negative recei
 7. schema valid               ``unknown_schema``, ``schema_invalid``
 8. action allowed             ``unknown_exchange``, ``unknown_kind``, ``duplicate_exchange``, ``not_allowed_in_state``
 
+A ``statistical_return`` opens no case: after checks 1–6 it goes to :mod:`engine.observatory.inbound`, whose own
+reasons (``untrusted_sender``, ``out_of_period``, ``duplicate_return``, …) are listed there.
+
 Failures 1–5 happen before the sender is authenticated and the message is new, so nothing is stored (a forged
 message id must not squat a genuine one). Failures 6–8 are recorded on the inbox row with their receipt, so the
 same message again gets the same answer.
