@@ -13,7 +13,8 @@ from engine.observatory import Published, parse_period, render
 from engine.observatory.figures import Row, combine, raw_rows, suppress
 from engine.stats._facts import CaseFacts, asset_figures
 from engine.stats._output import key_label
-from tests.helpers import example
+from engine.store.db import Database
+from tests.helpers import example, make_world
 
 OPENED = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -103,3 +104,21 @@ def test_own_statistics_sum_asset_amounts_by_currency_with_suppression() -> None
     assert "Bienes embargados preventivamente" in text and "5.822.583,30\xa0€" in text
     assert "# Estadísticas de cooperación" in text and "Mediana" in text  # headings were never extracted
     assert "COP" not in text.split("Bienes incautados")[1].split("|")[0]
+
+
+def test_amounts_of_a_real_execution_report_reach_both_sides_statistics(db: Database) -> None:
+    """The final report (with assets) travels through the hub; both sides' own statistics sum its amounts."""
+    from engine import stats
+    from engine.outbox import dispatch_all
+
+    world = make_world(db)
+    sent, received = world.transmitted("CO-FGN", "ES-MJ")
+    for action, role in (("acknowledge", "clerk"), ("start_execution", "judge"), ("report_execution", "clerk")):
+        world.act(received, action, "ES-MJ", role)
+        dispatch_all(db)
+    today = datetime.now(UTC).date()
+    for authority, direction in (("ES-MJ", "received"), ("CO-FGN", "sent")):
+        report = stats.compute(db, authority, period_from=date(today.year, 1, 1), period_to=today, threshold=1)
+        cells = {(a.direction, a.flow, a.currency, a.kind): a.amount for a in report.assets}
+        assert cells[(direction, "frozen", "EUR", "_T")] == Decimal("970430.55"), authority
+        assert cells[(direction, "seized", "EUR", "account")] == Decimal("125430.55"), authority
