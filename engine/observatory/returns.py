@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, RoleNotAllowed
 from engine.guards import Actor
 from engine.ids import new_id
 from engine.observatory.figures import raw_rows, suppress
@@ -53,8 +53,8 @@ def queue_return(db: Database, actor: Actor, period: Period, *, observatory: str
     """Queue the actor's authority's return for ``period`` to ``observatory`` (default: the only observatory
     it reports to). The sender and the threshold come from the directory, never from the caller."""
     if actor.role.value not in SENDER_ROLES:
-        raise InvalidInput(field="user", reason=f"{actor.username} is {actor.role.value}; a supervisor sends "
-                                                "statistical returns")
+        raise RoleNotAllowed(role=actor.role.value, action="send a statistical return",
+                             allowed=", ".join(sorted(SENDER_ROLES)))
     now = now or utcnow()
     targets = observatories_of(db, actor.authority_code)
     if observatory is None:

@@ -90,6 +90,7 @@ class Report:
             sum(c.count is None for c in self.cells)
             + sum(v is None for v in self.totals.values())
             + sum(m.count is None for m in self.months)
+            + sum(a.cases is None for a in self.assets)
         )
 
 
