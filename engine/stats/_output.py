@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from engine import formatting
+from engine.deadlines.messages import DEADLINE_LABELS
 from engine.i18n import N_, translate
 from engine.stats._aggregate import SECTIONS, Report, as_dict
 
@@ -236,7 +237,7 @@ def to_markdown(report: Report, lang: str = "en") -> str:
             "|---|---|---:|---:|",
         ]
         out += [
-            f"| {o.kind} | {t(RESPONSIBLE_LABELS[o.responsible])} | {shown(o.deadlines)} | "
+            f"| {_deadline_label(o.kind, lang)} | {t(RESPONSIBLE_LABELS[o.responsible])} | {shown(o.deadlines)} | "
             f"{hidden if o.rate is None else formatting.format_number(round(100 * o.rate, 1), lang) + ' %'} |"
             for o in report.overdue
         ]
@@ -266,6 +267,10 @@ def _assets_markdown(report: Report, lang: str, hidden: str) -> list[str]:
         )
     out.append("")
     return out
+
+
+def _deadline_label(kind: str, lang: str) -> str:
+    return translate(lang, DEADLINE_LABELS[kind]) if kind in DEADLINE_LABELS else kind
 
 
 def _r(value: float | None) -> float | None:

@@ -11,7 +11,7 @@ import pytest
 from engine.errors import InvalidInput
 from engine.observatory import Published, parse_period, render
 from engine.observatory.figures import Row, combine, raw_rows, suppress
-from engine.stats._facts import CaseFacts, asset_figures
+from engine.stats._facts import CaseFacts, DeadlineFacts, asset_figures
 from engine.stats._output import key_label
 from engine.store.db import Database
 from tests.helpers import example, make_world
@@ -103,6 +103,11 @@ def test_own_statistics_sum_asset_amounts_by_currency_with_suppression() -> None
     text = render(report, "md", "es")
     assert "Bienes embargados preventivamente" in text and "5.822.583,30\xa0€" in text
     assert "# Estadísticas de cooperación" in text and "Mediana" in text  # headings were never extracted
+    clocks = [DeadlineFacts(case_id=1, direction="received", kind="execute", responsible="self", status="met",
+                            due_at=OPENED, stopped_at=OPENED, paused_at=None)] * 5
+    with_deadlines = build_report(many, clocks, authority="ES-MJ", period_from=date(2025, 1, 1),
+                                  period_to=date(2025, 12, 31), timezone=UTC, threshold=5, as_of=OPENED)
+    assert "| Ejecución de la solicitud |" in render(with_deadlines, "md", "es")  # not the code "execute"
     assert "COP" not in text.split("Bienes incautados")[1].split("|")[0]
 
 
