@@ -17,6 +17,10 @@ Checks run in this order and the first failure decides the signed negative recei
 8. action allowed             ``unknown_exchange``, ``unknown_kind``, ``duplicate_exchange``, ``not_allowed_in_state``
 
 Every receipt names the SHA-256 of the envelope it answers (``envelope_sha256``).
+
+A ``statistical_return`` opens no case: after checks 1–6 it goes to :mod:`engine.observatory.inbound`, whose own
+reasons (``untrusted_sender``, ``out_of_period``, ``duplicate_return``, …) are listed there.
+
 Failures 1–5 happen before the sender is authenticated and the message is new, so nothing is stored (a forged
 message id must not squat a genuine one). Failures 6–8 are recorded on the inbox row with their receipt, so the
 same message again gets the same answer.
@@ -37,6 +41,7 @@ from engine.cases import allocate_reference, columns_from_payload
 from engine.errors import ExhortoError, MessageRejected
 from engine.guards import Actor
 from engine.lifecycle import Side, State, inbound_action
+from engine.observatory import inbound as observatory_inbound
 from engine.store.db import Database
 from engine.store.federation_models import Attachment, SignedMessage
 from engine.store.models import Authority, Case, Message, utcnow
@@ -179,10 +184,14 @@ def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: dat
         try:
             with session.begin_nested():
                 _check_attachments(parsed, envelope)
-                case = _apply(session, envelope, now)
-                _store_contents(session, parsed, envelope, case, now)
-            row.case_id, row.status = case.id, "applied"
-            receipt = Receipt.now(envelope.message_id, "delivered", reference=case.reference, envelope_sha256=digest)
+                if envelope.kind in observatory_inbound.KINDS:  # no case: aggregates for an observatory
+                    case_id, reference = None, observatory_inbound.accept(session, envelope, now)
+                else:
+                    case = _apply(session, envelope, now)
+                    _store_contents(session, parsed, envelope, case, now)
+                    case_id, reference = case.id, case.reference
+            row.case_id, row.status = case_id, "applied"
+            receipt = Receipt.now(envelope.message_id, "delivered", reference=reference, envelope_sha256=digest)
         except ExhortoError as error:
             reason = error.params["reason"] if isinstance(error, MessageRejected) else error.code
             detail = error.params["detail"] if isinstance(error, MessageRejected) else error.message("en")

@@ -91,6 +91,9 @@ def _register_optional() -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(token_app, name="token")
     app.command("serve")(serve)
+    from engine.cli.observatory import app as observatory_app
+
+    app.add_typer(observatory_app, name="observatory")
     from engine.cli.ops import register as register_ops
 
     register_ops(app)

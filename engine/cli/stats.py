@@ -32,8 +32,9 @@ def _date(value: str, field: str) -> date:
 
 
 def stats_command(
-    period_from: str = typer.Option(..., "--from", help="first day (YYYY-MM-DD), local time"),
-    period_to: str = typer.Option(..., "--to", help="last day, inclusive"),
+    period_from: str | None = typer.Option(None, "--from", help="first day (YYYY-MM-DD), local time"),
+    period_to: str | None = typer.Option(None, "--to", help="last day, inclusive"),
+    period: str | None = typer.Option(None, "--period", help="a calendar period instead: 2026, 2026-Q1, 2026-03"),
     format: str = typer.Option("md", "--format", help="csv | json | md"),
     chart: Path | None = typer.Option(None, "--chart", help="also write a chart (FILE.png or FILE.svg)"),
     output: Path | None = typer.Option(None, "--output", "-o", help="write to this file instead of stdout"),
@@ -50,11 +51,22 @@ def stats_command(
     code = authority or actor.authority_code
     if code != actor.authority_code and actor.role.value != "auditor":
         raise fail(f"{actor.username} may only compute statistics of {actor.authority_code}")
+    if period is not None:
+        if period_from or period_to:
+            raise InvalidInput(field="--period", reason="give either --period or --from and --to")
+        from engine.observatory.periods import parse_period
+
+        span = parse_period(period, "--period")
+        first, last = span.start, span.end
+    elif period_from and period_to:
+        first, last = _date(period_from, "--from"), _date(period_to, "--to")
+    else:
+        raise InvalidInput(field="--from", reason="give --from and --to, or --period")
     report = stats.compute(
         STATE.db(),
         code,
-        period_from=_date(period_from, "--from"),
-        period_to=_date(period_to, "--to"),
+        period_from=first,
+        period_to=last,
         threshold=min_group,
     )
     text = stats.render(report, format, STATE.lang)

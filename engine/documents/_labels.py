@@ -114,6 +114,13 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         "partially_executed": N_("Partially executed"),
         "not_executed": N_("Not executed"),
     },
+    {  # execution_report asset.kind
+        "account": N_("Bank or payment account"),
+        "real_estate": N_("Real estate"),
+        "vehicle": N_("Vehicle, vessel or aircraft"),
+        "crypto": N_("Crypto-assets"),
+        "other": N_("Other asset"),
+    },
     {  # closure.outcome
         "executed": N_("Executed"),
         "partially_executed": N_("Partially executed"),

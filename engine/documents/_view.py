@@ -192,9 +192,13 @@ class Formatter:
             end = self.value(self.child(node, "to"), value["to"]) if "to" in value else Bi("…")
             return self.join([start, end], " – ")
         parts = []
+        # An object with a currency (an asset's amounts frozen, seized, …): its amounts are money in it.
+        currency = value.get("currency") if isinstance(value.get("currency"), str) else None
         for name, sub in value.items():
             child = self.child(node, name)
             label, text = self.langs.title(child.schema, name), self.value(child, sub, name)
+            if currency and isinstance(sub, int | float) and not isinstance(sub, bool):
+                text = self.langs.each(lambda lang, amount=sub: formatting.format_currency(amount, currency, lang))
             parts.append(
                 Bi(
                     f"{label.main}: {text.main}",

@@ -13,9 +13,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
-from engine.stats._facts import CaseFacts, DeadlineFacts
+from engine.stats._facts import ASSET_FLOWS, CaseFacts, DeadlineFacts
 
 DIRECTIONS = ("sent", "received")
 SECTIONS = ("counterpart_country", "offence_category", "measure_type", "urgency", "outcome", "refusal_ground")
@@ -56,6 +57,19 @@ class Month:
     execute_median_days: float | None  # cases executed that month (by execution date)
 
 
+@dataclass(frozen=True)
+class AssetCell:
+    """Amounts of the latest execution reports of the cases in scope: one stage (frozen, seized, confiscated,
+    returned), one asset kind (``_T``: all kinds) and one ISO 4217 currency; ``cases`` requests behind it."""
+
+    direction: str
+    flow: str
+    currency: str
+    kind: str
+    cases: int | None  # None: suppressed (fewer than threshold requests), with its amount
+    amount: Decimal | None
+
+
 @dataclass
 class Report:
     authority: str
@@ -68,6 +82,7 @@ class Report:
     durations: list[Duration] = field(default_factory=list)
     overdue: list[Overdue] = field(default_factory=list)
     months: list[Month] = field(default_factory=list)
+    assets: list[AssetCell] = field(default_factory=list)
 
     @property
     def suppressed(self) -> int:
@@ -75,6 +90,7 @@ class Report:
             sum(c.count is None for c in self.cells)
             + sum(v is None for v in self.totals.values())
             + sum(m.count is None for m in self.months)
+            + sum(a.cases is None for a in self.assets)
         )
 
 
@@ -166,6 +182,7 @@ def build_report(
             report.durations.append(
                 Duration(direction, metric, len(values) if enough or not values else None, median, p90)
             )
+    report.assets = _assets(chosen, threshold)
     report.overdue = _overdue(chosen, clocks, as_of, threshold)
     report.months = _months(chosen, timezone, threshold)
     return report
@@ -191,6 +208,31 @@ def _overdue(
             )
         )
     return rows
+
+
+def _assets(chosen: list[CaseFacts], threshold: int) -> list[AssetCell]:
+    """Sums by (direction, stage, currency, kind) and their ``_T`` total; an amount from fewer requests than
+    ``threshold`` is hidden, and a complementary kind when one alone would be (the kinds add up to the total)."""
+    amounts: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
+    cases: dict[tuple[str, str, str, str], set[int]] = defaultdict(set)
+    for f in chosen:
+        for figure in f.assets:
+            for kind in (figure.kind, "_T"):
+                key = (f.direction, figure.flow, figure.currency, kind)
+                amounts[key] += figure.amount
+                cases[key].add(f.case_id)
+    cells = []
+    groups = sorted({key[:3] for key in amounts}, key=lambda g: (g[0], ASSET_FLOWS.index(g[1]), g[2]))
+    for group in groups:
+        kinds = {key[3]: len(n) for key, n in cases.items() if key[:3] == group and key[3] != "_T"}
+        shown = suppress(kinds, threshold)
+        total = len(cases[(*group, "_T")])
+        lone = sum(v is None for v in shown.values()) == 1  # no visible kind to hide with it: hide the total
+        shown["_T"] = total if total >= threshold and not lone else None
+        for kind in sorted(shown, key=lambda k: (k == "_T", k)):
+            visible = shown[kind] is not None
+            cells.append(AssetCell(*group, kind, shown[kind], amounts[(*group, kind)] if visible else None))
+    return cells
 
 
 def _months(chosen: list[CaseFacts], timezone: tzinfo, threshold: int) -> list[Month]:
@@ -248,6 +290,17 @@ def as_dict(report: Report) -> dict[str, Any]:
                 "rate": _round(o.rate, 4),
             }
             for o in report.overdue
+        ],
+        "assets": [
+            {
+                "direction": a.direction,
+                "stage": a.flow,
+                "currency": a.currency,
+                "kind": a.kind,
+                "cases": a.cases,
+                "amount": None if a.amount is None else str(a.amount),
+            }
+            for a in report.assets
         ],
         "monthly": [
             {

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -67,6 +68,24 @@ class CaseFacts:
     acknowledged_at: datetime | None = None
     decided_at: datetime | None = None
     executed_at: datetime | None = None
+    offence_categories_l2: tuple[str, ...] = ()  # ICCS level 2 (four digits), each once
+    instrument: str | None = None  # legal basis instrument (EIO, UNTOC, …)
+    assets: tuple[AssetFigure, ...] = ()
+
+
+ASSET_FLOWS = ("frozen", "seized", "confiscated", "returned")
+ASSET_KINDS = ("account", "real_estate", "vehicle", "crypto", "other")
+
+
+@dataclass(frozen=True)
+class AssetFigure:
+    """One amount of an execution report: how much of one asset kind, in one ISO 4217 currency, reached one
+    stage (frozen, seized, confiscated, returned or shared)."""
+
+    flow: str
+    kind: str
+    currency: str
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,27 @@ def iccs_level1(code: Any) -> str | None:
     return code[:2] if isinstance(code, str) and len(code) >= 2 and code[:2].isdigit() else None
 
 
+def iccs_level2(code: Any) -> str | None:
+    return code[:4] if isinstance(code, str) and len(code) >= 4 and code[:4].isdigit() else None
+
+
+def asset_figures(report: dict[str, Any]) -> tuple[AssetFigure, ...]:
+    """The amounts of one execution report. The latest report of a case states the amounts so far: earlier
+    partial reports are not added to it."""
+    figures = []
+    for measure in _items(report, "measures_executed"):
+        for asset in _items(measure, "assets"):
+            kind = asset.get("kind") if asset.get("kind") in ASSET_KINDS else "other"
+            currency = asset.get("currency")
+            if not isinstance(currency, str):
+                continue
+            for flow in ASSET_FLOWS:
+                value = asset.get(flow)
+                if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                    figures.append(AssetFigure(flow, kind, currency, Decimal(str(value))))
+    return tuple(figures)
+
+
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({v for v in values if v}))
 
@@ -101,6 +141,8 @@ def case_facts(
     payload: dict[str, Any],
     events: list[tuple[str, datetime, str | None, dict[str, Any]]],
     refusal_payloads: list[dict[str, Any]],
+    instrument: str | None = None,
+    last_report: dict[str, Any] | None = None,
 ) -> CaseFacts | None:
     """Facts of one case from its columns, payload and audit events (ordered by seq); None if never opened."""
     names = _EVENTS[side]
@@ -133,6 +175,9 @@ def case_facts(
         acknowledged_at=first("acknowledged"),
         decided_at=first("decided"),
         executed_at=first("executed"),
+        offence_categories_l2=_unique(iccs_level2(o.get("iccs_code")) for o in _items(payload, "offences")),
+        instrument=instrument,
+        assets=asset_figures(last_report or {}),
     )
 
 
@@ -140,7 +185,7 @@ def collect(session: Session, authority: str) -> tuple[list[CaseFacts], list[Dea
     """Every opened case of ``authority`` and every clock on them (the period is applied by the caller)."""
     counterpart = aliased(Authority)
     cases = session.execute(
-        select(Case.id, Case.side, counterpart.country, Case.urgency, Case.payload)
+        select(Case.id, Case.side, counterpart.country, Case.urgency, Case.payload, Case.legal_basis)
         .join(counterpart, col(counterpart.code) == col(Case.counterpart_code))
         .where(
             Case.authority_code == authority,
@@ -162,6 +207,14 @@ def collect(session: Session, authority: str) -> tuple[list[CaseFacts], list[Dea
         .where(Case.authority_code == authority, Message.kind == "refusal")
     ):
         refusals[case_id].append(payload or {})
+    reports: dict[int, dict[str, Any]] = {}
+    for case_id, payload in session.execute(
+        select(Message.case_id, Message.payload)
+        .join(Case, col(Case.id) == col(Message.case_id))
+        .where(Case.authority_code == authority, Message.kind == "execution_report")
+        .order_by(col(Message.id))
+    ):
+        reports[case_id] = payload or {}  # the latest wins
     facts = [
         f
         for row in cases
@@ -174,6 +227,8 @@ def collect(session: Session, authority: str) -> tuple[list[CaseFacts], list[Dea
                 row.payload or {},
                 events[row.id],
                 refusals[row.id],
+                row.legal_basis,
+                reports.get(row.id),
             )
         )
         is not None

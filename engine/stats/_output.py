@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from engine import formatting
+from engine.deadlines.messages import DEADLINE_LABELS
 from engine.i18n import N_, translate
 from engine.stats._aggregate import SECTIONS, Report, as_dict
 
@@ -51,7 +52,31 @@ OUTCOME_LABELS = {
 }
 URGENCY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent")}
 
-CSV_COLUMNS = ("section", "direction", "key", "count", "n", "median_days", "p90_days", "deadlines", "rate")
+CSV_COLUMNS = (
+    "section", "direction", "key", "count", "n", "median_days", "p90_days", "deadlines", "rate", "currency", "amount"
+)
+ASSET_STAGE_LABELS = {
+    "frozen": N_("Assets frozen"),
+    "seized": N_("Assets seized"),
+    "confiscated": N_("Assets confiscated"),
+    "returned": N_("Assets returned or shared"),
+}
+ASSET_KINDS = ("account", "real_estate", "vehicle", "crypto", "other")
+# Headings (module constants: gettext extraction does not look inside f-strings)
+L_90TH_PERCENTILE = N_("90th percentile")
+L_COOPERATION_STATISTICS = N_("Cooperation statistics")
+L_DEADLINE = N_("Deadline")
+L_MEDIAN = N_("Median")
+L_OVERDUE = N_("Overdue")
+L_OVERDUE_RATE_BY_DEADLINE = N_("Overdue rate by deadline")
+L_PERIOD = N_("Period")
+L_RECEIVED = N_("Received")
+L_REQUESTS = N_("Requests")
+L_RESPONSIBLE = N_("Responsible")
+L_SENT = N_("Sent")
+L_TIMES_DAYS_FROM_DELIVERY = N_("Times (days from delivery)")
+ASSET_TITLE, ASSET_STAGE, ASSET_KIND = N_("Asset recovery"), N_("Stage"), N_("Kind of asset")
+DIRECTION, AMOUNT, TOTAL = N_("Direction"), N_("Amount"), N_("Total")
 
 
 def render(report: Report, fmt: str, lang: str = "en") -> str:
@@ -103,6 +128,17 @@ def csv_rows(report: Report) -> list[dict[str, Any]]:
         }
         for m in data["monthly"]
     ]
+    rows += [
+        {
+            "section": f"asset_{a['stage']}",
+            "direction": a["direction"],
+            "key": a["kind"],
+            "count": a["cases"],
+            "currency": a["currency"],
+            "amount": a["amount"],
+        }
+        for a in data["assets"]
+    ]
     return rows
 
 
@@ -115,9 +151,22 @@ def to_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
+MEASURE_TYPES = ("obtain_documents", "bank_records", "search_and_seizure", "witness_hearing", "suspect_hearing",
+                 "service_of_documents", "asset_tracing", "freezing", "confiscation",
+                 "transfer_of_detained_person", "joint_investigation_team")
+REFUSAL_GROUNDS = ("immunity_privilege", "national_security", "not_authorised_domestically", "ne_bis_in_idem",
+                   "territoriality", "fundamental_rights", "no_double_criminality", "measure_restricted", "other")
+
+
 def key_label(section: str, key: str, lang: str) -> str:
+    from engine.documents._labels import enum_msgid
+
     if section == "counterpart_country":
         return f"{formatting.country_name(key, lang)} ({key})"
+    coded = {"measure_type": MEASURE_TYPES, "refusal_ground": REFUSAL_GROUNDS}.get(section)
+    if coded is not None:
+        msgid = enum_msgid(coded, key)
+        return translate(lang, msgid) if msgid else key
     labels = {"offence_category": ICCS_LABELS, "outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(section)
     if labels and key in labels:
         return (
@@ -136,9 +185,9 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         return formatting.format_number(value, lang) if isinstance(value, int | float) else str(value)
 
     out = [
-        f"# {t(N_('Cooperation statistics'))} — {report.authority}",
+        f"# {t(L_COOPERATION_STATISTICS)} — {report.authority}",
         "",
-        f"{t(N_('Period'))}: {formatting.format_date(report.period_from, lang)} – "
+        f"{t(L_PERIOD)}: {formatting.format_date(report.period_from, lang)} – "
         f"{formatting.format_date(report.period_to, lang)}  ",
         t(N_("Groups smaller than {threshold} are suppressed ({hidden}).")).format(
             threshold=report.threshold, hidden=hidden
@@ -146,9 +195,9 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         "",
     ]
     out += [
-        f"| | {t(N_('Sent'))} | {t(N_('Received'))} |",
+        f"| | {t(L_SENT)} | {t(L_RECEIVED)} |",
         "|---|---:|---:|",
-        f"| {t(N_('Requests'))} | {shown(report.totals.get('sent'))} | {shown(report.totals.get('received'))} |",
+        f"| {t(L_REQUESTS)} | {shown(report.totals.get('sent'))} | {shown(report.totals.get('received'))} |",
         "",
     ]
     for section in SECTIONS:
@@ -159,7 +208,7 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         out += [
             f"## {t(SECTION_LABELS[section])}",
             "",
-            f"| | {t(N_('Sent'))} | {t(N_('Received'))} |",
+            f"| | {t(L_SENT)} | {t(L_RECEIVED)} |",
             "|---|---:|---:|",
         ]
         out += [
@@ -169,9 +218,9 @@ def to_markdown(report: Report, lang: str = "en") -> str:
         ]
         out.append("")
     out += [
-        f"## {t(N_('Times (days from delivery)'))}",
+        f"## {t(L_TIMES_DAYS_FROM_DELIVERY)}",
         "",
-        f"| | | n | {t(N_('Median'))} | {t(N_('90th percentile'))} |",
+        f"| | | n | {t(L_MEDIAN)} | {t(L_90TH_PERCENTILE)} |",
         "|---|---|---:|---:|---:|",
     ]
     out += [
@@ -182,18 +231,46 @@ def to_markdown(report: Report, lang: str = "en") -> str:
     out.append("")
     if report.overdue:
         out += [
-            f"## {t(N_('Overdue rate by deadline'))}",
+            f"## {t(L_OVERDUE_RATE_BY_DEADLINE)}",
             "",
-            f"| {t(N_('Deadline'))} | {t(N_('Responsible'))} | n | {t(N_('Overdue'))} |",
+            f"| {t(L_DEADLINE)} | {t(L_RESPONSIBLE)} | n | {t(L_OVERDUE)} |",
             "|---|---|---:|---:|",
         ]
         out += [
-            f"| {o.kind} | {t(RESPONSIBLE_LABELS[o.responsible])} | {shown(o.deadlines)} | "
+            f"| {_deadline_label(o.kind, lang)} | {t(RESPONSIBLE_LABELS[o.responsible])} | {shown(o.deadlines)} | "
             f"{hidden if o.rate is None else formatting.format_number(round(100 * o.rate, 1), lang) + ' %'} |"
             for o in report.overdue
         ]
         out.append("")
+    if report.assets:
+        out += _assets_markdown(report, lang, hidden)
     return "\n".join(out)
+
+
+def _assets_markdown(report: Report, lang: str, hidden: str) -> list[str]:
+    from engine.documents._labels import enum_msgid
+
+    t = lambda msgid: translate(lang, msgid)  # noqa: E731
+    out = [
+        f"## {t(ASSET_TITLE)}",
+        "",
+        f"| {t(ASSET_STAGE)} | {t(ASSET_KIND)} | {t(DIRECTION)} | n | {t(AMOUNT)} |",
+        "|---|---|---|---:|---:|",
+    ]
+    for a in report.assets:
+        msgid = enum_msgid(ASSET_KINDS, a.kind)
+        kind = t(TOTAL) if a.kind == "_T" else t(msgid) if msgid else a.kind
+        amount = hidden if a.amount is None else formatting.format_currency(a.amount, a.currency, lang)
+        count = hidden if a.cases is None else formatting.format_number(a.cases, lang)
+        out.append(
+            f"| {t(ASSET_STAGE_LABELS[a.flow])} | {kind} | {t(DIRECTION_LABELS[a.direction])} | {count} | {amount} |"
+        )
+    out.append("")
+    return out
+
+
+def _deadline_label(kind: str, lang: str) -> str:
+    return translate(lang, DEADLINE_LABELS[kind]) if kind in DEADLINE_LABELS else kind
 
 
 def _r(value: float | None) -> float | None:

@@ -22,6 +22,7 @@ from engine.documents import (
     RenderRequest,
     UnsupportedDocumentLanguage,
     extract_payload,
+    render_html,
     render_pdf,
 )
 from engine.forms import FORMS, load_schema
@@ -242,3 +243,14 @@ def test_threads_render_the_same_bytes() -> None:
     for thread in threads:
         thread.join()
     assert results == [expected] * 3
+
+
+def test_asset_amounts_are_money_in_their_currency_in_each_language() -> None:
+    """Santa Marta §6: an execution report's frozen/seized amounts read as amounts of their currency (Babel)."""
+    payload = json.loads((EXAMPLES / "execution_report" / "es-co-final.json").read_text(encoding="utf-8"))
+    for lang, frozen, crypto in (("es", "845.000,00\xa0€", "40.210,00\xa0US$"), ("en", "€845,000.00", "$40,210.00"),
+                                 ("fr", "845\u202f000,00\xa0€", "40\u202f210,00\xa0$US")):
+        html = render_html(RenderRequest(form="execution_report", payload=payload, language=lang, issued_at=ISSUED))
+        assert frozen in html and crypto in html, lang
+    assert "Bienes inmuebles" in render_html(RenderRequest(form="execution_report", payload=payload, language="es",
+                                                           issued_at=ISSUED))

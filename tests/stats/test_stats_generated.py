@@ -113,6 +113,7 @@ def test_only_aggregates_leave_the_authority(generated: Dataset, generated_db: D
         "durations",
         "overdue",
         "monthly",
+        "assets",
     }
 
 

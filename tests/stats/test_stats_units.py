@@ -162,3 +162,8 @@ def test_cli_stats(tmp_path: Path, sqlite_db: Database) -> None:
         app, ["--lang", "es", "stats", "--from", "2026-01-01", "--to", today, "--format", "xls"], env=env
     )
     assert bad.exit_code == 2 and "--format" in bad.output
+    year = runner.invoke(app, ["stats", "--period", today[:4], "--format", "csv", "--min-group", "1"], env=env)
+    assert year.exit_code == 0 and "total,received,,2" in year.output, year.output
+    for args in (["--period", "2026-Q5"], ["--period", "2026", "--from", "2026-01-01"], []):
+        bad = runner.invoke(app, ["stats", *args], env=env)
+        assert bad.exit_code == 2 and "Traceback" not in bad.output, args
