@@ -38,6 +38,10 @@ from engine.transport.tls import server_options
 from tests.federation.nodes import free_port
 from tests.helpers import example
 
+# A TLS handshake with client certificates against an in-process server can take longer than httpx's default
+# 5 s when both cores are saturated; the assertions are about what the server answers, not how fast.
+HTTP_TIMEOUT = 60.0
+
 
 def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
@@ -202,7 +206,7 @@ def test_mutual_tls_between_nodes(pair: Pair, pki: Pki, monkeypatch: pytest.Monk
 def test_https_responses_carry_hsts(pair: Pair, pki: Pki) -> None:
     context = ssl.create_default_context(cafile=pki.ca)
     context.load_cert_chain(*pki.client)
-    answer = httpx.get(f"https://127.0.0.1:{pair.port}/health", verify=context)
+    answer = httpx.get(f"https://127.0.0.1:{pair.port}/health", verify=context, timeout=HTTP_TIMEOUT)
     assert answer.status_code == 200
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
 
@@ -220,7 +224,7 @@ def test_exhorto_serve_with_tls_options(tmp_path: Path, pki: Pki) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                answer = httpx.get(f"https://127.0.0.1:{port}/health", verify=trusted)
+                answer = httpx.get(f"https://127.0.0.1:{port}/health", verify=trusted, timeout=HTTP_TIMEOUT)
                 break
             except httpx.ConnectError:
                 assert process.poll() is None and time.monotonic() < deadline, process.stdout
@@ -228,9 +232,10 @@ def test_exhorto_serve_with_tls_options(tmp_path: Path, pki: Pki) -> None:
         assert answer.status_code == 200
         anonymous = ssl.create_default_context(cafile=pki.ca)  # no client certificate
         with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
-            httpx.get(f"https://127.0.0.1:{port}/health", verify=anonymous).raise_for_status()
+            httpx.get(f"https://127.0.0.1:{port}/health", verify=anonymous, timeout=HTTP_TIMEOUT).raise_for_status()
         with pytest.raises(httpx.ConnectError):  # a client that trusts another CA refuses this server
-            httpx.get(f"https://127.0.0.1:{port}/health", verify=ssl.create_default_context(cafile=pki.rogue_ca))
+            httpx.get(f"https://127.0.0.1:{port}/health", verify=ssl.create_default_context(cafile=pki.rogue_ca),
+                      timeout=HTTP_TIMEOUT)
     finally:
         process.terminate()
         process.wait(timeout=30)

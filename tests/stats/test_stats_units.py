@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -124,6 +125,7 @@ def test_cli_stats(tmp_path: Path, sqlite_db: Database) -> None:
 
     from engine.cli import app
     from engine.store.migrate import alembic_config
+    from engine.store.models import Authority
     from tests.helpers import make_world
 
     db = sqlite_db
@@ -134,7 +136,11 @@ def test_cli_stats(tmp_path: Path, sqlite_db: Database) -> None:
         world.act(rqd, "acknowledge", "ES-MJ", "clerk")
     runner = CliRunner()
     env = {"EXHORTO_DATABASE_URL": db.url, "EXHORTO_USER": "es.clerk"}
-    today = datetime.now(UTC).date().isoformat()
+    # Periods are calendar days of the authority's own clock: late in the UTC evening it is already tomorrow in
+    # Madrid, and a case created now falls on that date.
+    with db.reader() as session:
+        timezone = session.get(Authority, "ES-MJ").timezone
+    today = datetime.now(ZoneInfo(timezone)).date().isoformat()
     chart = tmp_path / "volumes.svg"
     result = runner.invoke(
         app,
