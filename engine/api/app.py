@@ -46,7 +46,8 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
             if dispatcher is not None:
                 dispatcher.stop()
 
-    app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  responses=problems.PROBLEM_RESPONSES)
     app.state.db = db
     app.state.settings = settings
     app.state.write_gate = deps.make_write_gate(db)
