@@ -48,7 +48,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
                 dispatcher.stop()
 
     app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-                  telemetry=FASTAPI_TELEMETRY_OFF)
+                  telemetry=FASTAPI_TELEMETRY_OFF, responses=problems.PROBLEM_RESPONSES)
     app.state.db = db
     app.state.settings = settings
     app.state.write_gate = deps.make_write_gate(db)

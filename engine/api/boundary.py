@@ -26,6 +26,14 @@ def _applies(scope: Scope) -> bool:
     return scope["method"] in _METHODS and not path.startswith(_EXEMPT_PREFIXES)
 
 
+def _json_body(request: Request) -> bool:
+    """A JSON body: declared so, or undeclared on a route other than a file upload (FastAPI parses those)."""
+    declared = request.headers.get("content-type")
+    if declared is not None:
+        return "json" in declared.lower()
+    return not request.url.path.endswith("/attachments")
+
+
 class JsonBoundary:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,7 +60,7 @@ class JsonBoundary:
             if body_too_large:
                 size = int(declared) if declared.isdigit() else len(body)
                 raise size_refused(size, MAX_BODY_BYTES, lang)
-            if body and "json" in request.headers.get("content-type", "application/json"):
+            if body and _json_body(request):
                 accept_document(bytes(body), lang=lang, max_bytes=MAX_BODY_BYTES)
         except InvalidDocument as error:
             refusal = error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -39,6 +40,38 @@ STATUS: tuple[tuple[type[errors.ExhortoError], int], ...] = (
 )
 
 
+# The problem+json shape, inline (no component references) so that every operation carries it whole.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance", "code"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"}, "code": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["pointer", "code", "message"],
+                                              "properties": {"pointer": {"type": "string"},
+                                                             "code": {"type": "string"},
+                                                             "message": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
+# Declared on every operation of the app: what any route can answer besides its success.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": _PROBLEM_CONTENT}
+    for status, description in (
+        (401, "missing, unknown, expired or revoked token"),
+        (403, "your role may not do this"),
+        (404, "not found (also: another authority's case)"),
+        (405, "method not allowed (see the Allow header)"),
+        (409, "the case changed since the version you read, or the action is not allowed now"),
+        (413, "request body too large"),
+        (422, "invalid input: see errors (pointer, code, message)"),
+        (429, "too many failed authentications (see Retry-After)"),
+        (503, "database unavailable (see Retry-After)"),
+    )
+}
+
+
 def status_for(error: errors.ExhortoError) -> int:
     if isinstance(error, InvalidDocument) and too_large(error):
         return 413
@@ -73,7 +106,26 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     code = {401: "invalid_token", 404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-    return problem(error.status_code, code, str(error.detail), request)
+    response = problem(error.status_code, code, str(error.detail), request)
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    if error.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the published document serves at this path (Starlette names only the first matching
+    route's methods)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
 async def _language_error(request: Request, error: Exception) -> JSONResponse:

@@ -185,3 +185,10 @@ def test_engine_refuses_what_the_boundary_refuses(node: Node, draft: dict[str, A
     with pytest.raises(ExhortoError):
         update_draft(node.db, case=draft["id"], actor=actor, payload=payload)
     assert node.counts() == before
+
+
+def test_a_file_upload_without_content_type_is_not_taken_for_json(node: Node, draft: dict[str, Any]) -> None:
+    with node.client("clerk") as clerk:
+        response = clerk.post(f"/cases/{draft['id']}/attachments", params={"name": "notes.txt"},
+                              content=b"[not json at all")
+    assert response.status_code == 201, response.text

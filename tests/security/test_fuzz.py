@@ -20,7 +20,7 @@ from engine.store.db import Database
 from engine.store.federation_models import SignedMessage
 from engine.store.models import AuditEvent, Case, Message
 from engine.transport.signing import ENVELOPE_FIELDS, Malformed, parse_transmission
-from tests.fuzz_targets import json_values, transmissions
+from tests.fuzz_targets import hostile_json_values, json_values, nested, transmissions
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                    database=None)
@@ -74,3 +74,43 @@ def test_form_validation_never_raises(form: str, payload: Any, complete: bool, l
     assert isinstance(errors, list)
     for error in errors:
         assert error.message and isinstance(error.pointer, str)
+
+
+def _encoded(value: Any) -> bytes:
+    """JSON text of any value, as a hostile client could write it (NaN, Infinity, lone surrogates included)."""
+    return json.dumps(value, ensure_ascii=True).encode()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture],
+          database=None)
+@given(st.one_of(transmissions(hostile_json_values()).map(_encoded),
+                 st.integers(min_value=500, max_value=20_000).map(nested)))
+def test_inbox_refuses_hostile_documents_and_writes_nothing(node_db: Database, raw: bytes) -> None:
+    before = _rows(node_db)
+    signed = receive_signed(node_db, raw)
+    assert signed.receipt["status"] == "rejected" and signed.receipt["reason"]
+    assert _rows(node_db) == before
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture],
+          database=None)
+@given(hostile_json_values(), st.sampled_from(["es", "pt", "en", "fr"]))
+def test_case_creation_accepts_or_refuses_clearly(node_db: Database, payload: Any, lang: str) -> None:
+    from dataclasses import replace
+
+    from engine.cases import create_case
+    from engine.directory import actor_for
+    from engine.errors import ExhortoError
+
+    actor = replace(actor_for(node_db, "co.clerk"), language=lang)
+    before = _rows(node_db)
+    try:
+        created = create_case(node_db, actor=actor, counterpart="ES-MJ",
+                              payload=payload if isinstance(payload, dict) else {"value": payload})
+    except ExhortoError as refused:
+        assert refused.message(lang)
+        assert _rows(node_db) == before
+        return
+    assert created.payload["references"]["requesting"] == created.reference

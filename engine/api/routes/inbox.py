@@ -12,11 +12,39 @@ from engine.transport.signing import SignedReceipt
 
 router = APIRouter(tags=["federation"])
 
-RECEIPT = {"description": "signed receipt {receipt, signature}", "content": {"application/json": {}}}
-TRANSMISSION_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+_TEXT = {"type": "string", "minLength": 1}
+_BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+_SIGNED_RECEIPT = {"type": "object", "required": ["receipt", "signature"],
+                   "properties": {"receipt": {"type": "object"}, "signature": {"type": "object"}}}
+RECEIPT = {"description": "signed receipt {receipt, signature}",
+           "content": {"application/json": {"schema": _SIGNED_RECEIPT}}}
+# What parse_transmission accepts (engine.transport.signing): anything of this shape reaches the signature check,
+# and is answered 422 with a signed negative receipt when it is not genuine; anything else is 400 "malformed".
+TRANSMISSION_SCHEMA = {
     "type": "object", "required": ["envelope", "signature"],
-    "properties": {"envelope": {"type": "object"}, "signature": {"type": "object"},
-                   "contents": {"type": "object", "additionalProperties": {"type": "string"}}}}}}}}
+    "properties": {
+        "envelope": {
+            "type": "object", "additionalProperties": False,
+            "required": ["exchange_id", "message_id", "kind", "from", "to", "sent_at", "schema_id", "payload",
+                         "attachments"],
+            "properties": {
+                "exchange_id": {**_TEXT, "maxLength": 36}, "message_id": {**_TEXT, "maxLength": 36},
+                "kind": _TEXT, "from": _TEXT, "to": _TEXT, "sent_at": _TEXT,
+                "schema_id": {"type": ["string", "null"]},
+                "payload": {"type": "object"},
+                "attachments": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "size", "sha256"],
+                    "properties": {"name": {"type": "string"}, "size": {"type": "integer"},
+                                   "sha256": {"type": "string"}, "media_type": {"type": "string"}}}},
+            },
+        },
+        "signature": {"type": "object", "required": ["alg", "key_id", "value"],
+                      "properties": {"alg": {"const": "Ed25519"}, "key_id": _TEXT, "value": _TEXT}},
+        "contents": {"type": "object", "additionalProperties": {"type": "string", "pattern": _BASE64}},
+    },
+}
+TRANSMISSION_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": TRANSMISSION_SCHEMA}}}}
 
 # Rejections are answered with the signed negative receipt and a status saying why.
 _STATUS = {"too_large": 413, "malformed": 400}
