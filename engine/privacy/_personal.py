@@ -145,6 +145,13 @@ def _specific_measures(sections: Any, counter: _Counter) -> None:
 
 def _other_form(payload: dict[str, Any], counter: _Counter) -> None:
     counter.redact(payload, *_FREE_TEXT)
+    # Acknowledgement v2 (EIO Annex B): the officials who received and signed it.
+    for key in ("signature", "receiving_representative"):
+        if isinstance(payload.get(key), dict):
+            counter.redact(payload[key], "name")
+    if isinstance(payload.get("contact_person"), dict):
+        counter.fields += len(payload["contact_person"])
+        payload["contact_person"] = {"name": REDACTED, "email": REDACTED_EMAIL}
     for key in _FREE_TEXT_LISTS:
         if isinstance(payload.get(key), list):
             payload[key] = [counter.text(v) for v in payload[key]]
