@@ -158,3 +158,15 @@ def test_un_convention_request_is_numbered() -> None:
         assert found, spec["title"]["en"]
         positions.append(found.start())
     assert positions == sorted(positions)  # in the order of UNTOC Art. 18(15)
+
+
+def test_a_stored_v1_request_renders_with_its_own_schema() -> None:
+    """Documents stored under request v1 (before Annex A in full) still render, with v1's labels and layout."""
+    payload = {k: v for k, v in _payload("request", MLA).items() if k not in ("proceedings", "purpose")}
+    payload["earlier_request"] = "CO-FGN/2025/000007"  # v1: a short text
+    pdf = render_pdf(RenderRequest(form="request", payload=payload, language="es",
+                                   schema_id="https://exhorto.eu/schemas/request/v1",
+                                   issued_at=datetime(2026, 12, 1, tzinfo=UTC)))
+    text = "\n".join(_pages(pdf.content))
+    assert "CO-FGN/2025/000007" in text and "Solicitud anterior relacionada" in text
+    assert "https://exhorto.eu/schemas/request/v1" in text.replace("\n", "")
