@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PIP_VERSION       := 26.3
 PIP_TOOLS_VERSION := 7.6.2
 
-.PHONY: setup demo test catalogs bench lock
+.PHONY: setup demo test catalogs bench lock screenshots
 
 $(STAMP): pyproject.toml requirements.lock .ci/system-deps
 	bash .ci/system-deps
@@ -27,8 +27,12 @@ test: setup
 	$(VENV)/bin/ruff check engine workflows tests bench
 	$(PY) -m pytest -n 2 --dist loadgroup
 
+# Images of the first page of every kind of document (docs/screenshots/form-*.png), with poppler's pdftoppm.
+screenshots: setup
+	$(PY) -m engine.documents.screenshots docs/screenshots
+
 catalogs: setup
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -o locales/exhorto.pot --no-location --sort-output --project exhorto .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k colon -o locales/exhorto.pot --no-location --sort-output --project exhorto .
 	$(VENV)/bin/pybabel update -i locales/exhorto.pot -d locales -D exhorto --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d locales -D exhorto --statistics
 

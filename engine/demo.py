@@ -57,6 +57,18 @@ def _stories() -> list[Story]:
                    "requerida não consta da lista de infrações dispensadas do controlo da dupla incriminação.",
     }
     pt_closure = {"outcome": "refused", "remarks": "Processo encerrado na sequência da recusa."}
+    annex_b = {  # EIO Annex B: the confirmation of receipt, sections A-E
+        "received_at": "2026-12-02T10:00:00+01:00", "request_issued_on": "2026-12-01",
+        "receiving_authority": {"code": "ES-MJ", "country": "ES", "name": "Ministerio de Justicia"},
+        "receiving_representative": {"name": "Ana Ruiz Ferrer", "position": "Subdirectora general adjunta"},
+        "receiving_languages": ["es", "fr"],
+        "executing_authority": {"code": "ES-AN", "country": "ES", "name": "Audiencia Nacional",
+                                "unit": "Juzgado Central de Instrucción n.º 3"},
+        "transferred_on": "2026-12-02",
+        "remarks": "La orden se ha transmitido al Juzgado Central de Instrucción n.º 3 para su ejecución.",
+        "signature": {"name": "Ana Ruiz Ferrer", "position": "Subdirectora general adjunta", "place": "Madrid",
+                      "date": "2026-12-02"},
+    }
     return [
         Story("Colombia → Spain: bank records (money laundering)", "CO-FGN", "ES-MJ", "co-es-bank-records", [
             ("A", "submit", None), ("A", "approve", None), ("A", "transmit", None),
@@ -75,6 +87,17 @@ def _stories() -> list[Story]:
                                         "remarks": "Pedido recebido e registado."}),
                   ("B", "refuse", pt_refusal),
                   ("A", "close", pt_closure),
+              ]),
+        Story("France → Spain: European Investigation Order (interception of telecommunications)", "FR-MJ",
+              "ES-MJ", "fr-es-eio-interception", [
+                  ("A", "submit", None), ("A", "approve", None), ("A", "transmit", None),
+                  ("B", "acknowledge", annex_b),
+              ]),
+        Story("Spain → Mexico: UN Convention against Corruption, Art. 46 (bank records)", "ES-MJ", "MX-FGR",
+              "es-mx-uncac-bank-records", [
+                  ("A", "submit", None), ("A", "approve", None), ("A", "transmit", None),
+                  ("B", "acknowledge", {"received_at": "2026-12-03T09:00:00-06:00",
+                                        "remarks": "Solicitud recibida y turnada para su ejecución."}),
               ]),
     ]
 

@@ -8,6 +8,10 @@ the reader's language, so no list is translated by hand.
 '23 de noviembre de 2026'
 >>> format_date("2026-11-23", "fr")
 '23 novembre 2026'
+>>> format_date("2026-12-01", "fr")
+'1er décembre 2026'
+>>> with_colon("Date", "fr")
+'Date\u202f:'
 >>> country_name("CO", "pt")
 'Colômbia'
 """
@@ -35,7 +39,20 @@ __all__ = [
     "negotiate_language",
     "parse_date",
     "parse_datetime",
+    "with_colon",
 ]
+
+# Typography CLDR's patterns carry implicitly but Babel does not expose as data: French sets a narrow no-break
+# space (U+202F) before ":" and writes the first day of a month as an ordinal ("1er décembre"). The day's ordinal
+# category comes from CLDR's ordinal plural rules (Locale.ordinal_form); the suffix per category is French
+# usage (CLDR's "digits-ordinal" rule set, which Babel does not ship).
+_BEFORE_COLON = {"fr": "\u202f"}
+_DAY_ORDINAL_SUFFIX = {"fr": {"one": "er"}}
+
+
+def with_colon(label: str, lang: str) -> str:
+    """``label`` followed by a colon as ``lang`` writes it ("Date:", "Date\u202f:")."""
+    return f"{label}{_BEFORE_COLON.get(lang, '')}:"
 
 
 def parse_date(value: date | datetime | str) -> date:
@@ -55,7 +72,13 @@ def parse_datetime(value: datetime | str) -> datetime:
 
 def format_date(value: date | datetime | str, lang: str, *, style: str = "long") -> str:
     """``style``: ``long`` (23 de noviembre de 2026), ``medium`` or ``short`` (23/11/26)."""
-    return babel_dates.format_date(parse_date(value), format=style, locale=locale(lang))
+    day, loc = parse_date(value), locale(lang)
+    suffix = _DAY_ORDINAL_SUFFIX.get(lang, {}).get(loc.ordinal_form(day.day))
+    if suffix and style in ("long", "full"):
+        pattern = str(babel_dates.get_date_format(style, locale=loc).pattern)
+        if pattern.startswith("d ") or " d " in pattern:
+            return babel_dates.format_date(day, format=pattern.replace("d", f"d'{suffix}'", 1), locale=loc)
+    return babel_dates.format_date(day, format=style, locale=loc)
 
 
 def format_datetime(value: datetime | str, lang: str, timezone: str = "UTC", *, style: str = "long") -> str:
@@ -68,7 +91,7 @@ def format_datetime(value: datetime | str, lang: str, timezone: str = "UTC", *, 
     loc = locale(lang)
     if style != "long":
         return babel_dates.format_datetime(moment, format=style, tzinfo=ZoneInfo(timezone), locale=loc)
-    day = babel_dates.format_date(moment.date(), format="long", locale=loc)
+    day = format_date(moment.date(), lang)
     clock = babel_dates.format_time(moment, format="short", tzinfo=ZoneInfo(timezone), locale=loc)
     offset = babel_dates.get_timezone_gmt(moment, width="iso8601", locale=loc)
     return f"{day}, {clock} ({offset} {timezone})"

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from engine import formatting
 from engine.canonical import canonical_json, sha256_hex
 from engine.documents._errors import NotRenderable, UnsupportedDocumentLanguage
+from engine.documents._layout import build_form
 from engine.documents._view import Bi, Languages, build_sections
 from engine.i18n import LANGUAGES, N_, check_language, translate
 
@@ -63,6 +64,7 @@ class RenderRequest:
     signer: str | None = None
     draft: bool = False
     payload_bytes: bytes | None = None  # embed these exact bytes (else canonical JSON of ``payload``)
+    instrument: str | None = None  # legal basis of the case (else the payload's): picks the instrument's layout
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,19 @@ def render_html(request: RenderRequest) -> str:
     sections = build_sections(forms.load_schema, schema_id, request.payload, langs)
     issued = request.issued_at or datetime.now(UTC)
     payload_bytes = _payload_bytes(request)
-    template = _environment().get_template(f"{form}.html.j2")
+    profile = forms.profile_for_instrument(request.instrument or _instrument(request.payload))
+    layout = profile.document(form)
+    form_view = None
+    title = langs.title(forms.load_schema(schema_id), form)
+    template_name = f"{form}.html.j2"
+    if layout is not None and _layout_fits(schema_id, form, profile.id):
+        form_view = build_form(forms.load_schema, schema_id, request.payload, langs, layout,
+                               every_option=profile.layout == "eio")
+        template_name = f"form_{profile.layout}.html.j2"
+        if layout.title:
+            title = langs.each(lambda lang: str(layout.title.get(lang) or layout.title["en"]))
+    signature = request.payload.get("signature")
+    template = _environment().get_template(template_name)
     return template.render(
         form=form,
         lang=main,
@@ -111,7 +125,12 @@ def render_html(request: RenderRequest) -> str:
         langs=langs,
         sections=sections,
         payload=request.payload,
-        title=langs.title(forms.load_schema(schema_id), form),
+        title=title,
+        form_view=form_view,
+        profile=profile,
+        signature=signature if isinstance(signature, Mapping) else {},
+        signature_date=(langs.each(lambda lang: formatting.format_date(signature["date"], lang))
+                        if isinstance(signature, Mapping) and signature.get("date") else None),
         sender=_party(request.sender, langs),
         recipient=_party(request.recipient, langs),
         requesting_reference=request.requesting_reference or _ref(request.payload, "requesting"),
@@ -125,8 +144,29 @@ def render_html(request: RenderRequest) -> str:
         page_css=_page_css(langs),
         margin_css=_margin_css(langs, request, payload_bytes),
         _=lambda msgid: _bi_markup(langs.gettext(msgid)),
+        colon=lambda msgid: _bi_markup(langs.each(lambda lang: formatting.with_colon(translate(lang, msgid), lang))),
         bi=_bi_markup,
     )
+
+
+def _instrument(payload: Mapping[str, Any]) -> str | None:
+    basis = payload.get("legal_basis")
+    instrument = basis.get("instrument") if isinstance(basis, Mapping) else None
+    return instrument if isinstance(instrument, str) else None
+
+
+@cache
+def _layout_fits(schema_id: str, form: str, profile_id: str) -> bool:
+    """The instrument's layout is used for schema versions that have every field it names (older stored
+    documents keep the layout they were issued with)."""
+    from engine import forms
+    from engine.forms._profiles import schema_node
+
+    profile = next(p for p in forms.profiles() if p.id == profile_id)
+    layout = profile.document(form)
+    assert layout is not None
+    pointers = list(layout.front) + [p for s in layout.sections for p in s["pointers"]]
+    return all(schema_node(schema_id, p) is not None for p in pointers)
 
 
 def render_pdf(request: RenderRequest) -> RenderedPdf:
@@ -266,7 +306,8 @@ def _margin_css(langs: Languages, request: RenderRequest, payload_bytes: bytes) 
             country = langs.each(lambda lang: formatting.country_name(who.country, lang))
             lines += [who.name, f"{who.code} · {country}"]
         if reference:
-            lines.append(f"{label(reference_label)}: {reference}")
+            lines.append(f"{langs.each(lambda lang: formatting.with_colon(translate(lang, reference_label), lang))} "
+                         f"{reference}")
         return "\n".join(lines)
 
     requesting = request.requesting_reference or _ref(request.payload, "requesting")

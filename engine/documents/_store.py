@@ -195,6 +195,7 @@ def _request_for_message(
         requested_reference=_reference(case, Side.REQUESTED),
         issued_at=message.created_at,
         timezone=issuer.timezone,
+        instrument=case.legal_basis,
     )
 
 

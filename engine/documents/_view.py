@@ -47,6 +47,7 @@ class Field:
 class Table:
     columns: list[Bi]
     rows: list[list[Field]]
+    classes: list[str] = field(default_factory=list)  # one CSS class per column (widths of compact tables)
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,8 @@ class Formatter:
             return langs.gettext(YES if value else NO)
         if isinstance(value, str):
             fmt = schema.get("format")
-            if "enum" in schema and (msgid := enum_msgid(schema["enum"], value)):
-                return langs.gettext(msgid)
+            if "enum" in schema and (label := enum_label(schema, value, langs)) is not None:
+                return label
             if fmt == "date":
                 return langs.each(lambda lang: formatting.format_date(value, lang))
             if fmt == "date-time":
@@ -199,10 +200,12 @@ class Formatter:
             label, text = self.langs.title(child.schema, name), self.value(child, sub, name)
             if currency and isinstance(sub, int | float) and not isinstance(sub, bool):
                 text = self.langs.each(lambda lang, amount=sub: formatting.format_currency(amount, currency, lang))
+            main_lang, alt_lang = self.langs.main, self.langs.alt or self.langs.main
             parts.append(
                 Bi(
-                    f"{label.main}: {text.main}",
-                    f"{label.alt or label.main}: {text.alt or text.main}" if self.langs.alt else None,
+                    f"{formatting.with_colon(label.main, main_lang)} {text.main}",
+                    f"{formatting.with_colon(label.alt or label.main, alt_lang)} {text.alt or text.main}"
+                    if self.langs.alt else None,
                 )
             )
         return self.join(parts, "; ")
@@ -232,6 +235,17 @@ class Formatter:
                 )
             )
         return out
+
+
+def enum_label(schema: Mapping[str, Any], value: str, langs: Languages) -> Bi | None:
+    """The name of a coded value: the schema's own ``x-enum-titles`` (values added by a schema version), else the
+    gettext name of the list the other values belong to."""
+    titles = (schema.get("x-enum-titles") or {}).get(value)
+    if titles:
+        return langs.each(lambda lang: str(titles.get(lang) or titles["en"]))
+    named = [v for v in schema.get("enum", []) if v not in (schema.get("x-enum-titles") or {})]
+    msgid = enum_msgid(named, value) if value in named else None
+    return langs.gettext(msgid) if msgid else None
 
 
 def display_name(person: Mapping[str, Any]) -> str:
@@ -286,6 +300,8 @@ def _section(fmt: Formatter, name: str, node: Node, value: Any, title: Bi) -> Se
         section.paragraphs = _paragraphs(value)
     elif isinstance(value, Mapping):
         section.fields = fmt.fields(node, value)
+    elif name == "persons" and isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
+        section.table = _person_table(fmt, fmt.items(node), value)
     elif isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
         items = fmt.items(node)
         columns = [c for c in items.schema.get("properties", {}) if any(c in v for v in value)]
@@ -308,6 +324,86 @@ def _section(fmt: Formatter, name: str, node: Node, value: Any, title: Bi) -> Se
     elif isinstance(value, list):
         section.items = [fmt.value(fmt.items(node), v) for v in value]
     return section
+
+
+# Persons as one compact row each (a 60-person request stays within a few pages): each column gathers related
+# fields, each line inside a cell is "label: value" unless the column's own label says what it is.
+_PERSON_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("role", ("role",)),
+    ("surname", ("surname", "given_names", "company_name", "other_names", "aliases", "sex", "legal_form",
+                 "trading_name", "representative")),
+    ("birth_date", ("birth_date", "birth_place", "nationalities")),
+    ("identity_documents", ("identity_documents", "identity_number", "registration_number")),
+    ("addresses", ("addresses", "registered_seat")),
+    ("description", ("languages", "interpreter_needed", "description")),
+)
+_NAME_FIELDS = frozenset({"surname", "given_names", "company_name"})
+_BARE = frozenset({"role", "surname", "given_names", "company_name", "birth_date", "identity_documents", "addresses",
+                   "description", "nationalities", "languages"})
+
+
+def _person_table(fmt: Formatter, items: Node, persons: Sequence[Mapping[str, Any]]) -> Table:
+    langs = fmt.langs
+    columns = [c for c in _PERSON_COLUMNS if any(k in p for p in persons for k in c[1])]
+    labels = []
+    for head, members in columns:
+        present = [k for k in members if any(k in p for p in persons) and k in items.schema.get("properties", {})]
+        titles = [langs.title(fmt.child(items, k).schema, k) for k in present[:2]] or [Bi(head)]
+        labels.append(fmt.join(titles, " / ") if head in ("surname", "birth_date") else titles[0])
+    rows = []
+    for person in persons:
+        row = []
+        for i, (head, members) in enumerate(columns):
+            lines = [Bi(display_name(person))] if head == "surname" else []
+            for key in members:
+                if key in _NAME_FIELDS or key not in person or key not in items.schema.get("properties", {}):
+                    continue
+                child = fmt.child(items, key)
+                if key == "birth_place" and "birth_date" in person:
+                    continue  # on the birth date's line
+                text = fmt.value(child, person[key], key)
+                if key == "birth_date" and isinstance(person[key], str):
+                    born = person[key]
+                    text = langs.each(lambda lang, born=born: formatting.format_date(born, lang, style="medium"))
+                    if "birth_place" in person:
+                        text = fmt.join([text, Bi(str(person["birth_place"]))], ", ")
+                if key == "identity_documents" and isinstance(person[key], list):
+                    text = fmt.join([_document_line(fmt, fmt.items(child), d) for d in person[key]], "\n")
+                if key in _BARE:
+                    lines.append(text)
+                else:
+                    label = langs.title(child.schema, key)
+                    lines.append(Bi(formatting.with_colon(label.main, langs.main) + " " + text.main,
+                                    (formatting.with_colon(label.alt or label.main, langs.alt) + " "
+                                     + (text.alt or text.main)) if langs.alt else None))
+            row.append(Field(labels[i], fmt.join(lines, "\n") if lines else Bi("")))
+        rows.append(row)
+    return Table(columns=labels, rows=rows, classes=[f"col-{head}" for head, _ in columns])
+
+
+def _document_line(fmt: Formatter, node: Node, document: Any) -> Bi:
+    """"Passport PA123 (Colombia)": an identity document on one line."""
+    if not isinstance(document, Mapping):
+        return Bi(str(document))
+    kind = fmt.value(fmt.child(node, "type"), document["type"]) if "type" in document else Bi("")
+    country = (fmt.value(fmt.child(node, "issuing_country"), document["issuing_country"])
+               if "issuing_country" in document else None)
+    number = str(document.get("number", ""))
+    expiry = fmt.child(node, "expiry_date")
+    label = fmt.langs.title(expiry.schema, "expiry_date")
+    until = fmt.value(expiry, document["expiry_date"]) if "expiry_date" in document else None
+
+    def one(lang: str) -> str:
+        text = f"{_pick(kind, lang, fmt.langs)} {number}" + (f" ({_pick(country, lang, fmt.langs)})" if country else "")
+        if until is not None:
+            text += f"; {formatting.with_colon(_pick(label, lang, fmt.langs), lang)} {_pick(until, lang, fmt.langs)}"
+        return text
+
+    return fmt.langs.each(one)
+
+
+def _pick(text: Bi, lang: str, langs: Languages) -> str:
+    return text.alt if lang == langs.alt and text.alt else text.main
 
 
 def _card(fmt: Formatter, items: Node, name: str, index: int, value: Mapping[str, Any]) -> Card:

@@ -5,6 +5,9 @@ Personal fields, read from the request schema (``forms/schemas``) and the other 
 * ``persons[]``: everything but ``role`` — names, company name, birth date and place, nationalities,
   languages, identity documents, addresses;
 * ``contact_person``: the official's name, position, e-mail, telephone;
+* request v2: ``purpose``, ``proceedings.subject_matter``, ``legal_remedies.details`` and its information
+  authority, signatures' names, and in ``specific_measures`` (EIO section H) every free text, account number,
+  account holder and telecommunication target identifier;
 * free text that can name people: ``facts.*``, ``measures[].description``, ``measures[].accounts``
   (account numbers), ``measures[].place`` (an address), ``urgency.reason``, ``confidentiality.instructions``,
   ``formalities.procedures``/``certification``, and in the other forms ``reasons``, ``remarks``,
@@ -105,15 +108,50 @@ def _request(payload: dict[str, Any], counter: _Counter) -> None:
     for key, fields in (
         ("urgency", ("reason",)),
         ("confidentiality", ("instructions",)),
-        ("formalities", ("procedures", "certification")),
+        ("formalities", ("procedures", "certification", "officials")),
+        ("proceedings", ("subject_matter",)),
+        ("legal_remedies", ("details",)),
     ):
         section = payload.get(key)
         if isinstance(section, dict):
             counter.redact(section, *fields)
+    counter.redact(payload, "purpose")
+    _specific_measures(payload.get("specific_measures"), counter)
+    remedies = payload.get("legal_remedies")
+    if isinstance(remedies, dict) and isinstance(remedies.get("information_authority"), dict):
+        counter.fields += len(remedies["information_authority"])
+        remedies["information_authority"] = {"name": REDACTED, "email": REDACTED_EMAIL}
+    for holder in (payload, payload.get("validation")):
+        if isinstance(holder, dict) and isinstance(holder.get("signature"), dict):
+            counter.redact(holder["signature"], "name")
+
+
+# Request v2, section H: free texts, account numbers and telecommunication identifiers name or point at people.
+_H_TEXTS = ("relevance", "details", "reasons", "subject", "contact_details", "duration")
+
+
+def _specific_measures(sections: Any, counter: _Counter) -> None:
+    if not isinstance(sections, dict):
+        return
+    for section in sections.values():
+        if not isinstance(section, dict):
+            continue
+        counter.redact(section, *_H_TEXTS)
+        for key, field in (("accounts", "number"), ("target_identifiers", "value")):
+            for item in section.get(key) or []:
+                if isinstance(item, dict):
+                    counter.redact(item, field, "holder")
 
 
 def _other_form(payload: dict[str, Any], counter: _Counter) -> None:
     counter.redact(payload, *_FREE_TEXT)
+    # Acknowledgement v2 (EIO Annex B): the officials who received and signed it.
+    for key in ("signature", "receiving_representative"):
+        if isinstance(payload.get(key), dict):
+            counter.redact(payload[key], "name")
+    if isinstance(payload.get("contact_person"), dict):
+        counter.fields += len(payload["contact_person"])
+        payload["contact_person"] = {"name": REDACTED, "email": REDACTED_EMAIL}
     for key in _FREE_TEXT_LISTS:
         if isinstance(payload.get(key), list):
             payload[key] = [counter.text(v) for v in payload[key]]

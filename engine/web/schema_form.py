@@ -140,10 +140,15 @@ def _kind(node: Mapping[str, Any]) -> str:
 
 def _options(node: Mapping[str, Any], ctx: Context) -> list[tuple[str, str]]:
     values = [str(v) for v in node.get("enum", [])]
+    # Values a schema version added carry their names in the schema (x-enum-titles); the others are in the catalogs.
+    titled = node.get("x-enum-titles") or {}
+    named = [v for v in values if v not in titled]
     options = []
     for value in values:
-        msgid = enum_msgid(values, value)
-        if msgid:
+        msgid = enum_msgid(named, value) if value in named else None
+        if value in titled:
+            options.append((value, str(titled[value].get(ctx.lang) or titled[value]["en"])))
+        elif msgid:
             options.append((value, translate(ctx.lang, msgid)))
         elif value in LANGUAGES:  # document languages: their names in the reader's language
             options.append((value, formatting.language_name(value, ctx.lang)))

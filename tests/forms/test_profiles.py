@@ -88,3 +88,13 @@ def test_docs_table_covers_every_section_and_pointer() -> None:
     expected = {f"Annex A {k}" for k in "ABCDEFGIJKL"} | {f"Annex A H{n}" for n in range(1, 9)}
     expected |= {f"Annex B {k}" for k in "ABCDE"} | {f"UNTOC 18(15)({k})" for k in "abcdef"}
     assert expected <= labels, sorted(expected - labels)
+
+
+@pytest.mark.parametrize("profile", forms.profiles(), ids=lambda p: p.id)
+def test_layouts_show_every_field_of_the_form(profile: forms.Profile) -> None:
+    """A rendered document drops nothing: every top-level field of the form is under some pointer of the layout."""
+    for form, document in profile.documents.items():
+        pointers = list(document.front) + [p for s in document.sections for p in s["pointers"]]
+        covered = {p.split("/")[1] for p in pointers}
+        fields = set(forms.load_schema(form)["properties"]) - {"$schema"}
+        assert fields <= covered, (form, sorted(fields - covered))

@@ -78,3 +78,16 @@ def test_subject_matching() -> None:
     assert [i for i, _ in matching_persons(payload, SubjectQuery(document_number="ab123456"))] == [0]
     assert matching_persons(payload, SubjectQuery(surname="Peña")) == []
     assert SubjectQuery(given_names="José").empty
+
+
+def test_request_v2_sections_lose_personal_fields() -> None:
+    """EIO section H identifiers and texts, signatures, purpose and remedies go; the result still validates."""
+    path = next(p for p in CASES if p.stem == "fr-es-eio-interception")
+    original = json.loads(path.read_text(encoding="utf-8"))
+    result, _ = pseudonymise("request", original)
+    assert forms.validate("request", result, complete=True) == []
+    gone = {"+34 600 123 456", "+34 611 654 321", "Hélène Garnier", original["purpose"],
+            original["specific_measures"]["interception"]["subject"], "ch-instruction.ca-aix@justice.fr"}
+    assert not gone & set(_strings(result))
+    assert result["specific_measures"]["interception"]["execution_method"] == "immediate_transmission"
+    assert result["issuing_authority_type"] == original["issuing_authority_type"]

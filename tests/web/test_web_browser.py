@@ -176,6 +176,10 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
         {
             "/facts/summary": "Transferencias fraccionadas a cuentas en España entre 2024 y 2025.",
             "/facts/link_to_measures": "Los extractos permiten seguir el destino de los fondos.",
+            # request v2: a treaty request carries the items of UNTOC Art. 18(15)(b) and (f)
+            "/proceedings/subject_matter": "Investigación penal por lavado de activos.",
+            "/proceedings/conducting_authority": "Fiscalía General de la Nación, Dirección contra el Lavado de Activos",
+            "/purpose": "Seguir el destino de los fondos para su comiso.",
         },
     )
     clerk.click("button[name=intent][value=submit]")

@@ -57,6 +57,13 @@ def test_labels_come_from_the_schema_in_the_reader_language() -> None:
     assert request["persons"].children, "a required list starts with one entry to fill in"
     assert ("pt", "portugués") in request["language"].options
     assert "$schema" not in request
+    # Request v2: codes added by the version are named from the schema, older ones from the catalogs.
+    assert ("judge_or_court", "Juez, tribunal o juez de instrucción") in request["issuing_authority_type"].options
+    types = {f.key: f for f in request["proceedings"].children}["types"].options
+    assert types[0][1].startswith("Proceso penal")
+    measure = {f.key: f for f in request["measures"].children[0].children}
+    assert ("interception", "Intervención de telecomunicaciones") in measure["type"].options
+    assert ("freezing", "Embargo preventivo de bienes") in measure["type"].options
 
 
 def test_values_that_are_not_numbers_stay_text_for_the_validator_to_name() -> None:

@@ -1,0 +1,172 @@
+"""What the pages of a document look like: the instrument's sections on them, every glyph inside the margins,
+French typography, a bound on pages for large requests. Real PDFs, read back with pypdf and poppler's pdftotext."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from engine.documents import Party, RenderRequest, render_pdf
+from engine.i18n import LANGUAGES, translate
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "forms" / "examples"
+EIO = "fr-es-eio-interception"
+MLA = "co-es-bank-records"
+MM = 72 / 25.4
+MARGIN_X = 18 * MM  # document.css: @page margin left/right
+
+
+def _payload(form: str, slug: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / form / f"{slug}.json").read_bytes())
+    return data
+
+
+def _render(payload: dict[str, Any], lang: str, *, form: str = "request", secondary: str | None = None,
+            draft: bool = False, instrument: str | None = None) -> bytes:
+    return render_pdf(RenderRequest(
+        form=form, payload=payload, language=lang, secondary_language=secondary, draft=draft, instrument=instrument,
+        sender=Party("FR-MJ", "Ministère de la Justice — Bureau de l'entraide pénale internationale", "FR"),
+        recipient=Party("ES-MJ", "Ministerio de Justicia — Subdirección General de Cooperación Jurídica Internacional",
+                        "ES"),
+        issued_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC), timezone="Europe/Paris",
+    )).content
+
+
+def _pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def eio_pdfs() -> dict[str, bytes]:
+    return {lang: _render(_payload("request", EIO), lang) for lang in LANGUAGES}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_annex_a_section_is_on_the_eio_pages(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    text = "\n".join(_pages(eio_pdfs[lang]))
+    word = translate(lang, "Section").upper()
+    found = re.findall(rf"{word}\s+([A-L])\b", text)
+    assert found == list("ABCDEFGHIJKL"), found
+    for sub in range(1, 9):
+        assert f"H{sub} " in text, sub
+    assert translate(lang, "Not applicable") in text  # section L and the empty H subsections
+    assert "☒" in text and "☐" in text  # every option shown, ticked or not
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_carries_header_and_page_number(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    pages = _pages(eio_pdfs[lang])
+    for number, text in enumerate(pages, start=1):
+        expected = translate(lang, "Page {page} of {pages}").format(page=number, pages=len(pages))
+        assert expected in text, (number, text[-200:])
+        assert "FR-MJ/2026/DEE-0117" in text
+
+
+def _words(pdf: bytes, tmp_path: Path) -> list[tuple[int, float, float, float, float, float, str]]:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    words, page_no, width = [], 0, 0.0
+    for line in html.splitlines():
+        if m := re.search(r'<page width="([\d.]+)" height="([\d.]+)"', line):
+            page_no, width = page_no + 1, float(m[1])
+        elif m := re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line):
+            words.append((page_no, width, float(m[1]), float(m[2]), float(m[3]), float(m[4]), m[5]))
+    return words
+
+
+@pytest.mark.parametrize(("slug", "lang", "secondary"), [(EIO, "fr", None), (EIO, "es", "fr"), (MLA, "pt", None)])
+def test_no_glyph_outside_the_margins(slug: str, lang: str, secondary: str | None, tmp_path: Path) -> None:
+    """The signature block once ran 6 mm past the right margin: every word's box stays within the text width."""
+    words = _words(_render(_payload("request", slug), lang, secondary=secondary), tmp_path)
+    assert words
+    outside = [w for w in words if w[2] < MARGIN_X - 1 or w[4] > w[1] - MARGIN_X + 1]
+    assert not outside, outside[:5]
+
+
+def test_header_columns_have_a_gap(tmp_path: Path) -> None:
+    words = _words(_render(_payload("request", EIO), "es"), tmp_path)
+    first = [w for w in words if w[0] == 1 and w[3] < 32 * MM]  # the running header, above the top margin
+    left = [w for w in first if w[2] < w[1] / 2]
+    right = [w for w in first if w[2] >= w[1] / 2]
+    assert left and right
+    assert min(w[2] for w in right) - max(w[4] for w in left) >= 4 * MM
+
+
+def test_french_typography(eio_pdfs: dict[str, bytes]) -> None:
+    pdf = eio_pdfs["fr"]
+    raw = "\n".join(_pages(pdf))
+    assert "1er décembre 2026" in raw
+    assert re.search("Date d'émission[\u202f\u00a0 ]:", raw)
+    assert "Date d'émission:" not in raw
+
+
+def test_a_draft_does_not_claim_transmission() -> None:
+    text = "\n".join(_pages(_render(_payload("request", MLA), "en", draft=True)))
+    assert "transmitted electronically" not in text
+    assert "Draft, not transmitted" in text
+
+
+def _many_persons(count: int) -> list[dict[str, Any]]:
+    persons = []
+    for i in range(count):
+        persons.append({
+            "role": ["suspect", "witness", "victim"][i % 3], "surname": f"Apellido{i} Gómez",
+            "given_names": "María José",
+            "birth_date": "1980-01-15", "birth_place": "Medellín", "nationalities": ["CO", "ES"], "languages": ["es"],
+            "identity_documents": [{"type": "passport", "number": f"PA{i:07d}", "issuing_country": "CO"}],
+            "addresses": [{"street": f"Calle {i} # 10-20", "postal_code": "050021", "city": "Medellín",
+                           "country": "CO"}],
+        })
+    return persons
+
+
+@pytest.mark.parametrize("slug", [MLA, EIO])
+def test_sixty_persons_fit_in_ten_pages(slug: str) -> None:
+    payload = copy.deepcopy(_payload("request", slug))
+    payload["persons"] = _many_persons(60)
+    pages = _pages(_render(payload, "es"))
+    assert len(pages) <= 10, len(pages)
+    text = "\n".join(pages)
+    assert "Apellido59 Gómez" in text and "PA0000059" in text
+
+
+def test_eio_acknowledgement_is_annex_b() -> None:
+    payload = _payload("acknowledgement", "es-co-receipt")
+    text = "\n".join(_pages(_render(payload, "es", form="acknowledgement", instrument="EIO")))
+    assert re.findall(r"SECCIÓN\s+([A-E])\b", text) == list("ABCDE")
+    assert "anexo B" in text
+
+
+def test_un_convention_request_is_numbered() -> None:
+    from engine.forms import profile_for_instrument
+
+    text = "\n".join(_pages(_render(_payload("request", "ie-jm-search-and-seizure"), "en")))
+    sections = profile_for_instrument("VIENNA_1988").documents["request"].sections
+    positions = []
+    for number, spec in enumerate(sections, start=1):
+        found = re.search(rf"^{number}\.\s+{re.escape(spec['title']['en'])}", text, re.M)
+        assert found, spec["title"]["en"]
+        positions.append(found.start())
+    assert positions == sorted(positions)  # in the order of UNTOC Art. 18(15)
+
+
+def test_a_stored_v1_request_renders_with_its_own_schema() -> None:
+    """Documents stored under request v1 (before Annex A in full) still render, with v1's labels and layout."""
+    payload = {k: v for k, v in _payload("request", MLA).items() if k not in ("proceedings", "purpose")}
+    payload["earlier_request"] = "CO-FGN/2025/000007"  # v1: a short text
+    pdf = render_pdf(RenderRequest(form="request", payload=payload, language="es",
+                                   schema_id="https://exhorto.eu/schemas/request/v1",
+                                   issued_at=datetime(2026, 12, 1, tzinfo=UTC)))
+    text = "\n".join(_pages(pdf.content))
+    assert "CO-FGN/2025/000007" in text and "Solicitud anterior relacionada" in text
+    assert "https://exhorto.eu/schemas/request/v1" in text.replace("\n", "")
