@@ -61,3 +61,9 @@ def list_(authority: str | None = typer.Option(None)) -> None:
         until = row.valid_until.isoformat() if row.valid_until else "-"
         kind = "own" if row.private_key else "public"
         typer.echo(f"{row.key_id:34} {kind:6} from {row.valid_from.isoformat()} until {until}")
+
+
+# X.509 identities and the trust list (issue 17) live in their own module.
+from engine.cli.certificates import register as _register_certificates  # noqa: E402
+
+_register_certificates(app)

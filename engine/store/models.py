@@ -157,4 +157,5 @@ from engine.store import deadline_models as _deadline_models  # noqa: E402,F401
 from engine.store import documents_models as _documents_models  # noqa: E402,F401
 from engine.store import federation_models as _federation_models  # noqa: E402,F401
 from engine.store import ops_models as _ops_models  # noqa: E402,F401
+from engine.store import pki_models as _pki_models  # noqa: E402,F401
 from engine.store import privacy_models as _privacy_models  # noqa: E402,F401
