@@ -115,7 +115,7 @@ def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor
         request = documents.outbound_rendering(session, record, message)
     assert record.id is not None
     return Prepared(case_id=record.id, version=record.version, action=action, message_id=message.message_id,
-                    document=documents.Prerendered(request=request, pdf=documents.render_pdf(request)))
+                    document=documents.Prerendered(request=request, pdf=documents.render_signed(db, request)))
 
 
 def admissible(case: Case, action: str, actor: Actor, payload: Mapping[str, Any],
