@@ -39,12 +39,15 @@ def _asn1_cert(certificate: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _validation_context(trusted: list[x509.Certificate], crls: list[x509.CertificateRevocationList],
-                        *, at: datetime | None = None):  # noqa: ANN202 (pyhanko_certvalidator is imported lazily)
+                        *, require_revocation: bool = False):  # noqa: ANN202 (pyhanko_certvalidator is lazy)
+    """Nothing is fetched (nothing phones home). Certificates without a distribution point are checked against a
+    CRL only in "require" mode: it is used when this node holds the CRL of the signer's CA."""
     from pyhanko_certvalidator import ValidationContext
 
     return ValidationContext(trust_roots=[_asn1_cert(c) for c in trusted],
                              crls=[asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER)) for c in crls],
-                             allow_fetching=False, revocation_mode="soft-fail", moment=at)
+                             allow_fetching=False,
+                             revocation_mode="require" if require_revocation else "soft-fail")
 
 
 def sign_pdf(content: bytes, identity: Identity, *, reason: str | None = None, location: str | None = None,
@@ -115,6 +118,7 @@ def verify_pdf(content: bytes, trusted: list[x509.Certificate],
     """Verify the last signature of ``content`` (an exhorto document carries one) against ``trusted``."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -128,8 +132,10 @@ def verify_pdf(content: bytes, trusted: list[x509.Certificate],
         return Verdict(signed=False)
     embedded = signatures[-1]
     verdict = Verdict(signed=True)
+    crl_issuers = {c.issuer.public_bytes() for c in crls}
+    held = embedded.signer_cert.issuer.dump() in crl_issuers
     try:
-        status = validate_pdf_signature(embedded, _validation_context(trusted, crls),
+        status = validate_pdf_signature(embedded, _validation_context(trusted, crls, require_revocation=held),
                                         ts_validation_context=_validation_context(trusted, crls))
     except (SignatureValidationError, ValueError) as error:
         verdict.trust_problem = str(error)
@@ -143,7 +149,11 @@ def verify_pdf(content: bytes, trusted: list[x509.Certificate],
         verdict.timestamp_time = status.timestamp_validity.timestamp
         verdict.timestamp_authority = status.timestamp_validity.signing_cert.subject.human_friendly
     verdict.intact = bool(status.intact and status.valid)
-    verdict.whole_document = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    # Whole document: nothing after the signature, or only validation data / timestamps (PAdES B-LT, B-LTA).
+    verdict.whole_document = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level is not None
+        and status.modification_level <= ModificationLevel.LTA_UPDATES)
     verdict.trusted = bool(status.trusted)
     verdict.revoked = bool(status.revoked)
     if not verdict.trusted:

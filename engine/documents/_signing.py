@@ -26,7 +26,7 @@ def sign_rendering(session: Session, request: RenderRequest, pdf: RenderedPdf) -
     row = pki.signing_row(session, request.sender.code, utcnow())
     if row is None:
         return pdf
-    identity = pki.identity_of(row, str(session.get_bind().url))
+    identity = pki.identity_of(row, str(session.get_bind().engine.url))
     trusted, crls = _trust_material(session) if tsa_url() else ([], [])
     content, _level = sign_pdf(pdf.content, identity, reason=translate(request.language, _REASON),
                                location=request.sender.country, timestamp_url=tsa_url(), trusted=trusted, crls=crls)

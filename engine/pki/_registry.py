@@ -100,7 +100,7 @@ def issue_certificate(db: Database, authority: str, *, ca: str | None = None, ye
     with db.reader() as session:
         who = load_authority(session, authority)
         issuer = identity_of(_network_ca(session, ca))
-    identity = _x509.issue(issuer, _x509.name(who.name[:64] or who.code, who.country, who.code), now=now,
+    identity = _x509.issue(issuer, _x509.name(who.name or who.code, who.country, who.code), now=now,
                            years=years)
     return _store_signing(db, authority, identity, now)
 
@@ -178,7 +178,11 @@ def export_chain(db: Database, authority: str) -> bytes:
 # --- the trust list -------------------------------------------------------------------------------------------
 def trust_add(db: Database, data: bytes, label: str = "") -> list[TrustedCertificate]:
     """Trust the certificate(s) in ``data`` (PEM, possibly several, or DER). Adding one again updates its label."""
-    certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [_x509.load_certificate(data)])
+    try:
+        certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
+                 else [_x509.load_certificate(data)])
+    except ValueError:
+        raise InvalidInput(field="file", reason="not an X.509 certificate (PEM or DER)") from None
     rows = []
     with db.transaction() as session:
         for cert in certs:

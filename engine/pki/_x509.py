@@ -36,10 +36,18 @@ def fingerprint(certificate: x509.Certificate) -> str:
     return hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
 
 
+def _upper_bound(text: str, limit: int = 64) -> str:
+    """X.509 caps a name attribute at 64 (encoded) bytes: cut long authority names at a character boundary."""
+    text = text.strip()
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text.rstrip(" —-,")
+
+
 def name(common_name: str, country: str | None = None, organization: str | None = None) -> x509.Name:
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, _upper_bound(common_name))]
     if organization:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _upper_bound(organization)))
     if country:
         attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country.upper()))
     return x509.Name(attributes)
