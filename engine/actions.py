@@ -167,6 +167,9 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
         # Its PDF, kept with the case and listed as attachment.
         attach_outbound_document(session, case, message, prepared.document if prepared else None)
         _insert(session, message)
+        from engine import evidence
+
+        evidence.record(session, "SubmissionAcceptance", message, issuer=message.sender_code, at=now)
     from engine import deadlines
 
     deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)

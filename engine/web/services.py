@@ -131,6 +131,15 @@ def timeline(db: Database, case: Case, actor: Actor) -> list[TimelineItem]:
     items += [
         TimelineItem(e.created_at, "escalation", e.name, {"level": e.level, "due_at": e.due_at}) for e in escalations
     ]
+    from engine import evidence
+
+    with db.reader() as session:
+        items += [
+            TimelineItem(e.event_at, "evidence", e.kind,
+                         {"label": evidence.KINDS[e.kind].label, "etsi": evidence.KINDS[e.kind].etsi_event,
+                          "issuer": e.issuer_code, "signed": e.signature is not None})
+            for e in evidence.list_for_case(session, case.id or 0)
+        ]
     return sorted(items, key=lambda item: item.at)
 
 
