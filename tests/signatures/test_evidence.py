@@ -95,3 +95,39 @@ def test_without_a_certificate_evidences_are_kept_unsigned(tmp_path: Path, monke
         rows = evidence.list_for_case(session, sent.id or 0)
     assert [r.kind for r in rows] == ["SubmissionAcceptance", "RelayREMMDAcceptance", "Delivery"]
     assert all(r.signature is None for r in rows)
+
+
+def test_an_unreachable_recipient_node_leaves_one_relay_failure_evidence(hub: Database) -> None:
+    import socket
+
+    from sqlmodel import select
+
+    from engine.outbox import dispatch
+    from engine.store.models import Authority
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with hub.transaction() as session:
+        spain = session.exec(select(Authority).where(Authority.code == "ES-MJ")).one()
+        spain.endpoint_url = f"http://127.0.0.1:{port}/inbox"
+        session.add(spain)
+    from engine import keys
+
+    keys.generate(hub, "CO-FGN")  # the sending node's envelope key (the hub makes it on first local delivery)
+    world = World(hub)
+    case = world.new_request()
+    for action, role in (("submit", "clerk"), ("approve", "judge"), ("transmit", "clerk")):
+        world.act(case, action, "CO-FGN", role)
+    from datetime import timedelta
+
+    from engine.store.models import utcnow
+
+    for hours in (0, 1):  # the outbox retries: still one failure evidence
+        summary = dispatch(hub, now=utcnow() + timedelta(hours=hours))
+        assert summary.retrying == 1
+    kinds = _kinds(hub, case.id or 0)
+    assert kinds == [("SubmissionAcceptance", "CO-FGN"), ("RelayREMMDFailure", "CO-FGN")]
+    with hub.reader() as session:
+        failure = evidence.list_for_case(session, case.id or 0)[-1]
+    assert failure.signature is not None and "127.0.0.1" in failure.record["reason"]["detail"]
