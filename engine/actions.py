@@ -125,7 +125,7 @@ def prepare_outbound(db: Database, *, case: int | str, action: str, actor: Actor
         request = documents.outbound_rendering(session, record, message)
     assert record.id is not None
     return Prepared(case_id=record.id, version=record.version, action=action, message_id=message.message_id,
-                    document=documents.Prerendered(request=request, pdf=documents.render_pdf(request)))
+                    document=documents.Prerendered(request=request, pdf=documents.render_signed(db, request)))
 
 
 def admissible(case: Case, action: str, actor: Actor, payload: Mapping[str, Any],
@@ -179,6 +179,9 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
         # Its PDF, kept with the case and listed as attachment.
         attach_outbound_document(session, case, message, prepared.document if prepared else None)
         _insert(session, message)
+        from engine import evidence
+
+        evidence.record(session, "SubmissionAcceptance", message, issuer=message.sender_code, at=now)
     from engine import deadlines
 
     deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from engine import audit
+from engine import audit, evidence
 from engine.actions import apply_in_session
 from engine.guards import Actor
 from engine.lifecycle import State
@@ -164,6 +164,7 @@ def _schedule_retry(db: Database, message: Message, error: str, now: datetime) -
         row.last_error = error[:2000]
         row.next_attempt_at = now + backoff(row.attempts)
         session.add(row)
+        evidence.record(session, "RelayREMMDFailure", row, issuer=row.sender_code, at=now, detail=error[:500])
 
 
 def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: datetime | None = None) -> None:
@@ -182,6 +183,7 @@ def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: date
         row.receipt, row.sent_at = receipt.to_dict(), now
         row.last_error = None if receipt.delivered else f"{receipt.reason}: {receipt.detail}"
         session.add(row)
+        evidence.on_receipt(session, row, receipt.to_dict(), now)
         case = session.get(Case, row.case_id) if row.case_id is not None else None
         if case is None:
             return

@@ -97,6 +97,9 @@ def _register_optional() -> None:
     from engine.cli.ops import register as register_ops
 
     register_ops(app)
+    from engine.cli.evidence import register as register_evidence
+
+    register_evidence(case_app)
 
 
 _register_optional()

@@ -79,3 +79,9 @@ def list_(authority: str | None = typer.Option(None)) -> None:
         kind = "own" if row.private_key else "public"
         revoked = f" REVOKED {row.revoked_at.isoformat()}" if row.revoked_at else ""
         typer.echo(f"{row.key_id:34} {kind:6} from {row.valid_from.isoformat()} until {until}{revoked}")
+
+
+# X.509 identities and the trust list (issue 17) live in their own module.
+from engine.cli.certificates import register as _register_certificates  # noqa: E402
+
+_register_certificates(app)

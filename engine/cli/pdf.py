@@ -4,8 +4,10 @@ one.
     exhorto pdf CO-FGN/2026/000001 --lang fr --out request.pdf [--bilingual es]
     exhorto pdf CO-FGN/2026/000001 --message MESSAGE_ID --lang es --out refusal.pdf
     exhorto pdf extract request.pdf [--out payload.json]
+    exhorto pdf verify request.pdf
 
-One command rather than a group: ``pdf CASE`` and ``pdf extract FILE`` cannot both be sub-commands of a group
+
+One command rather than a group: ``pdf CASE`` and ``pdf extract|verify FILE`` cannot both be sub-commands of a group
 whose first argument is a case reference.
 """
 
@@ -22,11 +24,13 @@ from engine.i18n import N_, translate
 WROTE = N_("Wrote {file} ({size} bytes, SHA-256 {sha256}).")
 NO_FILE = N_("{file}: no such file.")
 EXTRACT_NEEDS_FILE = N_("Say which PDF to read: exhorto pdf extract FILE.")
+VERIFY_NEEDS_FILE = N_("Say which PDF to verify: exhorto pdf verify FILE.")
 
 
 def pdf_command(
-    target: str = typer.Argument(..., metavar="CASE|extract", help="case reference or id; or 'extract'"),
-    file: Path | None = typer.Argument(None, metavar="[FILE]", help="with 'extract': the PDF to read"),
+    target: str = typer.Argument(..., metavar="CASE|extract|verify",
+                                 help="case reference or id; or 'extract' or 'verify'"),
+    file: Path | None = typer.Argument(None, metavar="[FILE]", help="with 'extract' or 'verify': the PDF to read"),
     lang: str = typer.Option("en", "--lang", help="document language: es | pt | en | fr"),
     bilingual: str | None = typer.Option(None, "--bilingual", help="second language, side by side"),
     message: str | None = typer.Option(None, "--message", help="render this message's form, not the request"),
@@ -34,9 +38,13 @@ def pdf_command(
                                                         "for extract: standard output)"),
     user: str | None = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)"),
 ) -> None:
-    """Render a case as PDF/A-3b with its JSON payload embedded, or extract that payload from a PDF."""
+    """Render a case as PDF/A-3b with its JSON payload embedded, extract that payload from a PDF, or verify a
+    PDF's electronic signature against this node's trust list (exit code 0 only when valid and trusted)."""
     if target == "extract":
         _extract(file, out)
+        return
+    if target == "verify":
+        _verify(file)
         return
     from engine import cases, directory
     from engine.documents import render_case, render_message
@@ -70,3 +78,19 @@ def _extract(file: Path | None, out: Path | None) -> None:
         sys.stdout.buffer.flush()
     else:
         out.write_bytes(payload)
+
+
+def _verify(file: Path | None) -> None:
+    from engine.documents import describe, verify_document
+
+    if file is None:
+        raise fail(translate(STATE.lang, VERIFY_NEEDS_FILE), 2)
+    try:
+        data = file.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise fail(translate(STATE.lang, NO_FILE).format(file=file), 2) from None
+    verdict = verify_document(STATE.db(), data, source=str(file))
+    for line in describe(verdict, STATE.lang):
+        typer.echo(line)
+    if not verdict.valid:
+        raise typer.Exit(1)

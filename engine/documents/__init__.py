@@ -10,6 +10,7 @@ from engine.documents._errors import (
 )
 from engine.documents._extract import extract_payload
 from engine.documents._labels import enum_msgid
+from engine.documents._pades import Verdict
 from engine.documents._render import (
     PAYLOAD_NAME,
     Party,
@@ -19,6 +20,7 @@ from engine.documents._render import (
     render_html,
     render_pdf,
 )
+from engine.documents._signing import render_signed
 from engine.documents._store import (
     Prerendered,
     attach_on_send,
@@ -30,6 +32,7 @@ from engine.documents._store import (
     render_message,
     write_case_pdfs,
 )
+from engine.documents._verdict import describe, verify_document
 from engine.store.documents_models import Document
 
 __all__ = [
@@ -43,7 +46,9 @@ __all__ = [
     "RenderRequest",
     "RenderedPdf",
     "UnsupportedDocumentLanguage",
+    "Verdict",
     "attach_on_send",
+    "describe",
     "attach_outbound_document",
     "document_language",
     "enum_msgid",
@@ -55,5 +60,7 @@ __all__ = [
     "render_html",
     "render_message",
     "render_pdf",
+    "render_signed",
+    "verify_document",
     "write_case_pdfs",
 ]

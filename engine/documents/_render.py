@@ -73,6 +73,7 @@ class RenderedPdf:
     payload_bytes: bytes
     filename: str
     languages: tuple[str, ...]
+    rendering_sha256: str | None = None  # set once signed: the SHA-256 of the rendering before its signature
 
     @property
     def size(self) -> int:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from engine.canonical import sha256_hex
 from engine.documents._errors import DocumentNotFound, NotRenderable
 from engine.documents._render import Party, RenderedPdf, RenderRequest, document_language, render_pdf
+from engine.documents._signing import sign_rendering
 from engine.formatting import negotiate_language
 from engine.lifecycle import Side, State
 from engine.store.db import Database
@@ -202,6 +203,22 @@ def _request_for_message(
 def _store(session: Session, case: Case, message_id: str | None, request: RenderRequest,
            pdf: RenderedPdf | None = None) -> Document:
     pdf = pdf or render_pdf(request)
+    rendering = pdf.rendering_sha256 or pdf.sha256
+    # A signature differs every time: the same rendering, already kept (signed), is that document.
+    document = session.exec(
+        select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
+    ).first()
+    if document is None:
+        pdf = sign_rendering(session, request, pdf)
+        document = _insert(session, case, message_id, request, pdf, rendering)
+    if message_id is not None and document.message_id is None:
+        document.message_id = message_id  # first rendered on demand, now also sent with this message
+        session.add(document)
+    return document
+
+
+def _insert(session: Session, case: Case, message_id: str | None, request: RenderRequest, pdf: RenderedPdf,
+            rendering: str) -> Document:
     filename = (
         pdf.filename
         if message_id is None
@@ -221,17 +238,15 @@ def _store(session: Session, case: Case, message_id: str | None, request: Render
             "size": pdf.size,
             "sha256": pdf.sha256,
             "payload_sha256": sha256_hex(pdf.payload_bytes),
+            "rendering_sha256": rendering,
             "content": pdf.content,
             "created_at": request.issued_at or case.updated_at,
         },
     )
-    document = session.exec(
-        select(Document).where(Document.case_id == case.id, Document.sha256 == pdf.sha256)
+    # A concurrent writer may have kept its own signed copy first: that one is the document.
+    return session.exec(
+        select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
     ).one()
-    if message_id is not None and document.message_id is None:
-        document.message_id = message_id  # first rendered on demand, now also sent with this message
-        session.add(document)
-    return document
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

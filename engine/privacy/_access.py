@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from engine.canonical import canonical_json, sha256_hex
 from engine.guards import Actor
+from engine.lifecycle import Role
 from engine.privacy._errors import AccessLogBusy, NotAuthorisedForPersonalData
 from engine.store.db import Database
 from engine.store.models import Case, utcnow
@@ -95,8 +96,19 @@ def record_accesses(
         with db.transaction() as session:
             entries = _append(session, actor, channel, reads, now)
             if entries is not None:
+                _retrieved(session, actor, reads, now)
                 return entries
     raise AccessLogBusy(authority=actor.authority_code)
+
+
+def _retrieved(session: Session, actor: Actor, reads: Sequence[Read], now: datetime) -> None:
+    """A person of the requested authority opening a case is the e-CODEX "Retrieval" of the request it got."""
+    if actor.role == Role.SYSTEM:
+        return
+    from engine import evidence
+
+    for case in {read.case.id: read.case for read in reads if read.case is not None}.values():
+        evidence.on_first_read(session, case, now)
 
 
 def _append(

@@ -17,7 +17,8 @@ from engine.store.types import UTCDateTime
 
 
 class Document(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),)
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_document_case_sha256"),
+                      UniqueConstraint("case_id", "rendering_sha256", name="uq_document_case_rendering"))
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
@@ -30,5 +31,8 @@ class Document(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     payload_sha256: str = Field(max_length=64)  # of the embedded payload.json
+    # Of the deterministic rendering before its PAdES signature (a signature differs each time: signing time,
+    # ECDSA nonce, timestamp), so rendering the same thing again finds this row instead of signing a copy.
+    rendering_sha256: str | None = Field(default=None, max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

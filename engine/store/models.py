@@ -163,4 +163,5 @@ from engine.store import documents_models as _documents_models  # noqa: E402,F40
 from engine.store import federation_models as _federation_models  # noqa: E402,F401
 from engine.store import observatory_models as _observatory_models  # noqa: E402,F401
 from engine.store import ops_models as _ops_models  # noqa: E402,F401
+from engine.store import pki_models as _pki_models  # noqa: E402,F401
 from engine.store import privacy_models as _privacy_models  # noqa: E402,F401

@@ -22,9 +22,10 @@ class Envelope:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["from"], data["to"] = data.pop("sender"), data.pop("recipient")
-        return data
+        # Not dataclasses.asdict: its deep copy of the payload cost more than signing the envelope.
+        return {"exchange_id": self.exchange_id, "message_id": self.message_id, "kind": self.kind,
+                "from": self.sender, "to": self.recipient, "sent_at": self.sent_at, "schema_id": self.schema_id,
+                "payload": self.payload, "attachments": [dict(item) for item in self.attachments]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Envelope:

@@ -18,6 +18,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -68,8 +69,9 @@ class Transmission:
     signature: Signature
     contents: dict[str, bytes] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def signed_bytes(self) -> bytes:
+        """The canonical envelope, computed once per transmission (it is signed, hashed and verified)."""
         return canonical_json(self.envelope)
 
     @property
@@ -90,8 +92,11 @@ class Transmission:
 def sign_envelope(envelope: Envelope, private: Ed25519PrivateKey, key_id: str,
                   contents: dict[str, bytes] | None = None) -> Transmission:
     data = envelope.to_dict()
-    return Transmission(envelope=data, signature=sign_bytes(private, key_id, canonical_json(data)),
-                        contents=dict(contents or {}))
+    signed = canonical_json(data)
+    transmission = Transmission(envelope=data, signature=sign_bytes(private, key_id, signed),
+                                contents=dict(contents or {}))
+    transmission.__dict__["signed_bytes"] = signed  # the bytes just signed: no second canonicalisation
+    return transmission
 
 
 def _signature(value: Any) -> Signature:

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from engine import cases
 from engine.deadlines import tracking as clocks
+from engine.errors import ExhortoError
 from engine.guards import Actor
 from engine.lifecycle import Role, Side, State, Transition, available
 from engine.store.db import Database
@@ -131,6 +132,15 @@ def timeline(db: Database, case: Case, actor: Actor) -> list[TimelineItem]:
     items += [
         TimelineItem(e.created_at, "escalation", e.name, {"level": e.level, "due_at": e.due_at}) for e in escalations
     ]
+    from engine import evidence
+
+    with db.reader() as session:
+        items += [
+            TimelineItem(e.event_at, "evidence", e.kind,
+                         {"label": evidence.KINDS[e.kind].label, "etsi": evidence.KINDS[e.kind].etsi_event,
+                          "issuer": e.issuer_code, "signed": e.signature is not None})
+            for e in evidence.list_for_case(session, case.id or 0)
+        ]
     return sorted(items, key=lambda item: item.at)
 
 
@@ -145,6 +155,34 @@ class FileInfo:
     media_type: str
     size: int
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SignatureVerdict:
+    valid: bool
+    lines: list[str]
+
+
+def signature_verdicts(db: Database, case: Case, lang: str) -> dict[str, SignatureVerdict]:
+    """The PAdES verdict (as ``exhorto pdf verify`` words it) of every signed PDF of the case, by SHA-256."""
+    from engine import documents
+
+    with db.reader() as session:
+        contents = dict(session.execute(
+            sa_select(col(Attachment.sha256), col(Attachment.content))
+            .where(col(Attachment.authority_code) == case.authority_code, col(Attachment.case_id) == case.id,
+                   col(Attachment.media_type) == "application/pdf")).all())
+    contents.update({d.sha256: d.content for d in documents.list_documents(db, case.id or 0)})
+    verdicts = {}
+    for digest, content in contents.items():
+        if b"/ByteRange" not in content:  # no signature dictionary: nothing to verify
+            continue
+        try:
+            verdict = documents.verify_document(db, content)
+        except ExhortoError:
+            continue
+        verdicts[digest] = SignatureVerdict(verdict.valid, documents.describe(verdict, lang))
+    return verdicts
 
 
 def attachments_of(db: Database, case: Case) -> list[FileInfo]:

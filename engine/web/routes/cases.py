@@ -31,6 +31,7 @@ def case_page(request: Request, case_id: int) -> Response:
         clocks=services.clocks_of(ctx.db, case),
         files=services.attachments_of(ctx.db, case),
         documents=documents.list_documents(ctx.db, case.id or 0),
+        verdicts=services.signature_verdicts(ctx.db, case, ctx.lang),
         form_title=schema_form.label(schema, ctx.lang, "request"),
         timezone=form_context(ctx).timezone,
     )

@@ -1,0 +1,35 @@
+"""`exhorto case evidence REF --out DIR`: a case's delivery evidences as JSON and a signed PDF summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.cli._common import STATE, current_user
+from engine.i18n import N_, translate
+
+WROTE = N_("{count} evidences written to {json} and {pdf}.")
+PDF_UNSIGNED = N_("The summary PDF is not signed: authority {authority} has no certificate on this node.")
+USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
+
+
+def case_evidence(case: str, out: Path = typer.Option(..., "--out", help="folder to write into"),
+                  user: str | None = USER) -> None:
+    """Export the case's e-CODEX / ETSI REM delivery evidences (JSON + PAdES-signed PDF summary)."""
+    from engine import cases, directory, evidence
+    from engine.privacy import record_access
+
+    db = STATE.db()
+    actor = directory.actor_for(db, current_user(user))
+    record = cases.get_case(db, case, actor=actor)
+    record_access(db, actor, channel="cli", purpose="case.evidence", case=record)  # logged before it is written
+    exported = evidence.export(db, record, out, STATE.lang)
+    typer.echo(translate(STATE.lang, WROTE).format(count=exported.count, json=exported.json_path,
+                                                   pdf=exported.pdf_path))
+    if not exported.pdf_signed:
+        typer.echo(translate(STATE.lang, PDF_UNSIGNED).format(authority=record.authority_code), err=True)
+
+
+def register(case_app: typer.Typer) -> None:
+    case_app.command("evidence")(case_evidence)
