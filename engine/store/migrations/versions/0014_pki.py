@@ -1,8 +1,8 @@
 """pki: own certificates (network CA, signing identities), trust list, CRLs, delivery evidences; documents
 remember their rendering before signature
 
-Revision ID: 0012_pki
-Revises: 0011_user_sessions_revoked
+Revision ID: 0014_pki
+Revises: 0013_observatory
 Create Date: 2026-12-01 22:02:39.254538
 """
 from __future__ import annotations
