@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import typer
 
-from engine import tokens
 from engine.cli._common import STATE
 
 token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
@@ -38,6 +37,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 def issue(username: str, label: str = typer.Option("", help="what the token is for"),
           days: int | None = typer.Option(None, help="expires after this many days")) -> None:
     """Create a token for a user and print it once."""
+    from engine import tokens
+
     token, row = tokens.issue(STATE.db(), username, label=label,
                               valid_for=timedelta(days=days) if days else None)
     typer.echo(token)
@@ -47,6 +48,8 @@ def issue(username: str, label: str = typer.Option("", help="what the token is f
 
 @token_app.command("list")
 def list_(username: str | None = typer.Option(None, "--user")) -> None:
+    from engine import tokens
+
     for row in tokens.list_tokens(STATE.db(), username):
         state = "revoked" if row.revoked_at else "active"
         typer.echo(f"{row.prefix}…  {row.username:20} {state:8} {row.created_at:%Y-%m-%d} {row.label}")
@@ -54,5 +57,7 @@ def list_(username: str | None = typer.Option(None, "--user")) -> None:
 
 @token_app.command("revoke")
 def revoke(prefix: str = typer.Argument(..., help="the token or its first characters as listed")) -> None:
+    from engine import tokens
+
     count = tokens.revoke(STATE.db(), prefix)
     typer.echo(f"{count} token(s) revoked")
