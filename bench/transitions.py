@@ -271,9 +271,9 @@ def concurrency_table(admin_url: str, levels: list[int], seconds: float, rounds:
                 broken = sum(x["broken"] for x in runs["engine"])
                 conflicts = [sum(x["conflicts"] for x in runs[kind]) for kind in runs]
                 spread = f"({ratios[0]:.2f}-{ratios[-1]:.2f})"
-                print(f"{'postgresql':12} {writers:>7} {'hot' if hot else 'distinct':8} {mid['engine']['rate']:>9.0f} "
-                      f"{mid['raw']['rate']:>10.0f} {ratios[len(ratios) // 2]:>6.2f} {spread:>11} "
-                      f"{mid['engine']['cpu_ms']:>5.1f}/{mid['raw']['cpu_ms']:<5.1f} "
+                print(f"{'postgresql':12} {writers:>7} {'hot' if hot else 'distinct':8} {rate['engine']:>9.0f} "
+                      f"{rate['raw']:>10.0f} {median(ratios):>6.2f} {spread:>11} "
+                      f"{cpu['engine']:>5.1f}/{cpu['raw']:<5.1f} "
                       f"{conflicts[0]:>7}/{conflicts[1]:<6} {lost:>5} {broken:>14}", flush=True)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
