@@ -19,8 +19,10 @@ _CASES = Case.__table__  # type: ignore[attr-defined]
 # Compiled once, reused: the hot path only binds a value.
 _CASE_BY_ID = _CASES.select().where(_CASES.c.id == bindparam("key"))
 _CASE_BY_REFERENCE = _CASES.select().where(_CASES.c.reference == bindparam("key"))
-# PostgreSQL: FOR UPDATE (SQLite's BEGIN IMMEDIATE already serializes writers, and its dialect omits the clause).
-_LOCKED = {statement: statement.with_for_update() for statement in (_CASE_BY_ID, _CASE_BY_REFERENCE)}
+# PostgreSQL: FOR NO KEY UPDATE, the lock the transition's UPDATE takes anyway, only earlier. Not FOR UPDATE: that
+# one also waits for every transaction inserting a row that references the case (a foreign key check takes KEY
+# SHARE). SQLite's BEGIN IMMEDIATE already serializes writers, and its dialect omits the clause.
+_LOCKED = {statement: statement.with_for_update(key_share=True) for statement in (_CASE_BY_ID, _CASE_BY_REFERENCE)}
 
 
 def load_case(session: Session, case: int | str, *, for_update: bool = False) -> Case:
