@@ -11,6 +11,7 @@ Python's ``date``/``datetime`` can read (no year 0000, no leap second), because 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,7 @@ def format_checker() -> FormatChecker:
     return checker
 
 
-def _fullmatch(pattern: re.Pattern[str]):  # type: ignore[no-untyped-def]
+def _fullmatch(pattern: re.Pattern[str]) -> Callable[[object], bool]:
     def check(value: object) -> bool:
         # "format" only constrains strings.
         return not isinstance(value, str) or pattern.fullmatch(value) is not None
