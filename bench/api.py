@@ -210,6 +210,32 @@ def sign_verify(seconds: float) -> dict[str, Any]:
     return {"envelope_bytes": size, "sign_verify_per_s": round(count / elapsed, 1)}
 
 
+def direct_engine(url: str, seconds: float) -> dict[str, Any]:
+    """The baseline of the saturated API (issue 19): the same four writes per case through the engine's functions
+    in this process, one after another, on a fresh database of the same kind: no HTTP, no token check, no JSON."""
+    from engine.actions import apply_action
+    from engine.cases import create_case
+    from engine.directory import actor_for
+    from engine.seed import seed_demo
+    from engine.store.db import Database
+    from engine.store.migrate import upgrade
+
+    db = Database(url)
+    upgrade(db)
+    seed_demo(db)
+    clerk, judge = actor_for(db, "co.clerk"), actor_for(db, "co.judge")
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        case = create_case(db, actor=clerk, counterpart="ES-MJ", payload=EXAMPLE)
+        apply_action(db, case=case.id or 0, action="submit", actor=clerk)
+        apply_action(db, case=case.id or 0, action="approve", actor=judge)
+        apply_action(db, case=case.id or 0, action="withdraw", actor=judge, payload=WITHDRAWAL)
+        count += 4
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return {"operations_per_s": round(count / elapsed, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50)
@@ -219,6 +245,8 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes (uvicorn --workers)")
     parser.add_argument("--sign-seconds", type=float, default=3.0)
+    parser.add_argument("--direct-seconds", type=float, default=5.0,
+                        help="engine functions called directly, the saturated API's baseline (0: skip)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -234,14 +262,24 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    direct = None
+    if args.direct_seconds:
+        with tempfile.TemporaryDirectory(prefix="exhorto-bench-") as tmp, database(args.database, Path(tmp)) as url:
+            direct = direct_engine(url, args.direct_seconds)
     signing = sign_verify(args.sign_seconds)
-    result = {"database": args.database, "workers": args.workers, "api": api, "saturated": saturated,
+    result = {"database": args.database, "workers": args.workers, "api": api, "saturated": saturated, "direct": direct,
               "signing": signing, "target_p99_ms": TARGET_P99_MS,
               "p99_within_target": api["p99_ms"] < TARGET_P99_MS, "cpu_count": os.cpu_count()}
     print(f"node: {args.database}, {args.workers} worker(s)")
     print(report("API", api))
     if saturated:
         print(report("saturated", saturated))
+    if direct:
+        print(f"direct: {direct['operations_per_s']} engine operations/s (create, submit, approve, withdraw; one "
+              "process, no HTTP)")
+        if saturated:
+            ratio = saturated["requests_per_s"] / direct["operations_per_s"]
+            print(f"saturated API / direct engine: {ratio:.2f}x (target >= 0.5)")
     print(f"signing: {signing['sign_verify_per_s']} sign+verify/s ({signing['envelope_bytes']}-byte envelope)")
     print(f"p99 target {TARGET_P99_MS} ms: {'met' if result['p99_within_target'] else 'NOT met'}")
     if args.json:

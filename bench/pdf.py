@@ -1,6 +1,11 @@
 """PDF/A-3b rendering speed: p50/p95 wall and CPU time of the full request PDF per language, pages per second.
 
     .venv/bin/python bench/pdf.py [--runs 20] [--example co-es-bank-records] [--bilingual]
+    .venv/bin/python bench/pdf.py --persons 60 [--runs 3]
+
+With ``--persons N`` (issue 19): the request example with N persons, rendered in English, beside bare WeasyPrint
+on a plain HTML document of the same page count (one paragraph of text per page, the same DejaVu font, no PDF/A,
+no attachment), both measured alternately in CPU time. Target: engine <= 2x that baseline.
 
 Renders the request example (payload embedded, fonts subset) ``runs`` times per language after one warm-up
 (the first render loads fonts and templates). Target: p50 < 0.5 s. CPU time is reported beside wall time
@@ -34,12 +39,67 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _request(payload: dict[str, object], raw: bytes, lang: str, second: str | None) -> RenderRequest:
+    return RenderRequest(
+        form="request",
+        payload=payload,
+        language=lang,
+        secondary_language=second,
+        payload_bytes=raw,
+        sender=Party("CO-FGN", "Fiscalía General de la Nación", "CO"),
+        recipient=Party("ES-MJ", "Ministerio de Justicia", "ES"),
+        issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+        timezone="America/Bogota",
+    )
+
+
+def _plain_html(pages: int) -> str:
+    text = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore. "
+            * 30)
+    body = "".join(f'<p style="page-break-after: always">{i}. {text}</p>' for i in range(pages))
+    return (f'<html lang="en"><head><meta charset="utf-8"><title>plain</title><style>@page {{ size: A4 }} '
+            f"body {{ font-family: 'DejaVu Sans'; font-size: 10pt }}</style></head><body>{body}</body></html>")
+
+
+def many_persons(example: str, persons: int, runs: int) -> int:
+    """The request with ``persons`` persons beside bare WeasyPrint on as many plain pages."""
+    from weasyprint import HTML
+
+    payload = json.loads((EXAMPLES / f"{example}.json").read_bytes())
+    person = next(p for p in payload["persons"] if "surname" in p)  # a natural person, each with its own name
+    payload["persons"] = [{**person, "surname": f"{person['surname']} {i + 1}"} for i in range(persons)]
+    raw = json.dumps(payload, ensure_ascii=False).encode()
+    request = _request(payload, raw, "en", None)
+    pdf = render_pdf(request)  # warm-up
+    pages = len(PdfReader(io.BytesIO(pdf.content)).pages)
+    plain = _plain_html(pages)
+    plain_pages = len(PdfReader(io.BytesIO(HTML(string=plain).write_pdf())).pages)
+    engine_cpu, bare_cpu = [], []
+    for _ in range(runs):
+        start = time.process_time()
+        render_pdf(request)
+        engine_cpu.append(time.process_time() - start)
+        start = time.process_time()
+        HTML(string=plain).write_pdf()
+        bare_cpu.append(time.process_time() - start)
+    ratios = sorted(e / b for e, b in zip(engine_cpu, bare_cpu, strict=True))
+    engine, bare = statistics.median(engine_cpu), statistics.median(bare_cpu)
+    print(f"{persons}-person request ({example}, en): {pages} pages, {pdf.size / 1024:.0f} KiB, cpu p50 {engine:.2f} s "
+          f"({min(engine_cpu):.2f}-{max(engine_cpu):.2f}); bare WeasyPrint {plain_pages} plain pages: cpu p50 "
+          f"{bare:.2f} s; ratio {statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f}), {runs} runs")
+    print(f"target engine <= 2x bare WeasyPrint: {'met' if statistics.median(ratios) <= 2 else 'NOT met'}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--persons", type=int, help="only the N-person request beside bare WeasyPrint")
     parser.add_argument("--example", default="co-es-bank-records")
     parser.add_argument("--bilingual", action="store_true", help="add the second language (es, or fr for es)")
     args = parser.parse_args()
+    if args.persons:
+        return many_persons(args.example, args.persons, args.runs)
     raw = (EXAMPLES / f"{args.example}.json").read_bytes()
     payload = json.loads(raw)
     print(f"request example {args.example}, {args.runs} runs per language, payload {len(raw)} bytes")
@@ -47,17 +107,7 @@ def main() -> int:
     worst = 0.0
     for lang in LANGUAGES:
         second = ("fr" if lang == "es" else "es") if args.bilingual else None
-        request = RenderRequest(
-            form="request",
-            payload=payload,
-            language=lang,
-            secondary_language=second,
-            payload_bytes=raw,
-            sender=Party("CO-FGN", "Fiscalía General de la Nación", "CO"),
-            recipient=Party("ES-MJ", "Ministerio de Justicia", "ES"),
-            issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
-            timezone="America/Bogota",
-        )
+        request = _request(payload, raw, lang, second)
         pdf = render_pdf(request)  # warm-up: fonts, templates, schemas
         pages = len(PdfReader(io.BytesIO(pdf.content)).pages)
         wall, cpu = [], []

@@ -5,6 +5,8 @@
     .venv/bin/python bench/run_all.py --only api pdf
     .venv/bin/python bench/run_all.py --soak 10    # 10 minutes of API load with a deadline sweep every minute
     .venv/bin/python bench/run_all.py --fuzz 300   # and 300 s of envelope/form fuzzing (bench/fuzz.py)
+    .venv/bin/python bench/run_all.py --readme     # and write the table into README.md (machine and date)
+    .venv/bin/python bench/run_all.py --reuse --readme   # the table from the raw outputs of the last run only
 
 Each benchmark runs as its own process (so one cannot warm or starve the next); its full output is kept under
 ``--out`` (default ``out/bench``) and the figures that matter are collected into the table. Ratios compare
@@ -46,19 +48,49 @@ def _num(text: str) -> float:
 
 def transitions(out: str) -> list[Row]:
     rows = []
-    for backend, engine, raw, ratio in re.findall(r"^(sqlite|postgresql)\s+(\d+)\s+(\d+)\s+([\d.]+)", out, re.M):
-        rows.append((f"transitions/s {backend}", engine, f"raw SQL {raw}/s", f"{ratio}x (target ≥ 0.5)"))
+    for backend, engine, raw, ratio in re.findall(r"^(sqlite|postgresql)\s+(\d+)\s+(\d+)\s+([\d.]+)$", out, re.M):
+        rows.append((f"transitions/s, {backend}, 1 writer", engine, f"raw SQL {raw}/s", f"{ratio}x (target ≥ 0.5)"))
+    return rows
+
+
+def concurrency(out: str) -> list[Row]:
+    pattern = (r"^postgresql\s+(\d+)\s+(distinct|hot)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+\(([\d.]+-[\d.]+)\)\s+\S+\s+"
+               r"(\d+)/(\d+)\s+(\d+)\s+(\d+)")
+    rows = []
+    for writers, cases, engine, raw, ratio, spread, c_e, c_r, lost, broken in re.findall(pattern, out, re.M):
+        extra = f", conflicts {c_e} / raw {c_r}" if cases == "hot" else ""
+        rows.append((f"transitions/s, PostgreSQL, {writers} writers, {cases} cases", engine, f"raw SQL {raw}/s",
+                     f"{ratio}x ({spread}; target ≥ 0.5), lost {lost}, broken chains {broken}{extra}"))
     return rows
 
 
 def validation(out: str) -> list[Row]:
-    fast = re.search(r"engine\.forms\.validate \(cached, compiled\)\s+([\d,]+)", out)
-    slow = re.search(r"jsonschema\.validate\(\) per call\s+([\d,]+)", out)
-    ratio = re.search(r"ratio cached / jsonschema\.validate\(\)\s+([\d,]+)x", out)
-    if not (fast and slow and ratio):
+    engine = re.search(r"^engine\.forms\.validate\s+([\d,]+)\s+([\d,]+-[\d,]+)", out, re.M)
+    bare = re.search(r"^bare jsonschema-rs is_valid \(baseline\)\s+([\d,]+)", out, re.M)
+    ratio = re.search(r"^ratio engine / bare jsonschema-rs\s+([\d.]+)x\s+([\d.]+-[\d.]+x)", out, re.M)
+    target = re.search(r"target engine >= ([\d.]+)x", out)
+    if not (engine and bare and ratio and target):
         return []
-    return [("validations/s (one core)", fast.group(1), f"jsonschema.validate {slow.group(1)}/s",
-             f"{ratio.group(1)}x")]
+    return [("validations/s, full request, one core", f"{engine.group(1)} ({engine.group(2)})",
+             f"bare jsonschema-rs {bare.group(1)}/s", f"{ratio.group(1)}x ({ratio.group(2)}; target ≥ "
+             f"{target.group(1)}x = 2× the replaced compiler)")]
+
+
+def startup(out: str) -> list[Row]:
+    rows = []
+    base = re.search(r"^python -c pass \(baseline\)\s+([\d.]+)\s+[\d.]+\s+([\d.]+)", out, re.M)
+    floor = re.search(r"^import the ORM models \(floor\)\s+([\d.]+)\s+[\d.]+\s+([\d.]+)", out, re.M)
+    for name, target_text in (("exhorto --help", "< 0.3 s"), ("exhorto case list", "< 0.8 s")):
+        found = re.search(rf"^{re.escape(name)}\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+\S+\s+< [\d.]+ s: (met|NOT met)",
+                          out, re.M)
+        if not found:
+            continue
+        baseline = f"python -c pass {base.group(1)} s" if base else ""
+        if name.endswith("list") and floor:
+            baseline += f"; importing the ORM alone {floor.group(1)} s (cpu {floor.group(2)} s)"
+        rows.append((f"`{name}` cold start: best wall (median cpu)", f"{found.group(1)} s ({found.group(3)} s)",
+                     baseline, f"{target_text}: {found.group(4)}"))
+    return rows
 
 
 def pdf(out: str) -> list[Row]:
@@ -69,6 +101,17 @@ def pdf(out: str) -> list[Row]:
     if verdict:
         rows.append(("PDF/A target", verdict.group(2), "", f"p50 < {verdict.group(1)} s"))
     return rows
+
+
+def pdf_persons(out: str) -> list[Row]:
+    found = re.search(r"^(\d+)-person request .*?: (\d+) pages, .*?cpu p50 ([\d.]+) s .*?bare WeasyPrint (\d+) plain "
+                      r"pages: cpu p50 ([\d.]+) s; ratio ([\d.]+)x \(([\d.]+-[\d.]+)\)", out, re.M)
+    verdict = re.search(r"target engine <= 2x bare WeasyPrint: (met|NOT met)", out)
+    if not (found and verdict):
+        return []
+    persons, pages, engine, plain_pages, bare, ratio, spread = found.groups()
+    return [(f"PDF/A of a {persons}-person request ({pages} pages), cpu", f"{engine} s",
+             f"bare WeasyPrint, {plain_pages} plain pages: {bare} s", f"{ratio}x ({spread}); ≤ 2×: {verdict.group(1)}")]
 
 
 def sweep(out: str) -> list[Row]:
@@ -91,31 +134,42 @@ def api(out: str) -> list[Row]:
     pattern = (r"{label}: (\d+) clients.*?\(([\d.]+)/s, ([\d.]+) cases/s\), p50 ([\d.]+) ms, p90 [\d.]+ ms, "
                r"p99 ([\d.]+) ms, max [\d.]+ ms, errors (\d+)")
     paced, saturated = (re.search(pattern.format(label=label), out) for label in ("API", "saturated"))
+    direct = re.search(r"^direct: ([\d.]+) engine operations/s", out, re.M)
+    ratio = re.search(r"^saturated API / direct engine: ([\d.]+)x", out, re.M)
     signing = re.search(r"signing: ([\d.]+) sign\+verify/s \((\d+)-byte", out)
     rows = []
-    if paced:
-        rows.append((f"API, {paced.group(1)} paced clients: requests/s", paced.group(2),
-                     f"{paced.group(3)} cases/s", f"errors {paced.group(6)}"))
-        rows.append(("API latency p50 / p99", f"{paced.group(4)} / {paced.group(5)} ms", "", "p99 target < 100 ms"))
     if saturated:
-        rows.append(("API saturated: requests/s, p50 / p99", saturated.group(2),
-                     f"{saturated.group(4)} / {saturated.group(5)} ms", f"errors {saturated.group(6)}"))
+        rows.append((f"REST API saturated (create + act), {saturated.group(1)} clients: req/s, p99",
+                     f"{saturated.group(2)}, p99 {saturated.group(5)} ms",
+                     f"engine direct {direct.group(1)} ops/s" if direct else "",
+                     (f"{ratio.group(1)}x (target ≥ 0.5)" if ratio else "") + f", errors {saturated.group(6)}"))
+    if paced:
+        rows.append((f"API, {paced.group(1)} paced clients: req/s, p50 / p99", f"{paced.group(2)}, "
+                     f"{paced.group(4)} / {paced.group(5)} ms", f"{paced.group(3)} cases/s",
+                     f"p99 target < 100 ms, errors {paced.group(6)}"))
     if signing:
         rows.append(("envelope sign+verify/s", signing.group(1), f"{signing.group(2)}-byte envelope", ""))
     return rows
 
 
 BENCHES = [
+    Bench("api", "api.py", ["--clients", "20", "--duration", "12", "--saturate", "8", "--sign-seconds", "2",
+                            "--direct-seconds", "8"], [], api),
     Bench("transitions", "transitions.py", ["--n", "500"], [], transitions),
+    Bench("concurrency", "transitions.py", ["--concurrency", "1", "4", "8", "--seconds", "2", "--rounds", "3"],
+          ["--concurrency", "1", "4", "8"], concurrency),
     Bench("validation", "validation.py", ["--seconds", "1"], [], validation),
+    Bench("startup", "startup.py", ["--runs", "5"], [], startup),
     Bench("pdf", "pdf.py", ["--runs", "5"], [], pdf),
+    Bench("pdf60", "pdf.py", ["--persons", "60", "--runs", "3"], ["--persons", "60"], pdf_persons),
     Bench("sweep", "sweep.py", ["--rows", "100000", "--scale", "5"], [], sweep),
-    Bench("api", "api.py", ["--clients", "20", "--duration", "12", "--saturate", "5", "--sign-seconds", "2"], [],
-          api),
 ]
 
 
-def run(bench: Bench, full: bool, out_dir: Path) -> tuple[list[Row], float, int]:
+def run(bench: Bench, full: bool, out_dir: Path, reuse: bool = False) -> tuple[list[Row], float, int]:
+    if reuse:  # the figures from the raw output of an earlier run
+        saved = out_dir / f"{bench.name}.txt"
+        return bench.extract(saved.read_text(encoding="utf-8") if saved.exists() else ""), 0.0, 0
     command = [PY, str(ROOT / "bench" / bench.script), *(bench.full if full else bench.quick)]
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -149,6 +203,28 @@ def table(rows: list[tuple[str, Row]]) -> str:
     return "\n".join(lines)
 
 
+README = ROOT / "README.md"
+START, END = "<!-- bench:start", "<!-- bench:end -->"
+
+
+def write_readme(rows: list[tuple[str, Row]], where: str, full: bool, reuse: bool, out_dir: Path) -> None:
+    """Replace the README's table between the bench markers with these rows, the machine and the date."""
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md has no {START} … {END} section")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    stamp = time.strftime("%Y-%m-%d", time.gmtime(max((p.stat().st_mtime for p in out_dir.glob("*.txt")),
+                                                          default=time.time()) if reuse else time.time()))
+    load = os.getloadavg()[0]
+    block = (f"{START} generated by `.venv/bin/python bench/run_all.py --readme`; do not edit by hand -->\n"
+             f"Measured {stamp} on {where}; {'full' if full else 'short'} sizes; load average "
+             f"{load:.1f} when written (the machine is shared: ratios are within one run, absolute figures vary).\n\n"
+             f"{table(rows)}\n{END}")
+    README.write_text(head + block + tail, encoding="utf-8")
+    print(f"README.md: Performance table written ({len(rows)} rows)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="full sizes (each benchmark's defaults)")
@@ -156,16 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak", type=float, metavar="MINUTES", help="API soak with a sweep every minute")
     parser.add_argument("--fuzz", type=float, metavar="SECONDS", help="fuzz envelopes and forms this long")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench", help="folder for the raw outputs")
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md's Performance section")
+    parser.add_argument("--reuse", action="store_true", help="read the raw outputs in --out instead of running")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {machine()}")
+    where = machine()
+    print(f"machine: {where}")
     print(f"sizes: {'full' if args.full else 'short (use --full for the full sizes)'}; raw outputs in {args.out}")
     collected: list[tuple[str, Row]] = []
     failures = 0
     for bench in BENCHES:
         if args.only and bench.name not in args.only:
             continue
-        rows, seconds, code = run(bench, args.full, args.out)
+        rows, seconds, code = run(bench, args.full, args.out, args.reuse)
         print(f"  {bench.name:12} {seconds:6.1f} s  exit {code}", flush=True)
         failures += code != 0 or not rows
         collected += [(bench.name, row) for row in rows] or [(bench.name, ("no figures", "-", "-",
@@ -173,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     if collected:
         print()
         print(table(collected))
+        if args.readme:
+            write_readme(collected, where, args.full, args.reuse, args.out)
     if args.soak:
         from bench.soak import soak
 

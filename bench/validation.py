@@ -1,9 +1,17 @@
-"""Validations per second of the full MLA request example: cached compiled validator vs jsonschema.validate().
+"""Validations per second of the full MLA request example: the engine beside bare jsonschema-rs and jsonschema.
 
-    .venv/bin/python bench/validation.py [--seconds 2]
+    .venv/bin/python bench/validation.py [--seconds 2] [--rounds 3]
 
-Both figures come from the same run on one core (one process, one thread), so the ratio is meaningful even
-when the absolute numbers depend on the machine. Target: >= 20,000 valid requests/s for the cached path.
+All figures come from the same run on one core (one process, one thread), measured in interleaved rounds so that
+load from other processes falls on every row alike; the ratio to bare jsonschema-rs is what the target is about.
+
+- engine: ``engine.forms.validate("request", payload)``, what every API call and transition pays;
+- bare jsonschema-rs: ``validator_for(schema, registry=…, validate_formats=True).is_valid(payload)`` on the
+  catalogue's schemas as they are (its own formats only), the baseline of issue 19;
+- jsonschema: the reference implementation's cached validator and ``jsonschema.validate()`` per call.
+
+Target (issue 19): at least twice the hand-written compiler this replaced, which ran at 0.35-0.39x bare
+jsonschema-rs (20,400/s beside 51,900-57,600/s): so >= 0.78x bare jsonschema-rs.
 """
 
 from __future__ import annotations
@@ -19,13 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import jsonschema  # noqa: E402
+import jsonschema_rs  # noqa: E402
 
 from engine import forms  # noqa: E402
-from engine.forms._catalog import FORMAT_CHECKER, default_catalog  # noqa: E402
-from engine.forms._validate import default_validation  # noqa: E402
+from engine.forms._catalog import default_catalog  # noqa: E402
+from engine.forms._formats import format_checker  # noqa: E402
 
 EXAMPLE = ROOT / "forms" / "examples" / "request" / "co-es-bank-records.json"
-TARGET = 20_000
+TARGET_RATIO = 0.78
 
 
 def rate(call: Callable[[], object], seconds: float) -> tuple[float, float]:
@@ -50,38 +59,51 @@ def rate(call: Callable[[], object], seconds: float) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="time spent on each measurement")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time spent on each measurement per round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (the spread is printed)")
     args = parser.parse_args()
 
     payload = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    schema = forms.load_schema("request")
-    registry = default_catalog().registry
+    catalog = default_catalog()
+    sid = forms.schema_id("request")
+    schema = catalog.schemas[sid]
     assert forms.validate("request", payload) == [], "the example must be valid"
 
-    def cached() -> object:
-        return forms.validate("request", payload)
+    bare = jsonschema_rs.validator_for(
+        schema, registry=jsonschema_rs.Registry(list(catalog.schemas.items())), validate_formats=True
+    )
+    reference = jsonschema.Draft202012Validator(schema, registry=catalog.registry, format_checker=format_checker())
+    assert bare.is_valid(payload) and reference.is_valid(payload)
 
-    def uncached() -> object:
-        # What a naive caller writes: the schema is checked and a validator built on every call.
-        return jsonschema.validate(payload, schema, registry=registry, format_checker=FORMAT_CHECKER)
+    rows: dict[str, Callable[[], object]] = {
+        "engine.forms.validate": lambda: forms.validate("request", payload),
+        "bare jsonschema-rs is_valid (baseline)": lambda: bare.is_valid(payload),
+        "jsonschema cached validator (reference)": lambda: reference.is_valid(payload),
+        "jsonschema.validate() per call": lambda: jsonschema.validate(
+            payload, schema, registry=catalog.registry, format_checker=format_checker()
+        ),
+    }
+    means: dict[str, list[float]] = {name: [] for name in rows}
+    bests: dict[str, list[float]] = {name: [] for name in rows}
+    ratios: list[float] = []
+    for _ in range(args.rounds):
+        for name, call in rows.items():
+            # jsonschema is ~1,000x slower: a tenth of the time is plenty for its figure.
+            seconds = args.seconds if "jsonschema-rs" in name or "engine" in name else args.seconds / 10
+            mean, best = rate(call, seconds)
+            means[name].append(mean)
+            bests[name].append(best)
+        ratios.append(means["engine.forms.validate"][-1] / means["bare jsonschema-rs is_valid (baseline)"][-1])
 
-    errors_validator = default_validation().compiled("request", True).errors_validator
-
-    def jsonschema_cached() -> object:
-        return errors_validator.is_valid(payload)
-
-    fast, fast_best = rate(cached, args.seconds)
-    slow, slow_best = rate(uncached, args.seconds)
-    middle, middle_best = rate(jsonschema_cached, args.seconds)
-    print(f"example: {EXAMPLE.relative_to(ROOT)} ({len(EXAMPLE.read_bytes())} bytes)")
-    print(f"{'validations per second on one core':<44}{'mean':>10}{'best batch':>14}")
-    print(f"{'engine.forms.validate (cached, compiled)':<44}{fast:>10,.0f}{fast_best:>14,.0f}")
-    print(f"{'jsonschema cached validator (reference)':<44}{middle:>10,.0f}{middle_best:>14,.0f}")
-    print(f"{'jsonschema.validate() per call':<44}{slow:>10,.0f}{slow_best:>14,.0f}")
-    ratio, best_ratio = fast / slow, fast_best / slow_best
-    print(f"{'ratio cached / jsonschema.validate()':<44}{ratio:>9,.0f}x{best_ratio:>13,.0f}x")
-    verdict = "met" if fast >= TARGET else "met on the best batch only" if fast_best >= TARGET else "NOT met"
-    print(f"target {TARGET:,} valid requests/s on one core: {verdict}")
+    print(f"example: {EXAMPLE.relative_to(ROOT)} ({len(EXAMPLE.read_bytes())} bytes), {args.rounds} rounds")
+    print(f"{'validations per second on one core':<44}{'median':>10}{'min-max of rounds':>22}{'best batch':>12}")
+    for name in rows:
+        spread = f"{min(means[name]):,.0f}-{max(means[name]):,.0f}"
+        print(f"{name:<44}{sorted(means[name])[len(means[name]) // 2]:>10,.0f}{spread:>22}{max(bests[name]):>12,.0f}")
+    ratio = sorted(ratios)[len(ratios) // 2]
+    print(f"{'ratio engine / bare jsonschema-rs':<44}{ratio:>9.2f}x{f'{min(ratios):.2f}-{max(ratios):.2f}x':>22}")
+    verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+    print(f"target engine >= {TARGET_RATIO}x bare jsonschema-rs (2x the replaced compiler): {verdict}")
     return 0
 
 

@@ -70,7 +70,7 @@ def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
     payload = _accepted(payload, actor)
     prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
-        record = load_case(session, case, authority=actor.authority_code)
+        record = load_case(session, case, authority=actor.authority_code, for_update=True)
         return apply_in_session(session, record, action=action, actor=actor, payload=payload,
                                 expected_version=expected_version, now=now, prepared=prepared)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import gettext
 from collections.abc import Iterable
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale, negotiate_locale
+if TYPE_CHECKING:  # Babel and importlib.resources are imported where used: `exhorto --help` needs neither
+    from babel import Locale
 
 DOMAIN = "exhorto"
 LANGUAGES: tuple[str, ...] = ("es", "pt", "en", "fr")
@@ -35,6 +36,8 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
 
 
 def locales_dir() -> Path:
+    from importlib.resources import files
+
     return Path(str(files("locales")))
 
 
@@ -66,6 +69,8 @@ def negotiate(*preferences: Iterable[str] | str | None) -> str:
     Each argument is a language code, a list of codes (e.g. an authority's languages or an Accept-Language list),
     or None.
     """
+    from babel import negotiate_locale
+
     for preference in preferences:
         if preference is None:
             continue
@@ -94,4 +99,6 @@ def accept_language(header: str | None) -> list[str]:
 
 
 def locale(language: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(check_language(language))

@@ -138,7 +138,7 @@ def _apply(db: Database, *, key: str | None, digest: str, case: int, action: str
     now = now or utcnow()
     prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
-        record = load_case(session, case, authority=actor.authority_code)
+        record = load_case(session, case, authority=actor.authority_code, for_update=True)
         outcome = apply_in_session(session, record, action=action, actor=actor, payload=payload,
                                    expected_version=expected_version, now=now, prepared=prepared)
         response = render(outcome)

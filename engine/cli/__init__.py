@@ -11,7 +11,8 @@ from engine.cli.cases import audit_app, case_app, dispatch_command
 from engine.cli.directory import authority_app, user_app
 
 app = typer.Typer(cls=ErrorReportingGroup, help="exhorto — electronic mutual legal assistance.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  rich_markup_mode=None)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 

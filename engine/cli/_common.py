@@ -1,19 +1,25 @@
-"""Shared plumbing for the CLI: database, acting user, language, one-line errors."""
+"""Shared plumbing for the CLI: database, acting user, language, one-line errors.
+
+The CLI parses its arguments before it imports the engine: modules under ``engine/cli/`` import only typer, the
+standard library and light engine modules at the top, and the rest inside the commands that use it, so that
+``exhorto --help`` starts in a fraction of a second (tests/test_cli_startup.py keeps it so).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
 
 from engine.errors import ExhortoError, FormInvalid
 from engine.i18n import UnsupportedLanguage, check_language
-from engine.store.db import Database
-from engine.store.migrate import ensure_schema
+
+if TYPE_CHECKING:
+    from engine.store.db import Database
 
 
 class State:
@@ -23,6 +29,9 @@ class State:
 
     def db(self) -> Database:
         if self._db is None:
+            from engine.store.db import Database
+            from engine.store.migrate import ensure_schema
+
             self._db = Database(self.db_url)
             ensure_schema(self._db)
         return self._db

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from engine import audit, cases, directory, outbox
-from engine.actions import apply_action
 from engine.cli._common import STATE, current_user, fail, read_json
 from engine.i18n import translate
 from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State, available
@@ -28,6 +26,8 @@ def case_create(to: str = typer.Option(..., "--to", help="requested authority co
                 payload: Path | None = typer.Option(None, help="request form (JSON file, - for stdin)"),
                 user: str | None = USER) -> None:
     """Open a draft request to another authority."""
+    from engine import cases, directory
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     case = cases.create_case(STATE.db(), actor=actor, counterpart=to, payload=read_json(payload))
     typer.echo(f"{case.reference} created ({state_label(case.state)}), exchange {case.exchange_id}")
@@ -37,6 +37,8 @@ def case_create(to: str = typer.Option(..., "--to", help="requested authority co
 def case_edit(case: str, payload: Path = typer.Option(...), version: int | None = typer.Option(None),
               user: str | None = USER) -> None:
     """Replace the request form of a draft."""
+    from engine import cases, directory
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     record = cases.update_draft(STATE.db(), case=case, actor=actor, payload=read_json(payload),
                                 expected_version=version)
@@ -49,6 +51,8 @@ def case_list(state: str | None = typer.Option(None), side: str | None = typer.O
               due_within: str | None = typer.Option(None, "--due-within", help="clocks due within e.g. 7d, 48h"),
               user: str | None = USER) -> None:
     """Cases of the acting user's authority (with --overdue / --due-within: their clocks, soonest first)."""
+    from engine import cases, directory
+
     if overdue or due_within:
         from engine.cli.deadlines import due_command
 
@@ -62,6 +66,8 @@ def case_list(state: str | None = typer.Option(None), side: str | None = typer.O
 
 @case_app.command("show")
 def case_show(case: str, user: str | None = USER, as_json: bool = typer.Option(False, "--json")) -> None:
+    from engine import cases, directory
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     c = cases.get_case(STATE.db(), case, actor=actor)
     from engine.privacy import record_access
@@ -86,6 +92,9 @@ def case_act(case: str, action: str,
              version: int | None = typer.Option(None, help="expected version (optimistic lock)"),
              user: str | None = USER) -> None:
     """Apply a lifecycle action to a case."""
+    from engine import directory
+    from engine.actions import apply_action
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     body = read_json(payload)
     if reasons is not None:
@@ -100,6 +109,8 @@ def case_act(case: str, action: str,
 @case_app.command("history")
 def case_history(case: str, user: str | None = USER) -> None:
     """The case's audit trail."""
+    from engine import cases, directory
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     from engine.privacy import record_access
 
@@ -112,6 +123,8 @@ def case_history(case: str, user: str | None = USER) -> None:
 
 def dispatch_command() -> None:
     """Deliver queued messages between the authorities of this node (hub mode)."""
+    from engine import outbox
+
     summary = outbox.dispatch_all(STATE.db())
     typer.echo(f"delivered {summary.delivered}, rejected {summary.rejected}, retrying {summary.retrying}")
 
@@ -119,6 +132,8 @@ def dispatch_command() -> None:
 @audit_app.command("verify")
 def audit_verify(authority: str | None = typer.Option(None)) -> None:
     """Check every case's hash chain; report the first broken link of each."""
+    from engine import audit
+
     with STATE.db().reader() as session:
         checked, breaks = audit.verify_all(session, authority)
     for problem in breaks:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from engine import pki
 from engine.cli._common import STATE, fail
 
 ca_app = typer.Typer(help="The network CA of a closed network or a demo.", no_args_is_help=True)
@@ -33,6 +32,8 @@ def ca_create(name: str = typer.Argument(..., help="the CA's common name, e.g. '
               years: int = typer.Option(10, min=1, max=30),
               out: Path | None = typer.Option(None, help="also write the CA certificate (PEM) here")) -> None:
     """Create a network CA (ECDSA P-256); it is added to this node's trust list."""
+    from engine import pki
+
     row = pki.create_ca(STATE.db(), name, country=country, organization=organization, years=years)
     if out:
         from cryptography import x509
@@ -47,6 +48,8 @@ def cert_issue(authority: str = typer.Argument(..., help="authority served by th
                ca: str | None = typer.Option(None, help="fingerprint (prefix) of the issuing CA; default: newest"),
                years: int = typer.Option(3, min=1, max=10)) -> None:
     """Issue the authority a signing certificate from this node's network CA."""
+    from engine import pki
+
     row = pki.issue_certificate(STATE.db(), authority, ca=ca, years=years)
     typer.echo(f"certificate {row.fingerprint} issued to {authority} ({row.subject}), valid until "
                f"{row.not_after:%Y-%m-%d}")
@@ -59,6 +62,8 @@ def cert_import_p12(authority: str = typer.Argument(...),
                                                      help="environment variable holding the file's password")
                     ) -> None:
     """Use a certificate + key from a PKCS#12 file (e.g. a qualified seal) as the authority's signing identity."""
+    from engine import pki
+
     row = pki.import_pkcs12(STATE.db(), authority, _read(file), os.environ.get(password_env))
     typer.echo(f"certificate {row.fingerprint} ({row.subject}) now signs for {authority}")
 
@@ -67,6 +72,8 @@ def cert_import_p12(authority: str = typer.Argument(...),
 def cert_export(authority: str = typer.Argument(...),
                 out: Path | None = typer.Option(None, help="write the PEM here instead of stdout")) -> None:
     """The authority's signing certificate and its issuers (PEM), for counterparts' trust lists."""
+    from engine import pki
+
     pem = pki.export_chain(STATE.db(), authority)
     if out:
         out.write_bytes(pem)
@@ -78,6 +85,8 @@ def cert_export(authority: str = typer.Argument(...),
 @cert_app.command("list")
 def cert_list() -> None:
     """This node's certificates: CAs and signing identities (retired ones still verify what they signed)."""
+    from engine import pki
+
     for row in pki.list_certificates(STATE.db()):
         state = f"retired {row.retired_at:%Y-%m-%d}" if row.retired_at else "current"
         typer.echo(f"{row.fingerprint[:16]} {row.role:7} {row.authority_code or '-':10} {state:18} "
@@ -88,6 +97,8 @@ def cert_list() -> None:
 def trust_add(file: Path = typer.Argument(..., help="certificate(s), PEM or DER"),
               label: str = typer.Option("", help="a name to recognise it by")) -> None:
     """Trust a counterpart's CA (or single certificate)."""
+    from engine import pki
+
     for row in pki.trust_add(STATE.db(), _read(file), label):
         typer.echo(f"trusted {row.fingerprint[:16]} {row.subject}")
 
@@ -95,6 +106,8 @@ def trust_add(file: Path = typer.Argument(..., help="certificate(s), PEM or DER"
 @trust_app.command("list")
 def trust_list() -> None:
     """The trust list, with each entry's validity."""
+    from engine import pki
+
     for row in pki.trust_list(STATE.db()):
         kind = "CA" if row.is_ca else "cert"
         typer.echo(f"{row.fingerprint[:16]} {kind:4} {row.not_before:%Y-%m-%d}..{row.not_after:%Y-%m-%d} "
@@ -104,6 +117,8 @@ def trust_list() -> None:
 @trust_app.command("remove")
 def trust_remove(fingerprint: str = typer.Argument(..., help="fingerprint or a unique prefix (≥ 8 hex)")) -> None:
     """Stop trusting a certificate."""
+    from engine import pki
+
     row = pki.trust_remove(STATE.db(), fingerprint)
     typer.echo(f"no longer trusted: {row.fingerprint[:16]} {row.subject}")
 
@@ -111,6 +126,8 @@ def trust_remove(fingerprint: str = typer.Argument(..., help="fingerprint or a u
 @crl_app.command("import")
 def crl_import(file: Path = typer.Argument(..., help="CRL, PEM or DER, signed by a trusted CA")) -> None:
     """Keep a trusted CA's revocation list; signatures by certificates it revokes stop being trusted."""
+    from engine import pki
+
     row = pki.import_crl(STATE.db(), _read(file))
     typer.echo(f"CRL of {row.issuer_fingerprint[:16]} imported: {row.revoked_count} revoked, "
                f"issued {row.this_update:%Y-%m-%d %H:%M}")

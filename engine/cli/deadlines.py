@@ -10,15 +10,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import typer
 
-from engine import directory
 from engine.cli._common import STATE, current_user, fail
-from engine.deadlines import clocks, policy, tracking
-from engine.deadlines.messages import DEADLINE_LABELS, EVENT_LABELS, label
 from engine.i18n import translate
-from engine.store.db import database_url
 
 deadlines_app = typer.Typer(
     help="Deadlines: sweep, policy, extensions, notification log.", no_args_is_help=True
@@ -50,6 +45,8 @@ def sweep_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Send every reminder, overdue notice and escalation that is due, once."""
+    from engine.store.db import database_url
+
     moment = _when(now)
     STATE.db()  # schema up to date before the flow's tasks open their own connections
     if direct:
@@ -78,6 +75,8 @@ def policy_command(
     check: Path | None = typer.Option(None, help="validate this override file and stop"),
 ) -> None:
     """Show the effective deadline policy (built-in + EXHORTO_DEADLINE_POLICY), or check an override file."""
+    from engine.deadlines import policy
+
     if check is not None:
         checked = policy.policy_from(check)
         typer.echo(
@@ -114,6 +113,9 @@ def extend_command(
     user: str | None = USER,
 ) -> None:
     """Move an open clock's due time by an agreed extension (judge or supervisor)."""
+    from engine import directory
+    from engine.deadlines import clocks
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     clock = clocks.extend(
         STATE.db(), case=case, kind=kind, amount=by, unit=unit, reasons=reasons, actor=actor
@@ -154,6 +156,10 @@ def due_command(
     user: str | None = USER,
 ) -> None:
     """Cases of your authority with a clock overdue or due soon, soonest first."""
+    from engine import directory
+    from engine.deadlines import tracking
+    from engine.deadlines.messages import DEADLINE_LABELS, label
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     moment = _when(now) or datetime.now(UTC)
     window = tracking.parse_window(due_within) if due_within else None
@@ -172,6 +178,10 @@ def due_command(
 
 def clocks_command(case: str, user: str | None = USER) -> None:
     """The case's clocks and their timeline: started, paused, resumed, extended, notices sent, met."""
+    from engine import directory
+    from engine.deadlines import tracking
+    from engine.deadlines.messages import DEADLINE_LABELS, EVENT_LABELS, label
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     record, entries = tracking.timeline(STATE.db(), case, actor=actor)
     for clock in tracking.clocks_of(STATE.db(), record.id or 0):
@@ -189,6 +199,8 @@ def clocks_command(case: str, user: str | None = USER) -> None:
 
 # ---- orchestrator ---------------------------------------------------------------------------------------
 def _healthy(api_url: str) -> bool:
+    import httpx
+
     try:
         return httpx.get(api_url.rstrip("/") + "/health", timeout=2).is_success
     except httpx.HTTPError:
@@ -207,6 +219,8 @@ def serve_command(
 
     Prefect's temporary in-process server cannot run schedules, so this attaches to the Prefect server at
     PREFECT_API_URL or, when none answers, starts `prefect server start` on 127.0.0.1 and stops it on exit."""
+    from engine.store.db import database_url
+
     STATE.db()
     children: list[subprocess.Popen[bytes]] = []
     try:

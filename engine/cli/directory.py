@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from engine import directory
 from engine.cli._common import STATE
 
 authority_app = typer.Typer(help="Register and list central authorities.", no_args_is_help=True)
@@ -22,6 +21,8 @@ def authority_add(
     endpoint: str | None = typer.Option(None, help="inbox URL for federation"),
 ) -> None:
     """Register an authority."""
+    from engine import directory
+
     authority = directory.add_authority(STATE.db(), code=code, country=country.upper(), name=name,
                                         languages=[x.strip() for x in languages.split(",") if x.strip()],
                                         timezone=timezone, contact_email=email, endpoint_url=endpoint)
@@ -30,6 +31,8 @@ def authority_add(
 
 @authority_app.command("list")
 def authority_list() -> None:
+    from engine import directory
+
     for a in directory.list_authorities(STATE.db()):
         typer.echo(f"{a.code:12} {a.country}  {','.join(a.languages):8} {a.timezone:24} {a.name}")
 
@@ -44,6 +47,8 @@ def user_add(
     email: str | None = typer.Option(None),
 ) -> None:
     """Register a user of an authority."""
+    from engine import directory
+
     user = directory.add_user(STATE.db(), username=username, authority=authority, role=role,
                               preferred_language=language, full_name=full_name, email=email)
     typer.echo(f"user {user.username} ({user.role}, {user.authority_code}) registered")
@@ -51,5 +56,7 @@ def user_add(
 
 @user_app.command("list")
 def user_list(authority: str | None = typer.Option(None)) -> None:
+    from engine import directory
+
     for u in directory.list_users(STATE.db(), authority):
         typer.echo(f"{u.username:20} {u.authority_code:12} {u.role:10} {u.preferred_language}  {u.full_name}")

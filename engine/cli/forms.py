@@ -11,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from engine import forms
 from engine.i18n import UnsupportedLanguage, check_language
 
 app = typer.Typer(
@@ -39,6 +38,8 @@ def _lang(lang: str) -> str:
 @app.command("list")
 def list_command() -> None:
     """Each form with its current schema $id and its stored versions."""
+    from engine import forms
+
     for name in forms.FORMS:
         older = [v for v in forms.versions(name) if v != forms.schema_id(name)]
         suffix = f"  (also: {', '.join(older)})" if older else ""
@@ -48,6 +49,8 @@ def list_command() -> None:
 @app.command("schema")
 def schema_command(name: str = typer.Argument(..., help="form name or exact schema $id")) -> None:
     """Print a schema (current version for a name, that exact version for a $id)."""
+    from engine import forms
+
     try:
         schema = forms.load_schema(name)
     except forms.UnknownForm as e:
@@ -66,6 +69,8 @@ def validate_command(
     as_json: bool = typer.Option(False, "--json", help="print the errors as a JSON list"),
 ) -> None:
     """Validate a payload; on failure print every error (pointer, code, message) and exit 2."""
+    from engine import forms
+
     lang = _lang(lang)
     try:
         data = typer.get_binary_stream("stdin").read() if str(file) == "-" else file.read_bytes()

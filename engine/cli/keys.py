@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from engine import keys
 from engine.cli._common import STATE, fail
 
 app = typer.Typer(help="Ed25519 signing keys (private keys encrypted with EXHORTO_KEY_PASSPHRASE).",
@@ -17,6 +16,8 @@ app = typer.Typer(help="Ed25519 signing keys (private keys encrypted with EXHORT
 @app.command("generate")
 def generate(authority: str = typer.Argument(..., help="authority served by this node, e.g. ES-MJ")) -> None:
     """Create the authority's signing key."""
+    from engine import keys
+
     row = keys.generate(STATE.db(), authority)
     typer.echo(f"key {row.key_id} generated for {authority}")
 
@@ -24,6 +25,8 @@ def generate(authority: str = typer.Argument(..., help="authority served by this
 @app.command("rotate")
 def rotate(authority: str) -> None:
     """Replace the signing key; the old one keeps verifying what it signed. Export and send the new key."""
+    from engine import keys
+
     row = keys.rotate(STATE.db(), authority)
     typer.echo(f"key {row.key_id} now signs for {authority}; export it to your counterparts")
 
@@ -32,6 +35,8 @@ def rotate(authority: str) -> None:
 def export(authority: str | None = typer.Argument(None, help="one authority (default: all served here)"),
            out: Path | None = typer.Option(None, help="write to this file instead of stdout")) -> None:
     """Public keys with their validity periods, as JSON for counterparts to import."""
+    from engine import keys
+
     text = keys.dumps(keys.export_public(STATE.db(), authority))
     if out:
         out.write_text(text + "\n", encoding="utf-8")
@@ -47,6 +52,8 @@ def revoke(key_id: str = typer.Argument(..., help="e.g. CO-FGN#0123456789abcdef 
                help="when the key is believed to have leaked, ISO 8601 (default: now)")) -> None:
     """Revoke a key: from now on it verifies nothing received; an own signing key is replaced by a new one.
     Export and send the result to your counterparts: the revocation travels with the export."""
+    from engine import keys
+
     when = keys.parse_time(compromised_at, "--compromised-at") if compromised_at else None
     row, successor = keys.revoke(STATE.db(), key_id, compromised_at=when)
     since = row.compromised_at.isoformat() if row.compromised_at else "-"
@@ -60,6 +67,8 @@ def import_(path: Path = typer.Argument(..., help="JSON from 'exhorto keys expor
             authority: str = typer.Option(
                 ..., "--authority", help="the counterpart whose keys these are; keys of others are refused")) -> None:
     """Register a counterpart's public keys (and revocations)."""
+    from engine import keys
+
     try:
         text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text(encoding="utf-8")
         data = json.loads(text)
@@ -74,6 +83,8 @@ def import_(path: Path = typer.Argument(..., help="JSON from 'exhorto keys expor
 @app.command("list")
 def list_(authority: str | None = typer.Option(None)) -> None:
     """Every key known here: own (private) and counterparts' (public)."""
+    from engine import keys
+
     for row in keys.list_keys(STATE.db(), authority):
         until = row.valid_until.isoformat() if row.valid_until else "-"
         kind = "own" if row.private_key else "public"

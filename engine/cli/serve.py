@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import typer
 
-from engine import tokens
 from engine.cli._common import STATE
-from engine.store.models import utcnow
 
 # Requests in flight get this long to finish after Ctrl-C/SIGTERM; then their connections are closed.
 SHUTDOWN_GRACE_SECONDS = 10
@@ -52,6 +50,8 @@ def issue(username: str, label: str = typer.Option("", help="what the token is f
           days: int | None = typer.Option(None, help="expires after this many days (default: "
                                                      "EXHORTO_TOKEN_DAYS, 90)")) -> None:
     """Create a token for a user and print it once. Every token expires."""
+    from engine import tokens
+
     token, row = tokens.issue(STATE.db(), username, label=label,
                               valid_for=timedelta(days=days) if days is not None else None)
     typer.echo(token)
@@ -61,8 +61,10 @@ def issue(username: str, label: str = typer.Option("", help="what the token is f
 
 @token_app.command("list")
 def list_(username: str | None = typer.Option(None, "--user")) -> None:
+    from engine import tokens
+
     for row in tokens.list_tokens(STATE.db(), username):
-        expired = row.expires_at is not None and row.expires_at <= utcnow()
+        expired = row.expires_at is not None and row.expires_at <= datetime.now(UTC)
         state = "revoked" if row.revoked_at else "expired" if expired else "active"
         expires = f"{row.expires_at:%Y-%m-%d}" if row.expires_at else "never"
         typer.echo(f"{row.prefix}…  {row.username:20} {state:8} {row.created_at:%Y-%m-%d} "
@@ -71,5 +73,7 @@ def list_(username: str | None = typer.Option(None, "--user")) -> None:
 
 @token_app.command("revoke")
 def revoke(prefix: str = typer.Argument(..., help="the token or its first characters as listed")) -> None:
+    from engine import tokens
+
     count = tokens.revoke(STATE.db(), prefix)
     typer.echo(f"{count} token(s) revoked")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 
-from engine import directory, privacy, stats
 from engine.cli._common import STATE, current_user, fail
 from engine.errors import InvalidInput
 
@@ -22,6 +21,12 @@ retention_app = typer.Typer(
 privacy_app.add_typer(retention_app, name="retention")
 
 USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
+
+
+def _default_threshold() -> int:
+    from engine.stats import DEFAULT_THRESHOLD  # read when needed: engine.stats is not imported for --help
+
+    return DEFAULT_THRESHOLD
 
 
 def _date(value: str, field: str) -> date:
@@ -38,11 +43,14 @@ def stats_command(
     format: str = typer.Option("md", "--format", help="csv | json | md"),
     chart: Path | None = typer.Option(None, "--chart", help="also write a chart (FILE.png or FILE.svg)"),
     output: Path | None = typer.Option(None, "--output", "-o", help="write to this file instead of stdout"),
-    min_group: int = typer.Option(stats.DEFAULT_THRESHOLD, "--min-group", help="smallest group shown"),
+    min_group: int = typer.Option(..., "--min-group", default_factory=_default_threshold,
+                                  show_default=False, help="smallest group shown  [default: 5]"),
     authority: str | None = typer.Option(None, help="authority (default: the acting user's)"),
     user: str | None = USER,
 ) -> None:
     """Statistics of requests sent and received in a period (aggregates only, small groups suppressed)."""
+    from engine import directory, stats
+
     if format not in stats.FORMATS:
         raise InvalidInput(field="--format", reason=f"{format!r}; choose one of {', '.join(stats.FORMATS)}")
     if chart is not None and chart.suffix.lower().lstrip(".") not in stats.CHART_FORMATS:
@@ -88,6 +96,7 @@ def privacy_log(
     user: str | None = USER,
 ) -> None:
     """Who read personal data of the acting user's authority (newest first)."""
+    from engine import directory, privacy
     from engine.cases import get_case
 
     actor = directory.actor_for(STATE.db(), current_user(user))
@@ -102,6 +111,8 @@ def privacy_log(
 @privacy_app.command("verify")
 def privacy_verify(authority: str | None = typer.Option(None)) -> None:
     """Check the hash chains of the access logs."""
+    from engine import privacy
+
     checked, breaks = privacy.verify_access_logs(STATE.db(), [authority] if authority else None)
     for problem in breaks:
         typer.echo(f"BROKEN {problem}")
@@ -121,6 +132,8 @@ def privacy_export(
     user: str | None = USER,
 ) -> None:
     """Data-subject access export: what the authority holds about one person (JSON + PDF)."""
+    from engine import directory, privacy
+
     if birth_date is not None:
         _date(birth_date, "--birth-date")
     actor = directory.actor_for(STATE.db(), current_user(user))
@@ -143,6 +156,8 @@ def retention_set(
     years: int = typer.Argument(..., help="years after closure"), user: str | None = USER
 ) -> None:
     """Set the acting user's authority's retention period (supervisor)."""
+    from engine import directory, privacy
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     if actor.role.value != "supervisor":
         raise fail(f"only a supervisor sets the retention period; {actor.username} is {actor.role.value}")
@@ -156,6 +171,8 @@ def retention_set(
 @retention_app.command("show")
 def retention_show() -> None:
     """Retention periods of every authority that has one."""
+    from engine import privacy
+
     policies = privacy.list_policies(STATE.db())
     for p in policies:
         typer.echo(
@@ -168,6 +185,8 @@ def retention_show() -> None:
 @retention_app.command("due")
 def retention_due(authority: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """Closed cases whose retention period has run out."""
+    from engine import privacy
+
     due = privacy.due_cases(STATE.db(), authority)
     if as_json:
         typer.echo(
@@ -185,5 +204,7 @@ def retention_run(
     rerender: bool = typer.Option(True, help="render documents again from the pseudonymised data"),
 ) -> None:
     """Pseudonymise every case whose retention period has run out (what the Prefect flow does)."""
+    from engine import privacy
+
     summary = privacy.run_retention(STATE.db(), authority=authority, rerender=rerender)
     typer.echo(f"pseudonymised {len(summary.redacted)}, skipped {len(summary.skipped)}")

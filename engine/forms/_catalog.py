@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-from jsonschema import FormatChecker
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
@@ -99,52 +97,3 @@ class SchemaCatalog:
 @cache
 def default_catalog() -> SchemaCatalog:
     return SchemaCatalog(SCHEMAS_DIR)
-
-
-# ISO code lists come from Babel's CLDR data (already a dependency) so no list is maintained by hand.
-_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
-
-
-@cache
-def _countries() -> frozenset[str]:
-    return frozenset(
-        c for c in Locale("en").territories if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES
-    )
-
-
-@cache
-def _languages() -> frozenset[str]:
-    return frozenset(c for c in Locale("en").languages if len(c) == 2 and c.isalpha())
-
-
-# RFC 3986 generic syntax: a scheme, then no whitespace or characters that must be escaped.
-# jsonschema's own "uri" checker (rfc3987) costs ~17 µs per call, a third of our whole budget per request.
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
-
-
-def _make_format_checker() -> FormatChecker:
-    # Only the formats we use are asserted: jsonschema's own checkers for date, date-time and email,
-    # ours for uri and the ISO code lists. Each returns True for non-strings: "format" only constrains
-    # strings.
-    checker = FormatChecker(formats=("date", "date-time", "email"))
-    countries, languages = _countries(), _languages()
-
-    @checker.checks("uri")
-    def _uri(value: object) -> bool:
-        return not isinstance(value, str) or _URI.match(value) is not None
-
-    @checker.checks("iso3166-alpha2")
-    def _country(value: object) -> bool:
-        return not isinstance(value, str) or value in countries
-
-    @checker.checks("iso639-1")
-    def _language(value: object) -> bool:
-        return not isinstance(value, str) or value in languages
-
-    # The fast path (engine.forms._fast) inlines these code lists as set lookups.
-    _country.members = countries  # type: ignore[attr-defined]
-    _language.members = languages  # type: ignore[attr-defined]
-    return checker
-
-
-FORMAT_CHECKER = _make_format_checker()

@@ -1,31 +1,27 @@
 """Validation of payloads against the catalogue, with localized errors.
 
-Two validators per schema ``$id`` are built once and cached: *complete* (the full schema, for every transition
-out of draft and every message sent) and *draft* (presence and minimum-size rules switched off, so a half-
-filled form can be saved while what is present still has the right type, format, code list value and pattern).
+One jsonschema-rs validator per schema ``$id`` and mode is built on first use and kept (see
+:mod:`engine.forms._compile`): *complete* (the full schema, for every transition out of draft and every message
+sent) and *draft* (presence and minimum-size rules switched off). A valid payload costs one call into Rust; an
+invalid one a second call that lists every error, each turned into a localized :class:`FormError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
-
-from engine.forms._catalog import FORMAT_CHECKER, SchemaCatalog, default_catalog
+from engine.forms._catalog import SchemaCatalog, default_catalog
+from engine.forms._compile import build, format_of_pattern
 from engine.forms._errors import DOCUMENT, FORMAT_NAMES, MESSAGES, TYPE_NAMES, FormError
-from engine.forms._fast import Check, Compiler, Unsupported
 from engine.i18n import LANGUAGES, check_language, translate
 
-# Keywords a draft may break: everything about presence and minimum sizes.
-DRAFT_SKIPPED = frozenset({"required", "dependentRequired", "minItems", "minLength", "minProperties"})
-
+# jsonschema-rs error kind (the keyword) -> our error code; anything else is "invalid".
 _CODES = {
     "type": "type",
     "required": "required",
-    "dependentRequired": "required",
     "enum": "enum",
     "const": "enum",
     "format": "format",
@@ -39,23 +35,22 @@ _CODES = {
     "maximum": "maximum",
     "additionalProperties": "unknown_field",
 }
-
+# Not JSON at all (a non-string key, a set, an object): jsonschema-rs refuses to look at it.
+_NOT_JSON = (ValueError, TypeError, OverflowError, RecursionError)
 
 _LANGS = {code: code for code in LANGUAGES}
-
-
-def _ignore(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    return iter(())
-
-
-DraftValidator = validators.extend(Draft202012Validator, {k: _ignore for k in DRAFT_SKIPPED})
 
 
 @dataclass(frozen=True)
 class CompiledForm:
     schema_id: str
-    errors_validator: Any  # a jsonschema validator: the authoritative list of errors
-    fast: Check | None  # the compiled predicate, or None when the schema uses an unsupported keyword
+    validator: Any  # a jsonschema_rs validator: is_valid() for the yes/no, iter_errors() for the list
+
+    def is_valid(self, payload: object) -> bool:
+        try:
+            return bool(self.validator.is_valid(payload))
+        except _NOT_JSON:
+            return False
 
 
 class Validation:
@@ -64,6 +59,8 @@ class Validation:
     def __init__(self, catalog: SchemaCatalog) -> None:
         self.catalog = catalog
         self._compiled: dict[tuple[str, bool], CompiledForm] = {}
+        self._factories: dict[bool, Callable[[str], Any]] = {}
+        self._format_of_pattern = format_of_pattern()
 
     def compiled(self, form_or_id: str, complete: bool) -> CompiledForm:
         # Keyed by what the caller passed as well as by $id, so the hot path is one dict lookup.
@@ -73,17 +70,9 @@ class Validation:
         sid = self.catalog.schema_id(form_or_id)
         found = self._compiled.get((sid, complete))
         if found is None:
-            schema = self.catalog.schemas[sid]
-            cls = Draft202012Validator if complete else DraftValidator
-            errors_validator = cls(schema, registry=self.catalog.registry, format_checker=FORMAT_CHECKER)
-            try:
-                skip = frozenset() if complete else DRAFT_SKIPPED
-                fast: Check | None = Compiler(FORMAT_CHECKER, skip).compile(
-                    schema, self.catalog.registry.resolver(base_uri=sid)
-                )
-            except Unsupported:
-                fast = None
-            found = self._compiled[(sid, complete)] = CompiledForm(sid, errors_validator, fast)
+            if complete not in self._factories:
+                self._factories[complete] = build(self.catalog.schemas, complete=complete)
+            found = self._compiled[(sid, complete)] = CompiledForm(sid, self._factories[complete](sid))
         self._compiled[(form_or_id, complete)] = found
         return found
 
@@ -92,35 +81,31 @@ class Validation:
     ) -> list[FormError]:
         lang = _LANGS.get(lang) or check_language(lang)
         form = self.compiled(form_or_id, complete)
-        if form.fast is not None and form.fast(payload):
-            return []
         try:
-            raw = list(form.errors_validator.iter_errors(payload))
-        except (RecursionError, OverflowError, ValueError, TypeError):
-            # Not a JSON value (e.g. an infinite float or a cycle); parse_json never produces one.
+            if form.validator.is_valid(payload):
+                return []
+            raw = list(form.validator.iter_errors(payload))
+        except _NOT_JSON:
+            # Not a JSON value (e.g. a set or a non-string key); parse_json never produces one.
             return [FormError("", "invalid", _message("invalid", lang, field=translate(lang, DOCUMENT)))]
         return self._convert(form.schema_id, raw, lang)
 
     # --- errors ---------------------------------------------------------------------------------------------
-    def _convert(self, sid: str, raw: Iterable[ValidationError], lang: str) -> list[FormError]:
+    def _convert(self, sid: str, raw: Iterable[Any], lang: str) -> list[FormError]:
         out: dict[tuple[str, str], FormError] = {}
         for error in raw:
-            path = tuple(error.absolute_path)
-            code = _CODES.get(str(error.validator), "invalid")
+            path = tuple(error.instance_path)
+            keyword, data = error.kind.name, error.kind.as_dict()
+            if keyword == "pattern" and data["pattern"] in self._format_of_pattern:
+                # One of our formats, checked as a pattern (engine.forms._compile): report it as the format.
+                keyword, data = "format", {"format": self._format_of_pattern[data["pattern"]]}
+            code = _CODES.get(keyword, "invalid")
             if code == "required":
-                # One jsonschema error per missing name, but without the name as data: recompute it.
-                wanted = error.validator_value
-                names = (
-                    wanted
-                    if isinstance(wanted, list)
-                    else [n for k, ns in wanted.items() if k in error.instance for n in ns]
-                )
-                targets = [(path + (n,), {}) for n in names if n not in error.instance]
+                targets = [(path + (data["property"],), {})]
             elif code == "unknown_field":
-                known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-                targets = [(path + (k,), {}) for k in error.instance if k not in known]
+                targets = [(path + (name,), {}) for name in data["unexpected"]]
             else:
-                targets = [(path, _params(code, error, lang))]
+                targets = [(path, _params(code, data, lang))]
             for target, params in targets:
                 pointer = to_pointer(target)
                 if (pointer, code) in out:
@@ -194,19 +179,18 @@ def _title(schema: dict[str, Any], lang: str) -> str | None:
     return str(title) if title else None
 
 
-def _params(code: str, error: ValidationError, lang: str) -> dict[str, Any]:
-    value = error.validator_value
+def _params(code: str, data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The message's placeholders from what jsonschema-rs says about the error."""
     if code == "type":
-        types = value if isinstance(value, list) else [value]
-        return {"expected": " / ".join(translate(lang, TYPE_NAMES.get(t, t)) for t in types)}
+        return {"expected": " / ".join(translate(lang, TYPE_NAMES.get(t, t)) for t in data["types"])}
     if code == "enum":
-        allowed = value if isinstance(value, list) else [value]
+        allowed = data["options"] if "options" in data else [data["expected_value"]]
         shown = ", ".join(str(a) for a in allowed[:15]) + (", …" if len(allowed) > 15 else "")
         return {"allowed": shown}
     if code == "format":
-        return {"format": translate(lang, FORMAT_NAMES.get(str(value), str(value)))}
+        return {"format": translate(lang, FORMAT_NAMES.get(data["format"], data["format"]))}
     if code in {"max_length", "min_items", "max_items", "minimum", "maximum", "min_length"}:
-        return {"limit": value}
+        return {"limit": data["limit"]}
     return {}
 
 

@@ -19,9 +19,13 @@ _CASES = Case.__table__  # type: ignore[attr-defined]
 # Compiled once, reused: the hot path only binds a value.
 _CASE_BY_ID = _CASES.select().where(_CASES.c.id == bindparam("key"))
 _CASE_BY_REFERENCE = _CASES.select().where(_CASES.c.reference == bindparam("key"))
+# PostgreSQL: FOR NO KEY UPDATE, the lock the transition's UPDATE takes anyway, only earlier. Not FOR UPDATE: that
+# one also waits for every transaction inserting a row that references the case (a foreign key check takes KEY
+# SHARE). SQLite's BEGIN IMMEDIATE already serializes writers, and its dialect omits the clause.
+_LOCKED = {statement: statement.with_for_update(key_share=True) for statement in (_CASE_BY_ID, _CASE_BY_REFERENCE)}
 
 
-def load_case(session: Session, case: int | str, *, authority: str | None = None) -> Case:
+def load_case(session: Session, case: int | str, *, authority: str | None = None, for_update: bool = False) -> Case:
     """A case by numeric id or by local reference (``ES-MJ/2026/000123``).
 
     With ``authority`` (the acting user's), another authority's case raises :class:`ForeignCase`, which says
@@ -32,9 +36,16 @@ def load_case(session: Session, case: int | str, *, authority: str | None = None
     the row is read with one Core SELECT on the transaction's connection and returned *detached*, as if freshly
     loaded (no pending changes). Reading it needs no session; a caller that changes it ``session.add``-s it, as
     :func:`engine.audit.append` does. As with ``Session.get``, an instance the session already holds is returned
-    as it is."""
+    as it is.
+
+    ``for_update``: the write path of a transition locks the row as it reads it. Writers of one case then queue on
+    the lock and each decides on the state the previous one committed, instead of all reading the same version
+    and all but one failing at the compare-and-set UPDATE (StaleVersion) after doing the work; on a busy case
+    that is the difference between most writes succeeding and most being retried. The compare-and-set stays."""
     by_id = isinstance(case, int) or case.isdigit()
     statement = _CASE_BY_ID if by_id else _CASE_BY_REFERENCE
+    if for_update:
+        statement = _LOCKED[statement]
     row = connection_of(session).execute(statement, {"key": int(case) if by_id else case}).mappings().first()
     if row is None:
         raise CaseNotFound(case=str(case))

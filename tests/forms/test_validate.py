@@ -235,8 +235,9 @@ def test_parse_json_messages_translated() -> None:
     assert caught.value.errors[0].message.startswith("El documento no es un JSON válido (línea 1, columna 6)")
 
 
-def test_unsupported_keyword_falls_back_to_jsonschema(tmp_path: Path) -> None:
-    """A schema using a keyword the fast path does not implement is still validated, by jsonschema alone."""
+def test_any_keyword_and_properties_named_like_keywords(tmp_path: Path) -> None:
+    """The whole of JSON Schema is validated (no supported subset), and the rewrite for jsonschema-rs touches
+    keywords only: properties called "required", "format" or "minLength" are data and keep their rules."""
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://exhorto.eu/schemas/note/v1",
@@ -245,11 +246,27 @@ def test_unsupported_keyword_falls_back_to_jsonschema(tmp_path: Path) -> None:
         "type": "object",
         "patternProperties": {"^x_": {"type": "integer"}},
         "required": ["text"],
-        "properties": {"text": {"type": "string", "title": "Text", "x-title": {"es": "Texto"}}},
+        "properties": {
+            "text": {"type": "string", "title": "Text", "x-title": {"es": "Texto"}},
+            "required": {"type": "string", "minLength": 2, "format": "iso3166-alpha2"},
+            "format": {"oneOf": [{"type": "integer"}, {"type": "string", "format": "email"}]},
+            "minLength": {"type": "array", "minItems": 1, "items": {"format": "iso639-1"}},
+        },
     }
     (tmp_path / "note.schema.json").write_text(json.dumps(schema), encoding="utf-8")
     validation = Validation(SchemaCatalog(tmp_path))
-    assert validation.compiled("note", True).fast is None
-    assert validation.validate("note", {"text": "a", "x_n": 1}) == []
-    errors = validation.validate("note", {"x_n": "1"}, lang="es")
-    assert codes(errors) == {("/text", "required"), ("/x_n", "type")}
+    assert validation.validate("note", {"text": "a", "x_n": 1, "required": "ES", "format": 3}) == []
+    errors = validation.validate(
+        "note", {"x_n": "1", "required": "XX", "format": "a b", "minLength": ["zz"]}, lang="es"
+    )
+    assert codes(errors) == {
+        ("/text", "required"),
+        ("/x_n", "type"),
+        ("/required", "format"),
+        ("/format", "invalid"),
+        ("/minLength/0", "format"),
+    }
+    assert all(e.message and "{" not in e.message for e in errors)
+    # A draft drops presence and minimum sizes, and nothing else.
+    draft = validation.validate("note", {"required": "E", "minLength": [], "format": "a@b"}, complete=False)
+    assert codes(draft) == {("/required", "format")}
