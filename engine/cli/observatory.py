@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from engine import directory, observatory
 from engine.cli._common import STATE, current_user, fail
 from engine.errors import InvalidInput
 
@@ -21,6 +20,8 @@ def register_command(
     min_group: int = typer.Option(5, "--min-group", help="smallest group published"),
 ) -> None:
     """Register an authority of the directory as an observatory (on its node and on its members' nodes)."""
+    from engine import observatory
+
     row = observatory.register(STATE.db(), code, granularity=granularity, threshold=min_group)
     typer.echo(f"{row.code}: observatory, {row.granularity} returns, groups below {row.threshold} suppressed")
 
@@ -28,6 +29,8 @@ def register_command(
 @app.command("member")
 def member_command(code: str = typer.Argument(...), member: str = typer.Argument(...)) -> None:
     """MEMBER reports to observatory CODE (where to send returns; whose returns are trusted)."""
+    from engine import observatory
+
     observatory.add_member(STATE.db(), code, member)
     typer.echo(f"{member} reports to {code}")
 
@@ -39,6 +42,8 @@ def send_command(
     user: str | None = USER,
 ) -> None:
     """Queue the acting supervisor's authority's return; `exhorto dispatch` (or the outbox flow) delivers it."""
+    from engine import directory, observatory
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     message = observatory.queue_return(STATE.db(), actor, observatory.parse_period(period, "--period"),
                                        observatory=to)
@@ -49,6 +54,8 @@ def send_command(
 @app.command("returns")
 def returns_command(user: str | None = USER) -> None:
     """Returns accepted by the acting user's observatory."""
+    from engine import directory, observatory
+
     actor = directory.actor_for(STATE.db(), current_user(user))
     observatory.config(STATE.db(), actor.authority_code)
     for r in observatory.received_returns(STATE.db(), actor.authority_code):
@@ -63,6 +70,8 @@ def report_command(
     user: str | None = USER,
 ) -> None:
     """The combined figures of the acting user's observatory for a period (suppressed again)."""
+    from engine import directory, observatory
+
     if format not in observatory.FORMATS:
         raise InvalidInput(field="--format", reason=f"{format!r}; choose one of {', '.join(observatory.FORMATS)}")
     actor = directory.actor_for(STATE.db(), current_user(user))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +15,7 @@ from engine.observatory.figures import Row, combine, raw_rows, suppress
 from engine.stats._facts import CaseFacts, DeadlineFacts, asset_figures
 from engine.stats._output import key_label
 from engine.store.db import Database
+from engine.store.models import Authority
 from tests.helpers import example, make_world
 
 OPENED = datetime(2025, 3, 1, tzinfo=UTC)
@@ -121,8 +123,9 @@ def test_amounts_of_a_real_execution_report_reach_both_sides_statistics(db: Data
     for action, role in (("acknowledge", "clerk"), ("start_execution", "judge"), ("report_execution", "clerk")):
         world.act(received, action, "ES-MJ", role)
         dispatch_all(db)
-    today = datetime.now(UTC).date()
     for authority, direction in (("ES-MJ", "received"), ("CO-FGN", "sent")):
+        with db.reader() as session:  # periods are calendar days of the authority's own clock
+            today = datetime.now(ZoneInfo(session.get(Authority, authority).timezone)).date()
         report = stats.compute(db, authority, period_from=date(today.year, 1, 1), period_to=today, threshold=1)
         cells = {(a.direction, a.flow, a.currency, a.kind): a.amount for a in report.assets}
         assert cells[(direction, "frozen", "EUR", "_T")] == Decimal("970430.55"), authority

@@ -9,6 +9,7 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -178,8 +179,9 @@ def test_tampered_replayed_and_unacceptable_returns_are_refused(sent: Federation
     assert _post(sent, future)["reason"] == "out_of_period"  # not over when sent
 
     keys.generate(sent.observatory.db, "FR-CA")  # a genuine key of an authority the observatory does not trust
+    signed_now = datetime.now(UTC).isoformat(timespec="microseconds")  # the key exists from now on, not before
     stranger = _resigned(sent, genuine, "FR-CA", db=sent.observatory.db, message_id=new_id(), **{"from": "FR-CA"},
-                         payload={**payload, "authority": "FR-CA"})
+                         payload={**payload, "authority": "FR-CA"}, sent_at=signed_now)
     assert _post(sent, stranger)["reason"] == "untrusted_sender"
     assert returns_count(sent) == before + 1
 
