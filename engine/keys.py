@@ -96,7 +96,7 @@ def public_raw(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
 
 
 # --- encryption at rest -------------------------------------------------------------------------------------------
-def _passphrase() -> bytes:
+def require_passphrase() -> bytes:
     value = os.environ.get(PASSPHRASE_ENV)
     if not value:
         raise PassphraseMissing(env=PASSPHRASE_ENV)
@@ -104,25 +104,34 @@ def _passphrase() -> bytes:
 
 
 def _kdf(salt: bytes, n_log2: int, r: int, p: int) -> bytes:
-    return Scrypt(salt=salt, length=32, n=2**n_log2, r=r, p=p).derive(_passphrase())
+    return Scrypt(salt=salt, length=32, n=2**n_log2, r=r, p=p).derive(require_passphrase())
 
 
-def encrypt_private(key: Ed25519PrivateKey, key_id: str) -> dict[str, Any]:
+def seal(secret: bytes, owner_id: str) -> dict[str, Any]:
+    """``secret`` encrypted at rest: scrypt from the passphrase → AES-256-GCM, the owner's id as associated data so
+    a ciphertext cannot be moved to another row. Every private key this node keeps (Ed25519 envelope keys, X.509
+    certificate keys) is sealed here."""
     n_log2 = int(os.environ.get(KDF_COST_ENV, DEFAULT_KDF_COST))
     salt, nonce = os.urandom(16), os.urandom(12)
-    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    ciphertext = AESGCM(_kdf(salt, n_log2, 8, 1)).encrypt(nonce, raw, key_id.encode())
+    ciphertext = AESGCM(_kdf(salt, n_log2, 8, 1)).encrypt(nonce, secret, owner_id.encode())
     return {"kdf": "scrypt", "n": n_log2, "r": 8, "p": 1, "salt": b64e(salt), "nonce": b64e(nonce),
             "cipher": "AES-256-GCM", "ciphertext": b64e(ciphertext)}
 
 
-def decrypt_private(sealed: dict[str, Any], key_id: str) -> Ed25519PrivateKey:
+def unseal(sealed: dict[str, Any], owner_id: str) -> bytes:
     secret = _kdf(b64d(sealed["salt"]), int(sealed["n"]), int(sealed["r"]), int(sealed["p"]))
     try:
-        raw = AESGCM(secret).decrypt(b64d(sealed["nonce"]), b64d(sealed["ciphertext"]), key_id.encode())
+        return AESGCM(secret).decrypt(b64d(sealed["nonce"]), b64d(sealed["ciphertext"]), owner_id.encode())
     except InvalidTag:
-        raise WrongPassphrase(key_id=key_id, env=PASSPHRASE_ENV) from None
-    return Ed25519PrivateKey.from_private_bytes(raw)
+        raise WrongPassphrase(key_id=owner_id, env=PASSPHRASE_ENV) from None
+
+
+def encrypt_private(key: Ed25519PrivateKey, key_id: str) -> dict[str, Any]:
+    return seal(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()), key_id)
+
+
+def decrypt_private(sealed: dict[str, Any], key_id: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(unseal(sealed, key_id))
 
 
 _cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
@@ -149,7 +158,7 @@ def _insert(session: Session, authority: str, key: Ed25519PrivateKey, valid_from
 def generate(db: Database, authority: str, *, now: datetime | None = None) -> AuthorityKey:
     """Create the authority's first signing key. Refuses when it already has one (use :func:`rotate`)."""
     now = now or utcnow()
-    _passphrase()
+    require_passphrase()
     with db.transaction() as session:
         load_authority(session, authority)
         if _current_private(session, authority, now) is not None:
@@ -162,7 +171,7 @@ def generate(db: Database, authority: str, *, now: datetime | None = None) -> Au
 def rotate(db: Database, authority: str, *, now: datetime | None = None) -> AuthorityKey:
     """A new signing key from ``now``; the previous one stops signing but still verifies what it signed."""
     now = now or utcnow()
-    _passphrase()
+    require_passphrase()
     with db.transaction() as session:
         load_authority(session, authority)
         for old in session.exec(select(AuthorityKey).where(AuthorityKey.authority_code == authority,

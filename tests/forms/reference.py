@@ -16,25 +16,12 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from engine.forms._catalog import SchemaCatalog, default_catalog
 from engine.forms._compile import DRAFT_SKIPPED
 from engine.forms._formats import format_checker
+from engine.forms._validate import _CODES as ENGINE_CODES
 from engine.forms._validate import to_pointer
 
-_CODES = {
-    "type": "type",
-    "required": "required",
-    "dependentRequired": "required",
-    "enum": "enum",
-    "const": "enum",
-    "format": "format",
-    "pattern": "pattern",
-    "minLength": "min_length",
-    "maxLength": "max_length",
-    "minItems": "min_items",
-    "maxItems": "max_items",
-    "uniqueItems": "unique_items",
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "additionalProperties": "unknown_field",
-}
+# The same keyword -> error code table as the engine (the codes are the contract); jsonschema also reports
+# dependentRequired, which jsonschema-rs folds into "required".
+_CODES = {**ENGINE_CODES, "dependentRequired": "required"}
 
 
 def _ignore(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
