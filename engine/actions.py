@@ -67,7 +67,7 @@ def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
     """Apply one lifecycle action in its own transaction. Raises an :class:`~engine.errors.ExhortoError`
     subclass (and writes nothing) when the action is not allowed."""
     now = now or utcnow()
-    payload = _accepted(payload, actor)
+    payload = with_system_fields(db, case, action, _accepted(payload, actor), actor)
     prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
     with db.transaction() as session:
         record = load_case(session, case, authority=actor.authority_code, for_update=True)
@@ -82,6 +82,23 @@ def _accepted(payload: Mapping[str, Any] | None, actor: Actor) -> dict[str, Any]
     if payload is None:
         return {}
     return check_payload(dict(payload) if isinstance(payload, Mapping) else payload, lang=actor.language)
+
+
+def with_system_fields(db: Database, case: int | str, action: str, payload: dict[str, Any],
+                       actor: Actor) -> dict[str, Any]:
+    """``payload`` with the references and authorities the system knows (engine.system_fields) filled in; a
+    payload contradicting them is refused with a field error. Left as given when the action has no form here
+    (the write path then says why it is refused). Every local entry point calls it before the outbound message
+    is rendered; messages from the counterpart (the inbox) were settled by its node."""
+    from engine import system_fields
+
+    with db.reader() as session:
+        record = load_case(session, case, authority=actor.authority_code)
+        form = next((row.form for row in transitions_for(action) if row.side == record.side and row.form), None)
+        if form is None:
+            return payload
+        values = system_fields.system_values(system_fields.facts_of(session, record), form)
+    return system_fields.settle(payload, values, lang=actor.language, form=form)
 
 
 _SENDING = frozenset(action for action in ACTIONS if any(row.sends for row in transitions_for(action)))

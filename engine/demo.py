@@ -108,7 +108,7 @@ ROLE = {"submit": "clerk", "approve": "judge", "transmit": "clerk", "acknowledge
 
 
 def _with_references(payload: dict[str, Any], requesting: Case, requested: Case | None) -> dict[str, Any]:
-    body = {k: v for k, v in payload.items() if k != "$schema"}
+    body = {k: v for k, v in without_system_fields(payload).items() if k != "$schema"}
     body["references"] = {"requesting": requesting.reference,
                           **({"requested": requested.reference} if requested else {})}
     return body

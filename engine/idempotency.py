@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
-from engine.actions import Outcome, apply_in_session, prepare_outbound
+from engine.actions import Outcome, apply_in_session, prepare_outbound, with_system_fields
 from engine.canonical import canonical_json, sha256_hex
 from engine.errors import ExhortoError, InvalidInput
 from engine.guards import Actor
@@ -98,6 +98,7 @@ def act_once(db: Database, *, key: str | None, case: int, action: str, actor: Ac
     from engine.forms import check_payload
 
     payload = check_payload(dict(payload or {}), lang=actor.language)  # the input boundary, before hashing
+    payload = with_system_fields(db, case, action, payload, actor)  # authorities and references: the system's
     digest = fingerprint(case, action, payload, expected_version)
     if key is not None:
         check_key(key)

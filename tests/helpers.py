@@ -37,10 +37,9 @@ def _example(form: str, slug: str | None) -> str:
 
 
 def example(form: str, slug: str | None = None) -> dict[str, Any]:
-    """A fresh copy of a valid example payload of ``form``. For a request, without the fields the system sets
+    """A fresh copy of a valid example payload of ``form``, without the fields the system sets
     (engine.system_fields): the engine fills them from the case and the directory."""
-    payload = json.loads(_example(form, slug))
-    return without_system_fields(payload) if form == "request" else payload
+    return without_system_fields(json.loads(_example(form, slug)), form)
 
 
 def report(kind: str) -> dict[str, Any]:
@@ -48,7 +47,7 @@ def report(kind: str) -> dict[str, Any]:
     for path in sorted((EXAMPLES / "execution_report").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("report_type") == kind:
-            return data
+            return without_system_fields(data, "execution_report")
     raise LookupError(kind)
 
 

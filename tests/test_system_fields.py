@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from engine import tokens
+from engine.actions import apply_action
 from engine.api.app import create_app
 from engine.cases import create_case, get_case, update_draft
 from engine.cli import app as cli_app
@@ -20,7 +21,7 @@ from engine.errors import FormInvalid
 from engine.store.db import Database
 from engine.store.migrate import ensure_schema
 from engine.system_fields import SYSTEM_FIELDS
-from tests.helpers import World, example, make_world
+from tests.helpers import World, action_payload, example, make_world
 
 CONTRADICTIONS: list[tuple[str, dict[str, Any]]] = [
     ("/requesting_authority/code", {"requesting_authority": {"code": "CO-FGN"}}),
@@ -54,7 +55,7 @@ def test_the_engine_fills_the_system_fields_from_the_case_and_directory(world: W
     assert payload["requesting_authority"]["name"].startswith("Procuradoria-Geral da República")
     assert payload["requested_authority"]["code"] == "ES-MJ"
     assert payload["references"] == {"requesting": case.reference}
-    assert set(SYSTEM_FIELDS) >= {"/requesting_authority/code", "/references/requesting"}
+    assert set(SYSTEM_FIELDS["request"]) >= {"/requesting_authority/code", "/references/requesting"}
 
 
 @pytest.mark.parametrize(("pointer", "extra"), CONTRADICTIONS)
@@ -109,7 +110,7 @@ def test_the_web_editor_shows_the_system_fields_read_only(sqlite_db: Database) -
                        payload={"language": "es"})
     client = web.client("co.clerk")
     page = client.get(f"/web/cases/{case.id}/edit").text
-    for pointer in SYSTEM_FIELDS:
+    for pointer in SYSTEM_FIELDS["request"]:
         if pointer == "/references/requested":
             continue  # not known for a new draft: shown empty, disabled all the same
         tag = page[page.index(f'name="{pointer}"'):]
@@ -117,3 +118,68 @@ def test_the_web_editor_shows_the_system_fields_read_only(sqlite_db: Database) -
         assert "disabled" in tag, (pointer, tag)
     assert 'name="/facts/summary"' not in page or "disabled" not in (
         page[page.index('name="/facts/summary"'):].split(">")[0])
+
+
+# Action forms: the references (every form) and the acknowledgement's receiving authority are the system's too.
+ACTION_CONTRADICTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("/references/requesting", {"references": {"requesting": "CO-FGN/1999/000001"}}),
+    ("/references/requested", {"references": {"requested": "ES-MJ/1999/000001"}}),
+    ("/receiving_authority/code", {"receiving_authority": {"code": "FR-MJ"}}),
+    ("/receiving_authority/country", {"receiving_authority": {"country": "FR"}}),
+    ("/receiving_authority/name", {"receiving_authority": {"name": "Ministère de la Justice"}}),
+]
+
+
+def test_every_action_form_has_its_references_from_the_system() -> None:
+    from engine import forms
+    from engine.lifecycle import TRANSITIONS
+
+    action_forms = {row.form for row in TRANSITIONS if row.form} | {"request"}
+    for form in action_forms:
+        declared = forms.load_schema(form).get("properties", {})
+        assert "references" not in declared or {"/references/requesting", "/references/requested"} <= set(
+            SYSTEM_FIELDS[form]), form
+    assert {"/receiving_authority/code", "/receiving_authority/name"} <= set(SYSTEM_FIELDS["acknowledgement"])
+
+
+def test_the_engine_fills_the_acknowledgements_references_and_receiving_authority(world: World) -> None:
+    requesting, received = world.transmitted("CO-FGN", "ES-MJ")
+    outcome = apply_action(world.db, case=received.reference, action="acknowledge",
+                           actor=world.actor("ES-MJ", "clerk"), payload=action_payload("acknowledge"))
+    assert outcome.message is not None
+    sent = outcome.message.payload
+    assert sent["references"] == {"requesting": requesting.reference, "requested": received.reference}
+    assert sent["receiving_authority"]["code"] == "ES-MJ"
+    assert sent["receiving_authority"]["country"] == "ES"
+    assert sent["receiving_authority"]["unit"]  # what the system does not know stays the user's
+    assert sent["executing_authority"]["code"] == "ES-FGE"
+
+
+@pytest.mark.parametrize(("pointer", "extra"), ACTION_CONTRADICTIONS)
+def test_an_acknowledgement_contradicting_the_system_is_refused_with_the_field(world: World, pointer: str,
+                                                                               extra: dict[str, Any]) -> None:
+    _, received = world.transmitted("CO-FGN", "ES-MJ")
+    payload = action_payload("acknowledge")
+    for block, values in extra.items():
+        payload[block] = {**payload.get(block, {}), **values}
+    before = world.counts()
+    with pytest.raises(FormInvalid) as refused:
+        apply_action(world.db, case=received.reference, action="acknowledge",
+                     actor=world.actor("ES-MJ", "clerk"), payload=payload)
+    assert [e.pointer for e in refused.value.errors] == [pointer]
+    assert world.counts() == before
+    assert world.refresh(received).state == received.state
+
+
+def test_a_withdrawal_naming_another_reference_is_refused_over_the_api(world: World) -> None:
+    requesting, _ = world.transmitted("CO-FGN", "ES-MJ")
+    forged = {**action_payload("withdraw"), "references": {"requesting": "CO-FGN/1999/000001"}}
+    token, _ = tokens.issue(world.db, "co.judge")
+    before = world.counts()
+    with TestClient(create_app(world.db)) as client:
+        response = client.post(f"/cases/{requesting.id}/actions", json={"action": "withdraw", "payload": forged,
+                                                                        "version": requesting.version},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == ["/references/requesting"]
+    assert world.counts() == before

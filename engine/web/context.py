@@ -12,8 +12,9 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import ExhortoError, ForeignCase, NotFound
+from engine.errors import ExhortoError, ForeignCase, InvalidInput, NotFound
 from engine.guards import Actor
 from engine.i18n import LANGUAGES, N_, accept_language, check_language, negotiate, translate
 from engine.lifecycle import Role
@@ -223,7 +224,17 @@ async def _check_post(ctx: WebContext) -> None:
             raise PayloadTooLarge()
     else:
         await _read_capped(ctx.request, limit)
-    form = await ctx.request.form(max_files=20, max_fields=5000)
+    try:
+        form = await ctx.request.form(max_files=20, max_fields=5000)
+    except StarletteHTTPException as error:
+        # Starlette's multipart parser refuses a field over 1 MiB (or too many parts) with a bare English 400:
+        # say it as the input boundary does, on a page in the user's language.
+        from engine.forms import MAX_BYTES, size_refused
+
+        if "maximum size" in str(error.detail):
+            size = int(length) if length and length.isdigit() else MAX_BYTES + 1
+            raise size_refused(size, MAX_BYTES, ctx.lang) from error
+        raise InvalidInput(field="form", reason=str(error.detail)) from error
     token = form.get("csrf_token")
     if not ctx.session.csrf_ok(token if isinstance(token, str) else None):
         raise CsrfRejected()

@@ -169,13 +169,12 @@ def build(
     schema = forms.load_schema(form)
     root = _build(schema, schema, "", "", payload, ctx, required=True, depth=0)
     fields = [f for f in root.children if f.key not in skip]
-    from engine.system_fields import SYSTEM_FIELDS
+    from engine.system_fields import pointers
 
-    system = schema.get("$id") == forms.schema_id("request") or str(schema.get("$id", "")).startswith(
-        forms.schema_id("request").rsplit("/", 1)[0] + "/")  # any version of the request form
+    system = pointers(str(schema.get("$id", form)))  # any version of the form
     for item in (f for top in fields for f in top.walk()):
         item.errors = list((errors or {}).get(item.pointer, []))
-        item.readonly = system and item.pointer in SYSTEM_FIELDS
+        item.readonly = item.pointer in system
     return fields
 
 
