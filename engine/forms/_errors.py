@@ -94,6 +94,7 @@ FORMAT_NAMES: dict[str, str] = {
     "uri": N_("URI"),
     "iso3166-alpha2": N_("ISO 3166-1 country code"),
     "iso639-1": N_("ISO 639-1 language code"),
+    "iso4217": N_("ISO 4217 currency code"),
 }
 # Label of the whole document when the error is at the root.
 DOCUMENT = N_("The document")

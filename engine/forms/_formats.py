@@ -38,11 +38,21 @@ def languages() -> frozenset[str]:
 
 
 @cache
+def currencies() -> frozenset[str]:
+    """ISO 4217 codes as Babel's CLDR data knows them, without the codes reserved for testing (XTS) and for
+    "no currency" (XXX), which never measure an amount."""
+    from babel.numbers import list_currencies
+
+    return frozenset(c for c in list_currencies() if len(c) == 3 and c.isalpha() and c.isupper()) - {"XTS", "XXX"}
+
+
+@cache
 def format_patterns() -> dict[str, str]:
     """Format name → the unanchored regular expression a whole string must match."""
     return {
         "iso3166-alpha2": "|".join(sorted(countries())),
         "iso639-1": "|".join(sorted(languages())),
+        "iso4217": "|".join(sorted(currencies())),
         # RFC 3986 generic syntax: a scheme, then nothing that must be escaped (space, controls, <>"{}|\^`).
         "uri": rf"[A-Za-z][A-Za-z0-9+.\-]*:[^{_CONTROLS_AND_SPACE}<>\"{{}}|\\^`]*",
         # One "@" between two non-empty parts without spaces: enough to catch a name typed in the wrong field,

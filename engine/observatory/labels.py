@@ -7,7 +7,8 @@ from engine.documents._labels import enum_msgid
 from engine.i18n import N_, translate
 from engine.observatory.figures import ASSET_BREAKDOWNS, TIME_BINS, TOTAL
 from engine.stats._facts import ASSET_KINDS
-from engine.stats._output import ICCS_LABELS, MEASURE_TYPES, OUTCOME_LABELS
+from engine.stats._iccs import iccs_label
+from engine.stats._output import MEASURE_TYPES, OUTCOME_LABELS
 
 INSTRUMENTS = ("EIO", "EU_MLA_2000", "CoE_MLA_1959", "MEDELLIN", "IBERAMERICAN_MLA_2010", "OAS_NASSAU_1992",
                "UNTOC", "UNCAC", "VIENNA_1988", "BUDAPEST", "BILATERAL", "RECIPROCITY")
@@ -46,11 +47,8 @@ def category_label(breakdown: str, code: str, lang: str) -> str:
         return t(TOTAL_LABEL)
     if breakdown == "counterpart_country":
         return f"{formatting.country_name(code, lang)} ({code})"
-    if breakdown == "offence_category":
-        return f"{code} — {t(ICCS_LABELS[code])}" if code in ICCS_LABELS else code
-    if breakdown == "offence_category_l2":
-        parent = ICCS_LABELS.get(code[:2])
-        return f"{code} ({t(parent)})" if parent else code
+    if breakdown in ("offence_category", "offence_category_l2"):
+        return iccs_label(code, lang)
     if breakdown == "measure_type":
         return measure_label(code, lang)
     if breakdown == "outcome":

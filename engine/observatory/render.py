@@ -1,5 +1,6 @@
-"""A published table as Markdown (labels in the reader's language, amounts formatted by Babel), CSV, JSON or
-SDMX-CSV (codes only)."""
+"""A published table as Markdown (labels in the reader's language, amounts formatted by Babel), CSV and JSON
+(codes, with a ``label`` in the reader's language beside them) or SDMX-CSV (codes only: its codelists are in
+docs/observatory.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from engine.observatory.publish import Published
 from engine.observatory.sdmx import to_sdmx_csv
 
 FORMATS = ("md", "csv", "json", "sdmx")
-CSV_COLUMNS = ("direction", "breakdown", "category", "currency", "count", "amount")
+CSV_COLUMNS = ("direction", "breakdown", "category", "label", "currency", "count", "amount")
 TITLE = N_("Observatory statistics")
 PERIOD = N_("Period")
 RETURNS_FROM = N_("Returns from")
@@ -28,13 +29,13 @@ SENT, RECEIVED = N_("Sent"), N_("Received")
 
 def render(table: Published, fmt: str, lang: str = "en") -> str:
     if fmt == "json":
-        return json.dumps(as_dict(table), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(as_dict(table, lang), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in table.rows:
-            data = row.to_dict()
+            data = {**row.to_dict(), "label": category_label(row.breakdown, row.category, lang)}
             writer.writerow({k: "" if data.get(k) is None else data[k] for k in CSV_COLUMNS})
         return buffer.getvalue()
     if fmt == "sdmx":
@@ -45,11 +46,11 @@ def render(table: Published, fmt: str, lang: str = "en") -> str:
     raise ValueError(fmt)
 
 
-def as_dict(table: Published) -> dict[str, Any]:
+def as_dict(table: Published, lang: str = "en") -> dict[str, Any]:
     return {"observatory": table.observatory, "period": table.period.code, "granularity": table.granularity,
             "threshold": table.threshold, "reporters": table.reporters,
             "generated_at": table.generated_at.isoformat(timespec="seconds"),
-            "rows": [r.to_dict() for r in table.rows]}
+            "rows": [{**r.to_dict(), "label": category_label(r.breakdown, r.category, lang)} for r in table.rows]}
 
 
 def sections(table: Published) -> list[tuple[str, str, list[Row]]]:

@@ -26,6 +26,7 @@ from engine.stats._aggregate import (
 )
 from engine.stats._chart import CHART_FORMATS, write_chart
 from engine.stats._facts import CaseFacts, DeadlineFacts, collect, iccs_level1
+from engine.stats._iccs import iccs_codelist, iccs_label, iccs_title
 from engine.stats._output import FORMATS, csv_rows, render, to_csv, to_markdown
 from engine.store.db import Database
 from engine.store.models import utcnow
@@ -83,7 +84,10 @@ __all__ = [
     "collect",
     "compute",
     "csv_rows",
+    "iccs_codelist",
+    "iccs_label",
     "iccs_level1",
+    "iccs_title",
     "median_p90",
     "overdue_state",
     "render",

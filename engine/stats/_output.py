@@ -11,6 +11,7 @@ from engine import formatting
 from engine.deadlines.messages import DEADLINE_LABELS
 from engine.i18n import N_, translate
 from engine.stats._aggregate import SECTIONS, Report, as_dict
+from engine.stats._iccs import iccs_label
 
 FORMATS = ("csv", "json", "md")
 SUPPRESSED = "<{threshold}"
@@ -30,19 +31,6 @@ METRIC_LABELS = {
     "execute": N_("Time to execute"),
 }
 RESPONSIBLE_LABELS = {"self": N_("this authority"), "counterpart": N_("counterpart")}
-ICCS_LABELS = {
-    "01": N_("Acts leading to death or intending to cause death"),
-    "02": N_("Acts causing harm or intending to cause harm to the person"),
-    "03": N_("Injurious acts of a sexual nature"),
-    "04": N_("Acts against property involving violence or threat against a person"),
-    "05": N_("Acts against property only"),
-    "06": N_("Acts involving controlled drugs or other psychoactive substances"),
-    "07": N_("Acts involving fraud, deception or corruption"),
-    "08": N_("Acts against public order, authority and provisions of the State"),
-    "09": N_("Acts against public safety and state security"),
-    "10": N_("Acts against the natural environment"),
-    "11": N_("Other criminal acts not elsewhere classified"),
-}
 OUTCOME_LABELS = {
     "executed": N_("Executed"),
     "partially_executed": N_("Partially executed"),
@@ -167,12 +155,10 @@ def key_label(section: str, key: str, lang: str) -> str:
     if coded is not None:
         msgid = enum_msgid(coded, key)
         return translate(lang, msgid) if msgid else key
-    labels = {"offence_category": ICCS_LABELS, "outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(section)
-    if labels and key in labels:
-        return (
-            f"{key} — {translate(lang, labels[key])}" if section == "offence_category" else translate(lang, labels[key])
-        )
-    return key
+    if section == "offence_category":
+        return iccs_label(key, lang)
+    labels = {"outcome": OUTCOME_LABELS, "urgency": URGENCY_LABELS}.get(section)
+    return translate(lang, labels[key]) if labels and key in labels else key
 
 
 def to_markdown(report: Report, lang: str = "en") -> str:

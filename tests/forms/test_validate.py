@@ -270,3 +270,40 @@ def test_any_keyword_and_properties_named_like_keywords(tmp_path: Path) -> None:
     # A draft drops presence and minimum sizes, and nothing else.
     draft = validation.validate("note", {"required": "E", "minLength": [], "format": "a@b"}, complete=False)
     assert codes(draft) == {("/required", "format")}
+
+
+def _report_with_currency(currency: str) -> dict[str, Any]:
+    doc = load(EXAMPLES / "execution_report" / "es-co-final.json")
+    measure = next(m for m in doc["measures_executed"] if m.get("assets"))
+    measure["assets"][0]["currency"] = currency
+    return doc
+
+
+@pytest.mark.parametrize("currency", ["EUR", "COP", "BRL", "MXN", "XAU"])
+def test_asset_currency_in_iso_4217_is_accepted(currency: str) -> None:
+    assert forms.validate("execution_report", _report_with_currency(currency)) == []
+
+
+@pytest.mark.parametrize("currency", ["EUX", "BTC", "XTS", "XXX"])
+def test_asset_currency_outside_iso_4217_is_refused_in_the_readers_language(currency: str) -> None:
+    doc = _report_with_currency(currency)
+    pointer = next(f"/measures_executed/{i}/assets/0/currency"
+                   for i, m in enumerate(doc["measures_executed"]) if m.get("assets"))
+    expected = {
+        "en": "” is not a valid ISO 4217 currency code.",
+        "es": "» no es válido: se espera código de moneda ISO 4217.",
+        "pt": "» não é válido: espera-se código de moeda ISO 4217.",
+        "fr": "\u00a0» n'est pas valide\u202f: format attendu code devise ISO 4217.",  # French spacing
+    }
+    for lang, tail in expected.items():
+        errors = forms.validate("execution_report", doc, lang=lang)
+        assert [(e.pointer, e.code) for e in errors] == [(pointer, "format")]
+        assert errors[0].message.endswith(tail), errors[0].message
+        assert "4217" in errors[0].message.split(tail)[0]  # the field's own label: "Currency (ISO 4217)"
+
+
+def test_request_amount_currency_is_checked_against_iso_4217() -> None:
+    from engine.forms._formats import currencies
+
+    assert {"EUR", "USD", "COP", "BRL", "MXN", "CLP", "UYU", "JMD"} <= currencies()
+    assert not {"XTS", "XXX", "BTC"} & currencies()
