@@ -138,6 +138,16 @@ _cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
 _cache_lock = threading.Lock()
 
 
+def check_node_can_sign(db: Database) -> None:
+    """Refuse to run a node that holds private keys it cannot open: without the passphrase (or with a wrong one)
+    every outbound message would fail at dispatch, again and again, while cases showed "transmitted". Raises
+    :class:`PassphraseMissing` or :class:`WrongPassphrase`; a node holding no private key needs no passphrase."""
+    with db.reader() as session:
+        row = session.exec(select(AuthorityKey).where(col(AuthorityKey.private_key).is_not(None)).limit(1)).first()
+    if row is not None and row.private_key is not None:
+        decrypt_private(row.private_key, row.key_id)
+
+
 # --- registry -----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SigningKey:

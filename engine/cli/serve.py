@@ -33,9 +33,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 
     from engine.api import Settings, create_app
     from engine.api.app import freeze_startup_objects
+    from engine.keys import check_node_can_sign
     from engine.transport.tls import server_options
 
     tls = server_options(tls_cert, tls_key, tls_client_ca)
+    check_node_can_sign(STATE.db())  # a one-line error now rather than a dispatcher failing every few seconds
     app = create_app(STATE.db(), Settings.from_env(dispatch_interval=dispatch_interval or None))
     freeze_startup_objects()
     # uvicorn re-raises the stop signal once it has shut down; with the default SIGTERM action the process would

@@ -12,8 +12,11 @@ from typing import Any
 def create() -> Any:
     from engine.api import Settings, create_app
     from engine.api.app import freeze_startup_objects
+    from engine.keys import check_node_can_sign
     from engine.store.db import Database
 
-    app = create_app(Database(), Settings.from_env())
+    db = Database()
+    check_node_can_sign(db)  # the worker does not start: the stack reports the API as failed, with the reason
+    app = create_app(db, Settings.from_env())
     freeze_startup_objects()
     return app
