@@ -44,8 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
+from engine.system_fields import without_system_fields  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8"))
+# The engine fills the authorities and references itself and refuses a payload that sets them.
+EXAMPLE = without_system_fields(
+    json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8")))
 WITHDRAWAL = json.loads(next((ROOT / "forms/examples/withdrawal").glob("*.json")).read_text(encoding="utf-8"))
 TARGET_P99_MS = 100.0
 

@@ -48,6 +48,7 @@ def soak(minutes: float, clients: int = 8) -> dict[str, Any]:
     from engine.seed import seed_demo
     from engine.store.db import Database
     from engine.store.migrate import upgrade
+    from engine.system_fields import without_system_fields
 
     os.environ.setdefault("EXHORTO_KEY_PASSPHRASE", "bench-passphrase")
     folder = Path(tempfile.mkdtemp(prefix="exhorto-soak-"))
@@ -57,7 +58,9 @@ def soak(minutes: float, clients: int = 8) -> dict[str, Any]:
     seed_demo(db)
     clerk = tokens.issue(db, "co.clerk")[0]
     judge = tokens.issue(db, "co.judge")[0]
-    request = json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8"))
+    # The engine fills the authorities and references itself and refuses a payload that sets them.
+    request = without_system_fields(
+        json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8")))
     port = _free_port()
     env = {**os.environ, "EXHORTO_DATABASE_URL": url}
     server = subprocess.Popen([str(Path(sys.executable).with_name("exhorto")), "serve", "--port", str(port),

@@ -17,6 +17,7 @@ Target: engine ≥ 0.5 × raw (at each concurrency 1, 4, 8).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -38,10 +39,12 @@ from engine.cases import create_case  # noqa: E402
 from engine.directory import actor_for  # noqa: E402
 from engine.seed import seed_demo  # noqa: E402
 from engine.store.db import Database  # noqa: E402
+from engine.system_fields import without_system_fields  # noqa: E402
 
 PG_ADMIN = os.environ.get("EXHORTO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REQUEST = json.loads((Path(__file__).resolve().parents[1] / "forms/examples/request/co-es-bank-records.json")
-                     .read_text(encoding="utf-8"))
+# The engine fills the authorities and references itself and refuses a payload that sets them.
+EXAMPLE = Path(__file__).resolve().parents[1] / "forms/examples/request/co-es-bank-records.json"
+REQUEST = without_system_fields(json.loads(EXAMPLE.read_text(encoding="utf-8")))
 CASES = 20
 
 
@@ -113,75 +116,74 @@ REASONS = {"reasons": "Complete the account numbers."}
 CASES_PER_WRITER = 4
 
 
+def _timed(kind: str, step: Any, barrier: Any, stop_at: Any, out: Any) -> None:
+    """Warm up with one step, start with the other writers, count applied steps and conflicts until ``stop_at``.
+
+    ``step()`` returns True when its write applied and False when another writer moved the case first."""
+    warm = int(step())  # connection, compiled statements
+    done = conflicts = 0
+    barrier.wait()
+    cpu = time.process_time()
+    while time.monotonic() < stop_at.value:
+        if step():
+            done += 1
+        else:
+            conflicts += 1
+    out.put((kind, done, conflicts, warm, time.process_time() - cpu))
+
+
 def _engine_writer(url: str, refs: list[str], hot: bool, barrier: Any, stop_at: Any, out: Any) -> None:
     from engine.errors import StaleVersion, TransitionRefused
 
     db = Database(url)
     clerk, judge = actor_for(db, "co.clerk"), actor_for(db, "co.judge")
     draft = dict.fromkeys(refs, True)  # what this writer believes the state is (draft or pending approval)
-    done = conflicts = i = 0
+    turn = itertools.count()
 
-    def step() -> None:
-        nonlocal done, conflicts, i
-        ref = refs[i % len(refs)]
-        i += 1
+    def step() -> bool:
+        ref = refs[next(turn) % len(refs)]
+        applied = True
         try:
             if draft[ref]:
                 apply_action(db, case=ref, action="submit", actor=clerk)
             else:
                 apply_action(db, case=ref, action="send_back", actor=judge, payload=REASONS)
-            done += 1
         except (StaleVersion, TransitionRefused):
             if not hot:
                 raise
-            conflicts += 1  # another writer moved the case first
+            applied = False  # another writer moved the case first
         draft[ref] = not draft[ref]
+        return applied
 
-    step()  # warm-up: connection, compiled statements
-    warm, done, conflicts = done, 0, 0
-    barrier.wait()
-    cpu = time.process_time()
-    while time.monotonic() < stop_at.value:
-        step()
-    out.put(("engine", done, conflicts, warm, time.process_time() - cpu))
+    _timed("engine", step, barrier, stop_at, out)
     db.dispose()
 
 
 def _raw_writer(url: str, ids: list[int], hot: bool, barrier: Any, stop_at: Any, out: Any) -> None:
     db = Database(url)
     draft = dict.fromkeys(ids, True)
-    done = conflicts = i = 0
+    turn = itertools.count()
     update = text('UPDATE "case" SET state = :to, version = version + 1, updated_at = :t '
                   "WHERE id = :id AND state = :from RETURNING version")
     insert = text("INSERT INTO auditevent (case_id, seq, at, actor, action, from_state, to_state, payload_hash, "
                   "detail, prev_hash, hash) VALUES (:c, :q, :t, 'co.clerk', 'submit', :f, :s, NULL, '{}', :p, :h)")
 
-    def step() -> None:
-        nonlocal done, conflicts, i
-        case_id = ids[i % len(ids)]
-        i += 1
+    def step() -> bool:
+        case_id = ids[next(turn) % len(ids)]
         old, new = ("draft", "pending_approval") if draft[case_id] else ("pending_approval", "draft")
         now = datetime.now(UTC)
         with db.engine.begin() as connection:
             version = connection.execute(update, {"to": new, "t": now, "id": case_id, "from": old}).scalar()
-            if version is None:
-                if not hot:
-                    raise AssertionError(f"case {case_id} was not in state {old}")
-                conflicts += 1
-            else:
+            if version is None and not hot:
+                raise AssertionError(f"case {case_id} was not in state {old}")
+            if version is not None:
                 # seq from the version that this writer alone produced: unique per case, like the engine's.
                 connection.execute(insert, {"c": case_id, "q": 1000 + version, "t": now, "f": old, "s": new,
                                             "p": "0" * 64, "h": "1" * 64})
-                done += 1
         draft[case_id] = not draft[case_id]
+        return version is not None
 
-    step()
-    warm, done, conflicts = done, 0, 0
-    barrier.wait()
-    cpu = time.process_time()
-    while time.monotonic() < stop_at.value:
-        step()
-    out.put(("raw", done, conflicts, warm, time.process_time() - cpu))
+    _timed("raw", step, barrier, stop_at, out)
     db.dispose()
 
 
