@@ -11,10 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from engine.cases import create_case
-from engine.directory import actor_for
-from tests.federation.nodes import Node, make_node
-from tests.helpers import example
+from tests.federation.nodes import Node, colombian_node_with_a_case
 
 ALL_CHECKS = list(schemathesis.checks.CHECKS.get_all())
 # Examples per operation: a few in the suite; bench/fuzz.py runs this test with many more.
@@ -23,14 +20,9 @@ EXAMPLES = int(os.environ.get("EXHORTO_SCHEMATHESIS_EXAMPLES", "8"))
 
 @pytest.fixture(scope="module")
 def fuzzed_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EXHORTO_AUTH_MAX_FAILURES", "100000")
-        made = make_node(tmp_path_factory.mktemp("fuzz"), "fuzz", "CO-FGN")
-    create_case(made.db, actor=actor_for(made.db, "co.clerk"), counterpart="ES-MJ",
-                payload=example("request", "co-es-bank-records"))
-    yield made
-    made.server.stop()
-    made.db.dispose()
+    with colombian_node_with_a_case(tmp_path_factory.mktemp("fuzz"), "fuzz",
+                                    {"EXHORTO_AUTH_MAX_FAILURES": "100000"}) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,14 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from sqlmodel import func, select
 
@@ -103,6 +106,27 @@ def make_node(folder: Path, name: str, served: str, *, settings: Settings | None
     server = Server(create_app(db, settings or Settings()), port)
     server.start()
     return Node(name=name, db=db, served=served, port=port, server=server)
+
+
+@contextmanager
+def colombian_node_with_a_case(folder: Path, name: str, environment: dict[str, str]) -> Iterator[Node]:
+    """A CO-FGN node holding one request to ES-MJ, started under ``environment`` (e.g. throttling limits read
+    when the app is built), stopped and closed afterwards."""
+    from engine.cases import create_case
+    from engine.directory import actor_for
+    from tests.helpers import example
+
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in environment.items():
+            patch.setenv(variable, value)
+        made = make_node(folder, name, "CO-FGN")
+    create_case(made.db, actor=actor_for(made.db, "co.clerk"), counterpart="ES-MJ",
+                payload=example("request", "co-es-bank-records"))
+    try:
+        yield made
+    finally:
+        made.server.stop()
+        made.db.dispose()
 
 
 def link(a: Node, b: Node) -> None:

@@ -14,11 +14,8 @@ import httpx
 import pytest
 
 from engine import tokens
-from engine.cases import create_case
-from engine.directory import actor_for
 from engine.store.models import utcnow
-from tests.federation.nodes import Node, make_node
-from tests.helpers import example
+from tests.federation.nodes import Node, colombian_node_with_a_case
 
 PER_PRINCIPAL = 3
 PER_ADDRESS = 6
@@ -26,16 +23,11 @@ PER_ADDRESS = 6
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EXHORTO_AUTH_MAX_FAILURES", str(PER_PRINCIPAL))
-        patch.setenv("EXHORTO_AUTH_MAX_FAILURES_PER_ADDRESS", str(PER_ADDRESS))
-        patch.setenv("EXHORTO_AUTH_WINDOW_SECONDS", "300")
-        made = make_node(tmp_path_factory.mktemp("auth-matrix"), "auth", "CO-FGN")
-    create_case(made.db, actor=actor_for(made.db, "co.clerk"), counterpart="ES-MJ",
-                payload=example("request", "co-es-bank-records"))
-    yield made
-    made.server.stop()
-    made.db.dispose()
+    limits = {"EXHORTO_AUTH_MAX_FAILURES": str(PER_PRINCIPAL),
+              "EXHORTO_AUTH_MAX_FAILURES_PER_ADDRESS": str(PER_ADDRESS),
+              "EXHORTO_AUTH_WINDOW_SECONDS": "300"}
+    with colombian_node_with_a_case(tmp_path_factory.mktemp("auth-matrix"), "auth", limits) as made:
+        yield made
 
 
 def _operations(node: Node) -> list[tuple[str, str]]:
