@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The engine fills the authorities and references itself and refuses a payload that sets them.
 EXAMPLE = without_system_fields(
     json.loads((ROOT / "forms/examples/request/co-es-bank-records.json").read_text(encoding="utf-8")))
-WITHDRAWAL = json.loads(next((ROOT / "forms/examples/withdrawal").glob("*.json")).read_text(encoding="utf-8"))
+WITHDRAWAL = without_system_fields(
+    json.loads(next((ROOT / "forms/examples/withdrawal").glob("*.json")).read_text(encoding="utf-8")))
 TARGET_P99_MS = 100.0
 
 
