@@ -108,6 +108,9 @@ def test_french_typography(eio_pdfs: dict[str, bytes]) -> None:
     assert "1er décembre 2026" in raw
     assert re.search("Date d'émission[\u202f\u00a0 ]:", raw)
     assert "Date d'émission:" not in raw
+    # fields of an object run on one line, separated by ";", which French also spaces (formatting.punctuation)
+    assert re.search("multilatérale[\u202f\u00a0 ]; Instrument", raw)
+    assert "multilatérale; Instrument" not in raw
 
 
 def test_a_draft_does_not_claim_transmission() -> None:
