@@ -234,3 +234,14 @@ def test_section_c_prints_the_annex_a_list_in_its_order() -> None:
     payload["measures"].append({"type": "search_and_seizure", "description": "Perquisition du domicile."})
     text = "\n".join(_pages(_render(payload, "en"))).replace("\n", " ")
     assert "☒ Search and seizure" in text[text.index("SECTION C"):text.index("SECTION D")]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_signature_block_has_name_position_place_date_and_stamp_box(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    last = _pages(eio_pdfs[lang])[-1]
+    block = last[last.rindex(translate(lang, "Name")):]
+    for label in ("Name", "Position", "Place", "Date", "Official stamp", "Signature and seal of the issuing authority"):
+        assert translate(lang, label) in block, label
+    signature = _payload("request", EIO)["signature"]
+    for value in (signature["name"], signature["position"], signature["place"]):
+        assert value in block, value
