@@ -245,3 +245,24 @@ def test_signature_block_has_name_position_place_date_and_stamp_box(eio_pdfs: di
     signature = _payload("request", EIO)["signature"]
     for value in (signature["name"], signature["position"], signature["place"]):
         assert value in block, value
+
+
+CERTIFICATION = (
+    "This European Investigation Order has been issued by a competent authority. The issuing authority certifies that"
+    " issuing it is necessary and proportionate for the purpose of the proceedings specified in it, taking into"
+    " account the rights of the suspected or accused person, and that the investigative measures requested could have"
+    " been ordered under the same conditions in a similar domestic case. It requests that the investigative measures"
+    " specified below be carried out taking due account of the confidentiality of the investigation and that the"
+    " evidence obtained as a result of their execution be transferred."
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_eio_opens_with_the_issuing_authoritys_certification(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    """Annex A opens with the certification of Art. 6(1)'s conditions (necessity, proportionality, a similar
+    domestic case), before section A."""
+    text = " ".join(" ".join(_pages(eio_pdfs[lang])).split())
+    certification = translate(lang, CERTIFICATION)
+    assert certification != CERTIFICATION or lang == "en"
+    assert " ".join(certification.split()) in text
+    assert text.index(" ".join(certification.split())) < text.index(translate(lang, "Section").upper() + " A")
