@@ -12,6 +12,8 @@ the reader's language, so no list is translated by hand.
 '1er décembre 2026'
 >>> with_colon("Date", "fr")
 'Date\u202f:'
+>>> punctuation(";", "fr") + " " + punctuation(";", "es")
+'\u202f; ;'
 >>> country_name("CO", "pt")
 'Colômbia'
 """
@@ -39,20 +41,29 @@ __all__ = [
     "negotiate_language",
     "parse_date",
     "parse_datetime",
+    "punctuation",
     "with_colon",
 ]
 
-# Typography CLDR's patterns carry implicitly but Babel does not expose as data: French sets a narrow no-break
-# space (U+202F) before ":" and writes the first day of a month as an ordinal ("1er décembre"). The day's ordinal
-# category comes from CLDR's ordinal plural rules (Locale.ordinal_form); the suffix per category is French
-# usage (CLDR's "digits-ordinal" rule set, which Babel does not ship).
+# Typography CLDR's patterns carry implicitly but Babel does not expose as data: French sets a narrow no-break space
+# (U+202F) before the high punctuation marks ":", ";", "?" and "!", and writes the first day of a month as an
+# ordinal ("1er décembre"). The day's ordinal category comes from CLDR's ordinal plural rules (Locale.ordinal_form);
+# the suffix per category is French usage (CLDR's "digits-ordinal" rule set, which Babel does not ship).
 _BEFORE_COLON = {"fr": "\u202f"}
+_HIGH_PUNCTUATION = frozenset(":;?!")
 _DAY_ORDINAL_SUFFIX = {"fr": {"one": "er"}}
+
+
+def punctuation(mark: str, lang: str) -> str:
+    """A high punctuation mark (``:``, ``;``, ``?``, ``!``) with the space ``lang`` sets before it, if any."""
+    if mark not in _HIGH_PUNCTUATION:
+        raise ValueError(f"not a high punctuation mark: {mark!r}")
+    return f"{_BEFORE_COLON.get(lang, '')}{mark}"
 
 
 def with_colon(label: str, lang: str) -> str:
     """``label`` followed by a colon as ``lang`` writes it ("Date:", "Date\u202f:")."""
-    return f"{label}{_BEFORE_COLON.get(lang, '')}:"
+    return f"{label}{punctuation(':', lang)}"
 
 
 def parse_date(value: date | datetime | str) -> date:

@@ -83,13 +83,15 @@ def build_form(
                                  for k, v in _in_order(node, value)]
                 section.subsections.append(sub)
         else:
-            section.items = _items(fmt, root, payload, spec["pointers"], every_option)
+            section.items = _items(fmt, root, payload, spec["pointers"], every_option,
+                                   spec.get("options", {}), spec.get("option_titles", {}))
         sections.append(section)
     return FormView(front, sections)
 
 
 def _items(fmt: Formatter, root: Node, payload: Mapping[str, Any], pointers: Sequence[str],
-           every_option: bool) -> list[Any]:
+           every_option: bool, options: Mapping[str, Sequence[str]],
+           option_titles: Mapping[str, Mapping[str, Mapping[str, str]]]) -> list[Any]:
     located = [(p, *_locate(fmt, root, payload, p)) for p in pointers]
     if all(value is _MISSING for _, _, value in located):
         return []  # nothing filled: the whole section is "not applicable", grids included
@@ -99,7 +101,8 @@ def _items(fmt: Formatter, root: Node, payload: Mapping[str, Any], pointers: Seq
             continue
         if _is_coded(node):
             if value is not _MISSING or every_option:
-                items.append(_checkboxes(fmt, node, [] if value is _MISSING else value, pointer))
+                items.append(_checkboxes(fmt, node, [] if value is _MISSING else value, pointer,
+                                         options.get(pointer), option_titles.get(pointer, {})))
         elif value is not _MISSING:
             item = _item(fmt, node, pointer.rsplit("/", 1)[-1], value)
             parent = _parent_title(fmt, root, pointer)
@@ -138,15 +141,30 @@ def _is_coded(node: Node) -> bool:
     return schema.get("type") == "array" and isinstance(items, Mapping) and "enum" in items
 
 
-def _checkboxes(fmt: Formatter, node: Node, value: Any, name: str) -> Checkboxes:
+def _checkboxes(
+    fmt: Formatter, node: Node, value: Any, name: str,
+    shown: Sequence[str] | None = None, titles: Mapping[str, Mapping[str, str]] | None = None,
+) -> Checkboxes:
+    """``shown``: the options the instrument's form prints, in its order (a profile's ``options``, e.g. Annex A
+    section C); a chosen value outside them is still shown, ticked, after them. Default: the schema's list.
+    ``titles``: the instrument's own wording of some options (a profile's ``option_titles``), per language."""
     langs, schema = fmt.langs, node.schema
     chosen = set(value) if isinstance(value, list) else {value}
     if schema.get("type") == "boolean":
         options = [(langs.gettext(YES), True in chosen), (langs.gettext(NO), False in chosen)]
     else:
         enum_schema = schema if "enum" in schema else resolve(fmt.loader, schema["items"], node.base).schema
-        options = [(enum_label(enum_schema, v, langs) or Bi(v), v in chosen) for v in enum_schema["enum"]]
+        codes = list(enum_schema["enum"])
+        if shown is not None:
+            codes = [v for v in shown if v in codes] + [v for v in codes if v in chosen and v not in shown]
+        titles = titles or {}
+        options = [(_own_title(langs, titles[v]) if v in titles else enum_label(enum_schema, v, langs) or Bi(v),
+                    v in chosen) for v in codes]
     return Checkboxes(langs.title(schema, name), options)
+
+
+def _own_title(langs: Languages, title: Mapping[str, str]) -> Bi:
+    return langs.each(lambda lang: str(title.get(lang) or title["en"]))
 
 
 def _locate(fmt: Formatter, root: Node, payload: Any, pointer: str) -> tuple[Node | None, Any]:

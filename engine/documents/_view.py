@@ -208,7 +208,14 @@ class Formatter:
                     if self.langs.alt else None,
                 )
             )
-        return self.join(parts, "; ")
+        # "Nom : …\u202f; Pays : …": the separator is punctuation too, set per language.
+        return self.join_each(parts, lambda lang: f"{formatting.punctuation(';', lang)} ")
+
+    def join_each(self, parts: Sequence[Bi], separator: Callable[[str], str]) -> Bi:
+        main = separator(self.langs.main).join(p.main for p in parts)
+        alt_lang = self.langs.alt or self.langs.main
+        alt = separator(alt_lang).join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
+        return Bi(main, alt)
 
     def join(self, parts: Sequence[Bi], separator: str) -> Bi:
         main = separator.join(p.main for p in parts)

@@ -70,3 +70,11 @@ def test_negotiation_goes_user_then_authority_then_english() -> None:
 def test_unsupported_formatting_language_names_the_supported_ones() -> None:
     with pytest.raises(UnsupportedLanguage, match="es, pt, en, fr"):
         formatting.format_date("2026-11-23", "de")
+
+
+def test_high_punctuation_is_spaced_the_way_each_language_does() -> None:
+    assert [formatting.punctuation(mark, "fr") for mark in ":;?!"] == ["\u202f:", "\u202f;", "\u202f?", "\u202f!"]
+    assert [formatting.punctuation(mark, "es") for mark in ":;?!"] == [":", ";", "?", "!"]
+    assert formatting.with_colon("Pays", "fr") == "Pays\u202f:"
+    with pytest.raises(ValueError):
+        formatting.punctuation(",", "fr")

@@ -108,6 +108,9 @@ def test_french_typography(eio_pdfs: dict[str, bytes]) -> None:
     assert "1er décembre 2026" in raw
     assert re.search("Date d'émission[\u202f\u00a0 ]:", raw)
     assert "Date d'émission:" not in raw
+    # fields of an object run on one line, separated by ";", which French also spaces (formatting.punctuation)
+    assert re.search("multilatérale[\u202f\u00a0 ]; Instrument", raw)
+    assert "multilatérale; Instrument" not in raw
 
 
 def test_a_draft_does_not_claim_transmission() -> None:
@@ -170,3 +173,96 @@ def test_a_stored_v1_request_renders_with_its_own_schema() -> None:
     text = "\n".join(_pages(pdf.content))
     assert "CO-FGN/2025/000007" in text and "Solicitud anterior relacionada" in text
     assert "https://exhorto.eu/schemas/request/v1" in text.replace("\n", "")
+
+
+def _text_origins(pdf: bytes) -> list[tuple[int, float, float, float, float, str]]:
+    """Where pypdf places each run of text: (page, page width, page height, x, y, text), in user space."""
+    runs: list[tuple[int, float, float, float, float, str]] = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, start=1):
+        box = page.mediabox
+        width, height = float(box.width), float(box.height)
+
+        def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any,
+                  number: int = number, width: float = width, height: float = height) -> None:
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                runs.append((number, width, height, x, y, text))
+
+        page.extract_text(visitor_text=visit)
+    return runs
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_text_run_starts_inside_the_page_box(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    """A second reader (pypdf's text matrices, beside poppler's word boxes above): no run of text starts outside
+    the MediaBox or in the side margins."""
+    runs = _text_origins(eio_pdfs[lang])
+    assert runs
+    outside = [r for r in runs if not (MARGIN_X - 1 <= r[3] <= r[1] - MARGIN_X and 0 <= r[4] <= r[2])]
+    assert not outside, outside[:5]
+
+
+ANNEX_A_SECTION_C = [
+    "obtain_existing_evidence", "database_information", "witness_hearing", "expert_hearing", "suspect_hearing",
+    "victim_hearing", "third_party_hearing", "subscriber_identification", "transfer_of_detained_person",
+    "transfer_to_executing_state", "bank_records", "bank_operations", "real_time_monitoring", "controlled_delivery",
+    "covert_investigation", "interception", "provisional_measures",
+]
+
+
+def test_section_c_prints_the_annex_a_list_in_its_order() -> None:
+    """Annex A section C lists the measures of the Directive's Arts. 10(2), 22-30 and 32; the EIO grid prints that
+    list, in that order, and not the measures of other instruments (a joint investigation team is outside the
+    Directive, Art. 3) unless a request chose one."""
+    from engine.forms import profile_for_instrument
+
+    spec = next(s for s in profile_for_instrument("EIO").documents["request"].sections if s["key"] == "C")
+    assert spec["options"]["/measures/*/type"] == ANNEX_A_SECTION_C
+    text = "\n".join(_pages(_render(_payload("request", EIO), "en"))).replace("\n", " ")
+    section_c = text[text.index("SECTION C"):text.index("SECTION D")]
+    expected = ["Obtaining information or evidence already in the possession", "police or judicial databases",
+                "Hearing of a witness", "Hearing of an expert", "Hearing of a suspect", "Hearing of a victim",
+                "Hearing of a third party", "Identification of the holder", "custody to the issuing State",
+                "custody to the executing State", "Information on bank and other financial accounts",
+                "banking and other financial operations", "in real time", "Controlled delivery",
+                "Covert investigation", "Interception of telecommunications", "Provisional measures"]
+    positions = [section_c.index(words) for words in expected]
+    assert positions == sorted(positions)
+    assert "Joint investigation team" not in section_c
+    payload = copy.deepcopy(_payload("request", EIO))
+    payload["measures"].append({"type": "search_and_seizure", "description": "Perquisition du domicile."})
+    text = "\n".join(_pages(_render(payload, "en"))).replace("\n", " ")
+    assert "☒ Search and seizure" in text[text.index("SECTION C"):text.index("SECTION D")]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_signature_block_has_name_position_place_date_and_stamp_box(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    last = _pages(eio_pdfs[lang])[-1]
+    block = last[last.rindex(translate(lang, "Name")):]
+    for label in ("Name", "Position", "Place", "Date", "Official stamp", "Signature and seal of the issuing authority"):
+        assert translate(lang, label) in block, label
+    signature = _payload("request", EIO)["signature"]
+    for value in (signature["name"], signature["position"], signature["place"]):
+        assert value in block, value
+
+
+CERTIFICATION = (
+    "This European Investigation Order has been issued by a competent authority. The issuing authority certifies that"
+    " issuing it is necessary and proportionate for the purpose of the proceedings specified in it, taking into"
+    " account the rights of the suspected or accused person, and that the investigative measures requested could have"
+    " been ordered under the same conditions in a similar domestic case. It requests that the investigative measures"
+    " specified below be carried out taking due account of the confidentiality of the investigation and that the"
+    " evidence obtained as a result of their execution be transferred."
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_eio_opens_with_the_issuing_authoritys_certification(eio_pdfs: dict[str, bytes], lang: str) -> None:
+    """Annex A opens with the certification of Art. 6(1)'s conditions (necessity, proportionality, a similar
+    domestic case), before section A."""
+    text = " ".join(" ".join(_pages(eio_pdfs[lang])).split())
+    certification = translate(lang, CERTIFICATION)
+    assert certification != CERTIFICATION or lang == "en"
+    assert " ".join(certification.split()) in text
+    assert text.index(" ".join(certification.split())) < text.index(translate(lang, "Section").upper() + " A")

@@ -52,6 +52,23 @@ def test_sections_are_the_instruments_own() -> None:
 
 
 @pytest.mark.parametrize("profile", forms.profiles(), ids=lambda p: p.id)
+def test_printed_options_are_codes_of_their_field(profile: forms.Profile) -> None:
+    """A section's ``options`` (the grid an instrument's form prints) and ``option_titles`` name codes of the field
+    they belong to, and every own title is in the four languages."""
+    for form, document in profile.documents.items():
+        for section in document.sections:
+            for key in ("options", "option_titles"):
+                for pointer, codes in section.get(key, {}).items():
+                    assert pointer in section["pointers"], (section["key"], pointer)
+                    node = schema_node(form, pointer)
+                    assert node is not None, pointer
+                    enum = node.get("enum") or node.get("items", {}).get("enum") or []
+                    assert set(codes) <= set(enum), (section["key"], set(codes) - set(enum))
+                    if key == "option_titles":
+                        assert all(set(t) == {"en", "es", "pt", "fr"} for t in codes.values()), section["key"]
+
+
+@pytest.mark.parametrize("profile", forms.profiles(), ids=lambda p: p.id)
 def test_every_pointer_names_a_field(profile: forms.Profile) -> None:
     for form, document in profile.documents.items():
         pointers = list(document.front) + [p for s in document.sections for p in s["pointers"]]
