@@ -56,7 +56,9 @@ def sweep_command(
     else:
         from workflows.deadlines import deadline_sweep
 
-        summary = deadline_sweep(database_url=database_url(STATE.db_url), now=moment, batch_size=batch_size)
+        # The flow reads the database URL from the environment (never a parameter: Prefect would store it).
+        os.environ["EXHORTO_DATABASE_URL"] = database_url(STATE.db_url)
+        summary = deadline_sweep(now=moment, batch_size=batch_size)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -244,18 +246,11 @@ def serve_command(
                     raise fail(f"the Prefect server did not start within {startup_timeout} s")
                 time.sleep(1)
             typer.echo(f"Prefect server ready (pid {children[0].pid}); UI at {api_url.removesuffix('/api')}")
-        env = {**os.environ, "PREFECT_API_URL": api_url}
-        command = [
-            sys.executable,
-            "-m",
-            "workflows.serve",
-            "--sweep-every",
-            str(sweep_every),
-            "--dispatch-every",
-            str(dispatch_every),
-            "--database-url",
-            database_url(STATE.db_url),
-        ]
+        # The database URL goes to the flows in the environment: never on a command line (ps) nor in Prefect's
+        # deployment parameters, since it may hold a password.
+        env = {**os.environ, "PREFECT_API_URL": api_url, "EXHORTO_DATABASE_URL": database_url(STATE.db_url)}
+        command = [sys.executable, "-m", "workflows.serve", "--sweep-every", str(sweep_every),
+                   "--dispatch-every", str(dispatch_every)]
         typer.echo(
             f"serving deadline_sweep every {sweep_every} s and outbox_dispatch every {dispatch_every} s"
         )
