@@ -8,6 +8,9 @@ Same rules as the deployments of ``prefect.yaml``: at most one run of each flow 
 when the next one is due makes Prefect cancel the newcomer, ``CANCEL_NEW``: the following one catches up), and no
 secret among the parameters — the flows read the database URL, SMTP and webhook settings from this process's
 environment (``EXHORTO_DATABASE_URL``, ``EXHORTO_SMTP_*``, ...), which the runs inherit.
+
+At start it makes sure the Prefect server marks a run whose process died as ``Crashed`` (``engine.ops.crashes``:
+heartbeats plus Prefect's documented automation), so a dead sweep does not hold its slot until the lease expires.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retention-every", type=int, default=DAY, help="seconds between retention runs")
     parser.add_argument("--housekeeping-every", type=int, default=DAY, help="seconds between housekeeping runs")
     args = parser.parse_args(argv)
+    from engine.ops import crashes
+
+    outcome = crashes.ensure()
+    print(f"crash detection: automation {outcome!r} ({crashes.heartbeat_seconds()} s heartbeats)", flush=True)
     serve(
         *deployments(
             sweep_every=args.sweep_every, dispatch_every=args.dispatch_every,

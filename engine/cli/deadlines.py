@@ -268,6 +268,23 @@ def serve_command(
                     child.kill()
 
 
+@orchestrator_app.command("detect-crashes")
+def detect_crashes_command(
+    heartbeat: int | None = typer.Option(
+        None, min=30, help="seconds between the workers' flow-run heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY; "
+                           "default: this process's setting)"),
+    missed: int = typer.Option(3, min=2, help="heartbeats missed before a run is marked Crashed"),
+) -> None:
+    """Make the Prefect server at PREFECT_API_URL mark a flow run Crashed when its heartbeats stop (its process
+    died), which frees its concurrency slot for the next run. Idempotent; `orchestrator serve` does it itself."""
+    from engine.ops import crashes
+
+    seconds = heartbeat or crashes.heartbeat_seconds()
+    outcome = crashes.ensure(seconds, missed)
+    typer.echo(f"automation {crashes.NAME!r} {outcome}: a run without a heartbeat for {seconds * missed} s "
+               "is marked Crashed")
+
+
 def register(case_app: typer.Typer) -> None:
     """Tracking commands that read best under `exhorto case`."""
     case_app.command("clocks")(clocks_command)
