@@ -248,7 +248,10 @@ def serve_command(
             typer.echo(f"Prefect server ready (pid {children[0].pid}); UI at {api_url.removesuffix('/api')}")
         # The database URL goes to the flows in the environment: never on a command line (ps) nor in Prefect's
         # deployment parameters, since it may hold a password.
-        env = {**os.environ, "PREFECT_API_URL": api_url, "EXHORTO_DATABASE_URL": database_url(STATE.db_url)}
+        from engine.ops.crashes import with_heartbeat
+
+        env = with_heartbeat({**os.environ, "PREFECT_API_URL": api_url,
+                              "EXHORTO_DATABASE_URL": database_url(STATE.db_url)})
         command = [sys.executable, "-m", "workflows.serve", "--sweep-every", str(sweep_every),
                    "--dispatch-every", str(dispatch_every)]
         typer.echo(

@@ -21,6 +21,12 @@ from typing import Any
 
 NAME = "exhorto: crash flow runs whose heartbeats stopped"
 MISSED_HEARTBEATS = 3
+HEARTBEAT_SECONDS = "60"  # what exhorto's own launchers give the flow runs (Prefect's default, 180 s, is slow)
+
+
+def with_heartbeat(environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` with a heartbeat period for flow runs, unless the operator chose one."""
+    return {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": HEARTBEAT_SECONDS, **environ}
 FINAL_EVENTS = ("prefect.flow-run.Completed", "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
                 "prefect.flow-run.Crashed", "prefect.flow-run.TimedOut")
 
@@ -78,4 +84,5 @@ def ensure(heartbeat: int | None = None, missed: int = MISSED_HEARTBEATS) -> str
     return "updated"
 
 
-__all__ = ["MISSED_HEARTBEATS", "NAME", "automation", "ensure", "heartbeat_seconds"]
+__all__ = ["HEARTBEAT_SECONDS", "MISSED_HEARTBEATS", "NAME", "automation", "ensure", "heartbeat_seconds",
+           "with_heartbeat"]
