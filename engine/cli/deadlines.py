@@ -280,10 +280,20 @@ def detect_crashes_command(
 ) -> None:
     """Make the Prefect server at PREFECT_API_URL mark a flow run Crashed when its heartbeats stop (its process
     died), which frees its concurrency slot for the next run. Idempotent; `orchestrator serve` does it itself."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.settings import get_current_settings
+
     from engine.ops import crashes
 
+    api_url = get_current_settings().api.url
+    if not api_url:  # Prefect would start a temporary server and put the automation there, to no effect
+        raise fail("PREFECT_API_URL is not set: point it at the Prefect server the workers use", 2)
     seconds = heartbeat or crashes.heartbeat_seconds()
-    outcome = crashes.ensure(seconds, missed)
+    try:
+        outcome = crashes.ensure(seconds, missed)
+    except (httpx.HTTPError, PrefectHTTPStatusError) as error:
+        raise fail(f"the Prefect server at {api_url} did not answer: {error}") from None
     typer.echo(f"automation {crashes.NAME!r} {outcome}: a run without a heartbeat for {seconds * missed} s "
                "is marked Crashed")
 
