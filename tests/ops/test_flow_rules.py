@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 import workflows
+from tests.federation.nodes import free_port
 
 SECRET_WORDS = ("url", "password", "secret", "passphrase", "token", "key", "dsn")
 
@@ -63,3 +68,22 @@ def test_run_names_say_what_ran_and_for_which_moment(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(flow_run.FIELDS, "parameters", lambda: parameters)  # what Prefect reads in a run
     monkeypatch.setitem(flow_run.FIELDS, "scheduled_start_time", lambda: scheduled)
     assert run_name("deadline-sweep", "authority")() == expected
+
+
+def _detect_crashes(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return subprocess.run([sys.executable, "-c", "from engine.cli import main; main()", "orchestrator",
+                           "detect-crashes"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env=clean | {"PREFECT_HOME": str(tmp_path / "prefect")} | env)
+
+
+def test_detect_crashes_without_a_server_says_so_in_one_line(tmp_path: Path) -> None:
+    """Without PREFECT_API_URL Prefect would put the automation on a temporary server, to no effect: refused."""
+    unset = _detect_crashes(tmp_path)
+    assert unset.returncode == 2 and unset.stderr.strip().splitlines() == [
+        "error: PREFECT_API_URL is not set: point it at the Prefect server the workers use"]
+    port = free_port()  # nothing listens there
+    silent = _detect_crashes(tmp_path, PREFECT_API_URL=f"http://127.0.0.1:{port}/api")
+    assert silent.returncode == 1 and "Traceback" not in silent.stderr
+    assert silent.stderr.strip().splitlines()[-1].startswith(
+        f"error: the Prefect server at http://127.0.0.1:{port}/api did not answer"), silent.stderr
