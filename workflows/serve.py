@@ -16,6 +16,7 @@ heartbeats plus Prefect's documented automation), so a dead sweep does not hold 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from workflows.deadlines import deadline_sweep
@@ -58,8 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from engine.ops import crashes
 
-    outcome = crashes.ensure()
-    print(f"crash detection: automation {outcome!r} ({crashes.heartbeat_seconds()} s heartbeats)", flush=True)
+    # The runs are child processes of this one: they inherit the heartbeat period, and the automation expects it.
+    os.environ.update(crashes.with_heartbeat(dict(os.environ)))
+    heartbeat = int(os.environ["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"])
+    outcome = crashes.ensure(heartbeat)
+    print(f"crash detection: automation {outcome} ({heartbeat} s heartbeats)", flush=True)
     serve(
         *deployments(
             sweep_every=args.sweep_every, dispatch_every=args.dispatch_every,
