@@ -14,25 +14,25 @@ from prefect.cache_policies import NO_CACHE
 
 from engine import idempotency
 from engine.store.models import utcnow
-from workflows._common import database, transient
+from workflows._common import database, run_name, transient
 
 KEEP_IDEMPOTENCY_DAYS = 7
 
 
 @task(name="purge-idempotency-keys", retries=3, retry_delay_seconds=[1, 5, 20], retry_condition_fn=transient,
-      cache_policy=NO_CACHE)
-def purge_idempotency_keys(database_url: str | None, older_than: datetime) -> int:
-    return idempotency.purge(database(database_url), older_than=older_than)
+      cache_policy=NO_CACHE, timeout_seconds=900)
+def purge_idempotency_keys(older_than: datetime) -> int:
+    return idempotency.purge(database(), older_than=older_than)
 
 
-@flow(name="housekeeping", log_prints=False)
-def housekeeping(database_url: str | None = None, now: datetime | None = None,
-                 keep_idempotency_days: int = KEEP_IDEMPOTENCY_DAYS) -> dict[str, int]:
+# The database URL comes from EXHORTO_DATABASE_URL, never from a parameter (workflows._common).
+@flow(name="housekeeping", log_prints=False, flow_run_name=run_name("housekeeping"), timeout_seconds=1800)
+def housekeeping(now: datetime | None = None, keep_idempotency_days: int = KEEP_IDEMPOTENCY_DAYS) -> dict[str, int]:
     """Delete what has served its purpose; returns how many rows of each kind went."""
     if keep_idempotency_days < 1:
         raise ValueError("keep_idempotency_days: keep the answers at least one day, clients may still retry")
     now = now or utcnow()
-    return {"idempotency_keys": purge_idempotency_keys(database_url, now - timedelta(days=keep_idempotency_days))}
+    return {"idempotency_keys": purge_idempotency_keys(now - timedelta(days=keep_idempotency_days))}
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 The flow only orchestrates: list the authorities with a policy, find each one's due cases, pseudonymise
 them in batches. Each case is done in its own transaction with a unique ``case_redaction`` row, so a
 retried task or a rerun after a crash skips the cases already done and never redacts one twice.
+The database URL comes from EXHORTO_DATABASE_URL, never from a parameter (workflows._common).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from engine import privacy
 from engine.store.models import utcnow
-from workflows._common import database, transient
+from workflows._common import database, run_name, transient
 
 RETRY_DELAYS = [1, 5, 20]
 
@@ -26,11 +27,12 @@ RETRY_DELAYS = [1, 5, 20]
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=transient,
     cache_policy=NO_CACHE,
+    timeout_seconds=300,
 )
-def authorities(database_url: str | None, only: str | None) -> list[str]:
+def authorities(only: str | None) -> list[str]:
     if only:
         return [only]
-    return [p.authority_code for p in privacy.list_policies(database(database_url))]
+    return [p.authority_code for p in privacy.list_policies(database())]
 
 
 @task(
@@ -39,9 +41,10 @@ def authorities(database_url: str | None, only: str | None) -> list[str]:
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=transient,
     cache_policy=NO_CACHE,
+    timeout_seconds=900,
 )
-def due(database_url: str | None, authority: str, now: datetime, limit: int | None) -> list[privacy.DueCase]:
-    return privacy.due_cases(database(database_url), authority, now=now, limit=limit)
+def due(authority: str, now: datetime, limit: int | None) -> list[privacy.DueCase]:
+    return privacy.due_cases(database(), authority, now=now, limit=limit)
 
 
 @task(
@@ -50,17 +53,16 @@ def due(database_url: str | None, authority: str, now: datetime, limit: int | No
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=transient,
     cache_policy=NO_CACHE,
+    timeout_seconds=3600,  # a batch re-renders up to batch_size PDFs
 )
-def pseudonymise(
-    database_url: str | None, cases: list[privacy.DueCase], now: datetime, rerender: bool
-) -> dict[str, Any]:
-    summary = privacy.redact_due(database(database_url), cases, rerender=rerender, now=now)
+def pseudonymise(cases: list[privacy.DueCase], now: datetime, rerender: bool) -> dict[str, Any]:
+    summary = privacy.redact_due(database(), cases, rerender=rerender, now=now)
     return {**summary.as_dict(), "references": summary.redacted}
 
 
-@flow(name="retention", log_prints=False)
+@flow(name="retention", log_prints=False, flow_run_name=run_name("retention", "authority"),
+      timeout_seconds=6 * 3600)
 def retention(
-    database_url: str | None = None,
     authority: str | None = None,
     now: datetime | None = None,
     batch_size: int = 200,
@@ -70,10 +72,10 @@ def retention(
     """Apply the retention policies now (or at ``now``); returns what was pseudonymised."""
     now = now or utcnow()
     total: dict[str, Any] = {"redacted": 0, "skipped": 0, "references": []}
-    for code in authorities(database_url, authority):
-        cases = due(database_url, code, now, limit)
+    for code in authorities(authority):
+        cases = due(code, now, limit)
         for start in range(0, len(cases), batch_size):
-            done = pseudonymise(database_url, cases[start : start + batch_size], now, rerender)
+            done = pseudonymise(cases[start : start + batch_size], now, rerender)
             total["redacted"] += done["redacted"]
             total["skipped"] += done["skipped"]
             total["references"] += done["references"]

@@ -56,7 +56,9 @@ def sweep_command(
     else:
         from workflows.deadlines import deadline_sweep
 
-        summary = deadline_sweep(database_url=database_url(STATE.db_url), now=moment, batch_size=batch_size)
+        # The flow reads the database URL from the environment (never a parameter: Prefect would store it).
+        os.environ["EXHORTO_DATABASE_URL"] = database_url(STATE.db_url)
+        summary = deadline_sweep(now=moment, batch_size=batch_size)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -244,18 +246,14 @@ def serve_command(
                     raise fail(f"the Prefect server did not start within {startup_timeout} s")
                 time.sleep(1)
             typer.echo(f"Prefect server ready (pid {children[0].pid}); UI at {api_url.removesuffix('/api')}")
-        env = {**os.environ, "PREFECT_API_URL": api_url}
-        command = [
-            sys.executable,
-            "-m",
-            "workflows.serve",
-            "--sweep-every",
-            str(sweep_every),
-            "--dispatch-every",
-            str(dispatch_every),
-            "--database-url",
-            database_url(STATE.db_url),
-        ]
+        # The database URL goes to the flows in the environment: never on a command line (ps) nor in Prefect's
+        # deployment parameters, since it may hold a password.
+        from engine.ops.crashes import with_heartbeat
+
+        env = with_heartbeat({**os.environ, "PREFECT_API_URL": api_url,
+                              "EXHORTO_DATABASE_URL": database_url(STATE.db_url)})
+        command = [sys.executable, "-m", "workflows.serve", "--sweep-every", str(sweep_every),
+                   "--dispatch-every", str(dispatch_every)]
         typer.echo(
             f"serving deadline_sweep every {sweep_every} s and outbox_dispatch every {dispatch_every} s"
         )
@@ -271,6 +269,33 @@ def serve_command(
                     child.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+@orchestrator_app.command("detect-crashes")
+def detect_crashes_command(
+    heartbeat: int | None = typer.Option(
+        None, min=30, help="seconds between the workers' flow-run heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY; "
+                           "default: this process's setting)"),
+    missed: int = typer.Option(3, min=2, help="heartbeats missed before a run is marked Crashed"),
+) -> None:
+    """Make the Prefect server at PREFECT_API_URL mark a flow run Crashed when its heartbeats stop (its process
+    died), which frees its concurrency slot for the next run. Idempotent; `orchestrator serve` does it itself."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.settings import get_current_settings
+
+    from engine.ops import crashes
+
+    api_url = get_current_settings().api.url
+    if not api_url:  # Prefect would start a temporary server and put the automation there, to no effect
+        raise fail("PREFECT_API_URL is not set: point it at the Prefect server the workers use", 2)
+    seconds = heartbeat or crashes.heartbeat_seconds()
+    try:
+        outcome = crashes.ensure(seconds, missed)
+    except (httpx.HTTPError, PrefectHTTPStatusError) as error:
+        raise fail(f"the Prefect server at {api_url} did not answer: {error}") from None
+    typer.echo(f"automation {crashes.NAME!r} {outcome}: a run without a heartbeat for {seconds * missed} s "
+               "is marked Crashed")
 
 
 def register(case_app: typer.Typer) -> None:

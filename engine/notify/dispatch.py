@@ -4,6 +4,11 @@ Status: ``pending`` → ``sending`` (claimed, ``claimed_at``) → ``sent``; a tr
 to ``pending`` with an exponential backoff; a permanent one, or too many attempts, ends in ``failed`` (kept,
 listed by ``exhorto deadlines notifications --status failed``, re-queued by ``--retry``). A row left in
 ``sending`` by a crashed run is retried after the lease, so nothing is lost.
+
+The lease runs on the wall clock, never on the sweep's ``now``: ``now`` may be injected (a replay, a test, a
+sweep that runs late) and says which notices are *due*; how long ago a sender took a notice is a fact of the
+real world. Dated by an injected future, a crashed run's claim would block the notice until that future came;
+judged by one, a replay would take a notice another sender holds at this moment and send it twice.
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ def backoff(attempts: int, base_seconds: int) -> timedelta:
     return exponential_backoff(attempts, timedelta(seconds=base_seconds), MAX_BACKOFF)
 
 
-def _claimable(now: datetime, lease: timedelta):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime, lease: timedelta, wall: datetime):  # type: ignore[no-untyped-def]
+    """Due at ``now`` (possibly injected) and pending, or left ``sending`` longer than the lease on the real
+    clock ``wall``."""
     return or_(
         and_(col(Notification.status) == "pending", col(Notification.next_attempt_at) <= now),
-        and_(col(Notification.status) == "sending", col(Notification.claimed_at) <= now - lease),
+        and_(col(Notification.status) == "sending", col(Notification.claimed_at) <= wall - lease),
     )
 
 
@@ -56,7 +63,7 @@ def due_notifications(db: Database, *, now: datetime, limit: int, settings: Noti
         return list(
             session.exec(
                 select(Notification.id)
-                .where(_claimable(now, lease))
+                .where(_claimable(now, lease, utcnow()))
                 .order_by(col(Notification.id))
                 .limit(limit)
             )
@@ -64,11 +71,12 @@ def due_notifications(db: Database, *, now: datetime, limit: int, settings: Noti
 
 
 def _claim(db: Database, notification_id: int, now: datetime, lease: timedelta) -> Notification | None:
+    wall = utcnow()  # the lease's clock (module docstring), whatever ``now`` says
     with db.transaction() as session:
         result = session.execute(
             update(Notification)
-            .where(col(Notification.id) == notification_id, _claimable(now, lease))
-            .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
+            .where(col(Notification.id) == notification_id, _claimable(now, lease, wall))
+            .values(status="sending", claimed_at=wall, attempts=Notification.attempts + 1)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None  # another sender has it

@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL, make_url
 
 from engine.errors import ExhortoError
 from engine.i18n import N_
+from engine.ops.crashes import with_heartbeat
 
 GRACE_SECONDS = 20.0
 KILL_WAIT_SECONDS = 10.0
@@ -101,6 +102,7 @@ def plan(config: StackConfig, python: str = sys.executable) -> list[Service]:
                    "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database_url(config),
                    "PREFECT_API_URL": config.prefect_api_url}
     prefect_env.pop("PREFECT_SERVER_EPHEMERAL_ENABLED", None)
+    prefect_env = with_heartbeat(prefect_env)  # flow runs whose process died are marked Crashed (engine.ops.crashes)
     api_env = {**base, "EXHORTO_DISPATCH_INTERVAL": str(config.api_dispatch_every or "")}
     if not config.api_dispatch_every:
         api_env.pop("EXHORTO_DISPATCH_INTERVAL")

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,6 +49,13 @@ def url_of(db: Database) -> str:
     return db.engine.url.render_as_string(hide_password=False)
 
 
+@pytest.fixture(autouse=True)
+def node_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flows read the database URL from the environment (never a parameter): the test's database."""
+    name = "db" if "db" in request.fixturenames else "sqlite_db"
+    monkeypatch.setenv("EXHORTO_DATABASE_URL", url_of(request.getfixturevalue(name)))
+
+
 @pytest.fixture
 def mail_env(monkeypatch: pytest.MonkeyPatch, smtp: SmtpServer) -> SmtpServer:
     monkeypatch.setenv("EXHORTO_SMTP_HOST", smtp.box.host)
@@ -63,17 +71,18 @@ def test_sweep_flow_mails_each_notice_once_in_the_recipients_language(
     from workflows.deadlines import deadline_sweep
 
     requested, now = overdue_world(db)
-    summary = deadline_sweep(database_url=url_of(db), now=now, batch_size=1)
+    summary = deadline_sweep(now=now, batch_size=1)
     assert summary["batches"] >= 2 and summary["failed"] == 0  # batch size 1: several batches
     sent = notices(db)
     assert summary["sent"] == len(sent) == len(mail_env.box.messages) > 0
     assert {n.status for n in sent} == {"sent"}
     assert sorted(mail_env.box.message_ids()) == sorted(f"<{n.uid}@exhorto>" for n in sent)
     french = [m for m in mail_env.box.messages if m["To"] == "bepi@justice.example.fr"]
-    assert len(french) == 1 and french[0]["Content-Language"] == "fr"
-    assert requested.reference in french[0].get_payload(decode=True).decode()
+    # the counterpart's contact point gets each escalation (acknowledge, and decide when it is due too) in French
+    assert french and {m["Content-Language"] for m in french} == {"fr"}
+    assert all(requested.reference in m.get_payload(decode=True).decode() for m in french)
 
-    again = deadline_sweep(database_url=url_of(db), now=now + timedelta(hours=1))
+    again = deadline_sweep(now=now + timedelta(hours=1))
     assert again["levels"] == 0 and again["sent"] == 0
     assert len(mail_env.box.messages) == len(sent)
 
@@ -86,15 +95,15 @@ def test_mail_server_down_retries_later_and_loses_nothing(
     db = sqlite_db
     _, now = overdue_world(db)
     mail_env.stop()
-    down = deadline_sweep(database_url=url_of(db), now=now)
+    down = deadline_sweep(now=now)
     assert down["sent"] == 0 and down["retrying"] == len(notices(db)) > 0
     for n in notices(db):
         assert n.status == "pending" and n.attempts == 1 and "unavailable" in (n.last_error or "")
         assert n.next_attempt_at > now
-    early = deadline_sweep(database_url=url_of(db), now=now + timedelta(seconds=10))
+    early = deadline_sweep(now=now + timedelta(seconds=10))
     assert early["sent"] == early["retrying"] == 0  # backoff: not yet
     mail_env.start()
-    up = deadline_sweep(database_url=url_of(db), now=now + timedelta(hours=1))
+    up = deadline_sweep(now=now + timedelta(hours=1))
     assert up["sent"] == len(notices(db)) == len(mail_env.box.messages)
     assert {(n.status, n.attempts) for n in notices(db)} == {("sent", 2)}
 
@@ -114,10 +123,10 @@ def test_signed_webhook_with_retry(
     monkeypatch.setenv("EXHORTO_WEBHOOK_SECRET", secret)
     webhook.fail_first = 1
     requested, now = overdue_world(db)
-    first = deadline_sweep(database_url=url_of(db), now=now)
+    first = deadline_sweep(now=now)
     hooks = notices(db, channel="webhook")
     assert first["retrying"] == 1 and len(webhook.received) == len(hooks) - 1
-    deadline_sweep(database_url=url_of(db), now=now + timedelta(hours=1))
+    deadline_sweep(now=now + timedelta(hours=1))
     assert {n.status for n in notices(db, channel="webhook")} == {"sent"}
     assert len(webhook.received) == len(hooks)
     deliveries = set()
@@ -136,12 +145,12 @@ CRASHING_SWEEP = """
 import sys
 from datetime import datetime
 from workflows.deadlines import deadline_sweep
-deadline_sweep(database_url=sys.argv[1], now=datetime.fromisoformat(sys.argv[2]), batch_size=1)
+deadline_sweep(now=datetime.fromisoformat(sys.argv[1]), batch_size=1)
 """
 
 
 def test_killed_mid_batch_then_rerun_sends_every_level_exactly_once(
-    prefect_harness: str, db: Database, mail_env: SmtpServer
+    prefect_harness: str, db: Database, mail_env: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sweep process is SIGKILLed by the mail server when half of the notices have been accepted."""
     from workflows.deadlines import deadline_sweep
@@ -154,7 +163,7 @@ def test_killed_mid_batch_then_rerun_sends_every_level_exactly_once(
     now = latest + timedelta(days=10)
     env = {**os.environ, "PREFECT_API_URL": prefect_harness, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_SWEEP, url_of(db), now.isoformat()],
+        [sys.executable, "-c", CRASHING_SWEEP, now.isoformat()],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -179,8 +188,11 @@ def test_killed_mid_batch_then_rerun_sends_every_level_exactly_once(
     unsent = [n for n in notices(db) if n.status != "sent"]
     assert unsent  # the crash left work behind
 
-    # the rerun comes after the lease of the notice that was being sent when the process died
-    deadline_sweep(database_url=url_of(db), now=now + timedelta(minutes=30))
+    # the rerun comes after the lease of the notice that was being sent when the process died: the lease runs
+    # on the real clock (not the sweep's now), so it is shortened to 1 s and allowed to run out
+    monkeypatch.setenv("EXHORTO_NOTIFY_LEASE_SECONDS", "1")
+    time.sleep(1.2)
+    deadline_sweep(now=now + timedelta(minutes=30))
     everything = notices(db)
     assert {n.status for n in everything} == {"sent"}
     received = mail_env.box.message_ids()

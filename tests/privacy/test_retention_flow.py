@@ -21,6 +21,7 @@ def test_retention_flow(prefect_harness: str, sqlite_db: Database, monkeypatch: 
     from workflows.retention import retention
 
     monkeypatch.setenv("EXHORTO_ATTACH_PDF", "0")
+    monkeypatch.setenv("EXHORTO_DATABASE_URL", sqlite_db.url)  # the flow's database: from the environment
     world = make_world(sqlite_db)
     for _ in range(2):
         req, _ = world.transmitted()
@@ -28,9 +29,9 @@ def test_retention_flow(prefect_harness: str, sqlite_db: Database, monkeypatch: 
     open_case, _ = world.transmitted()
     privacy.set_policy(sqlite_db, "CO-FGN", 2, by="co.supervisor")
     later = utcnow() + timedelta(days=2 * 366 + 1)
-    result = retention(database_url=sqlite_db.url, now=later)
+    result = retention(now=later)
     assert result["redacted"] == 2 and result["skipped"] == 0
-    assert retention(database_url=sqlite_db.url, now=later)["redacted"] == 0
+    assert retention(now=later)["redacted"] == 0
     with sqlite_db.reader() as session:
         assert len(session.exec(select(CaseRedaction)).all()) == 2
         assert audit.verify_all(session)[1] == []
