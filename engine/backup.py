@@ -50,6 +50,17 @@ class TargetNotEmpty(ExhortoError):
     template = N_("The target database already holds {rows} rows; use --force to replace its contents.")
 
 
+class BackupDamaged(BackupError):
+    code = "backup_damaged"
+    template = N_("{file} is damaged or truncated ({detail}); nothing was restored.")
+
+
+class SchemaRevisionMismatch(BackupError):
+    code = "backup_schema_revision"
+    template = N_("The backup is at schema revision {backup}; this exhorto runs {head}. Restore it with the "
+                  "version that wrote it, then run “exhorto db upgrade”; nothing was restored.")
+
+
 class RestoreNotVerified(ExhortoError):
     code = "restore_not_verified"
     template = N_("The restored database does not match the backup: {problems}")
@@ -234,10 +245,10 @@ def _rows(db: Database) -> int:
         return sum(table_counts(connection).values())
 
 
-def _damaged(file: Path, error: BaseException) -> BackupError:
+def _damaged(file: Path, error: BaseException | str) -> BackupError:
     """A file the database engine cannot read to the end: one line, no traceback."""
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return BackupError(reason=f"{file}: damaged or truncated ({detail[0] if detail else type(error).__name__})")
+    return BackupDamaged(file=str(file), detail=detail[0] if detail else type(error).__name__)
 
 
 def _verify_copy(copy: Database, manifest: Manifest, file: Path) -> Report:
@@ -252,7 +263,10 @@ def _verify_copy(copy: Database, manifest: Manifest, file: Path) -> Report:
             if problems:  # a structurally broken file: its content cannot be trusted to read further
                 raise RestoreNotVerified(problems=checks.summarise(problems))
             present = set(connection.dialect.get_table_names(connection))
-            problems += checks.revision(manifest.revision, _revision(connection), head_revision(copy))
+            stored, head = _revision(connection), head_revision(copy)
+            if stored == manifest.revision and stored != head:
+                raise SchemaRevisionMismatch(backup=stored or "-", head=head or "-")
+            problems += checks.revision(manifest.revision, stored, head)
             counts = table_counts(connection)
             problems += [f"{name}: {counts.get(name, 'missing')} rows, backup had {expected}"
                          for name, expected in sorted(manifest.counts.items()) if counts.get(name) != expected]
@@ -319,7 +333,7 @@ def _restore_postgres_checked(file: Path, db: Database, manifest: Manifest, forc
         try:
             _restore_postgres(file, staging)
         except BackupError as error:
-            raise BackupError(reason=f"{file}: damaged or truncated ({error.params.get('reason')})") from None
+            raise _damaged(file, str(error.params.get("reason"))) from None
         report = _verify_copy(staging, manifest, file)
     finally:
         staging.dispose()
@@ -345,5 +359,5 @@ def restore(file: Path, db: Database, *, force: bool = False) -> Report:
     return _restore_postgres_checked(file, db, manifest, force)
 
 
-__all__ = ["BackupError", "Manifest", "Report", "RestoreNotVerified", "TargetNotEmpty", "backup",
-           "manifest_path", "restore", "table_counts"]
+__all__ = ["BackupDamaged", "BackupError", "Manifest", "Report", "RestoreNotVerified", "SchemaRevisionMismatch",
+           "TargetNotEmpty", "backup", "manifest_path", "restore", "table_counts"]

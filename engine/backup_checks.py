@@ -97,9 +97,8 @@ def revision(manifest_revision: str | None, stored: str | None, head: str | None
     """The manifest, the copy and this code agree on the schema revision."""
     if manifest_revision != stored:
         return [f"schema revision {stored or 'none'} in the file, {manifest_revision or 'none'} in its manifest"]
-    if stored != head:
-        return [f"schema revision {stored or 'none'}; this exhorto runs {head or 'none'} (restore with the "
-                "version that wrote the backup, then upgrade with `exhorto db upgrade`)"]
+    if stored != head:  # the caller says this one alone, in the user's language
+        return [f"schema revision {stored or 'none'}; this exhorto runs {head or 'none'}"]
     return []
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from engine.backup import backup, manifest_path
 from engine.store.db import Database
-from engine.store.migrate import head_revision
+from engine.store.migrate import head_revision, linear_head
 from tests.ops.test_backup import _populate
 
 EXHORTO = str(Path(sys.executable).with_name("exhorto"))
@@ -101,8 +101,8 @@ def _other_revision(file: Path) -> None:
 DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "signed-message": (_flip_signed_message, "envelope does not match its SHA-256"),
     "pdf": (_alter_pdf, "content does not match its SHA-256"),
-    "truncated": (_truncate, ""),
-    "revision": (_other_revision, "schema revision 0013_observatory; this exhorto runs"),
+    "truncated": (_truncate, "is damaged or truncated"),
+    "revision": (_other_revision, f"schema revision 0013_observatory; this exhorto runs {linear_head()}."),
 }
 
 
@@ -117,8 +117,7 @@ def test_damaged_backup_is_refused_and_leaves_nothing(good_backup: Path, tmp_pat
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert lines[0].startswith("error: ") and "Traceback" not in done.stderr and done.stdout == ""
     assert expected in lines[0], lines[0]
-    if damage == "truncated":
-        assert "damaged or truncated" in lines[0] or "integrity check" in lines[0], lines[0]
+    assert "nothing was restored" in lines[0] or "does not match the backup" in lines[0], lines[0]
     # Nothing behind: no target file, no staging copy.
     assert not target.exists()
     assert not (tmp_path / "target").exists() or not any((tmp_path / "target").iterdir())
