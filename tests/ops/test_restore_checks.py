@@ -150,3 +150,44 @@ def test_good_backup_restores_at_the_code_revision(good_backup: Path, tmp_path: 
         assert stored == head_revision(restored)
     finally:
         restored.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_truncated_dump_is_refused_and_leaves_nothing(pg_database_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: the dump goes into a staging database on the same server first; a truncated dump is refused
+    there, the staging database is dropped and the target stays empty; the whole dump then restores."""
+    import uuid
+
+    import psycopg
+
+    from engine.backup import BackupDamaged, restore
+    from tests.conftest import PG_ADMIN_URL, _empty_postgres
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    source = Database(pg_database_url)
+    _empty_postgres(source)
+    _populate(source)
+    file = tmp_path / "node.dump"
+    backup(source, file)
+    source.dispose()
+    truncated = tmp_path / "truncated.dump"
+    truncated.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    shutil.copyfile(manifest_path(file), manifest_path(truncated))
+    name = f"exhorto_target_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    target = Database(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        with pytest.raises(BackupDamaged, match="nothing was restored"):
+            restore(truncated, target)
+        with target.engine.connect() as connection:
+            assert connection.dialect.get_table_names(connection) == []
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            left = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name}_restore_%",))
+            assert left.fetchall() == []
+        assert restore(file, target).cases_verified == 3
+    finally:
+        target.dispose()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
