@@ -6,8 +6,10 @@
   brings it back.
 
 Next to ``FILE`` a manifest ``FILE.manifest.json`` records the dialect, the schema revision and the row count
-of every table. A restore is verified before it is reported done: every count matches the manifest and every
-case's audit chain verifies (:func:`engine.audit.verify_all`). Passwords in database URLs go to the tools
+of every table. A restore is all or nothing: the backup goes into a staging copy (a temporary file next to the
+target, or a temporary database on the same PostgreSQL server), is verified there — integrity, schema revision,
+counts, stored files' and signed envelopes' hashes (:mod:`engine.backup_checks`), every case's audit chain
+(:func:`engine.audit.verify_all`) — and only then replaces the target. Passwords in database URLs go to the tools
 through the environment (``PGPASSWORD``), never on a command line or in a message.
 """
 
@@ -18,11 +20,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from engine.audit import verify_all
@@ -44,6 +48,17 @@ class BackupError(ExhortoError):
 class TargetNotEmpty(ExhortoError):
     code = "restore_target_not_empty"
     template = N_("The target database already holds {rows} rows; use --force to replace its contents.")
+
+
+class BackupDamaged(BackupError):
+    code = "backup_damaged"
+    template = N_("{file} is damaged or truncated ({detail}); nothing was restored.")
+
+
+class SchemaRevisionMismatch(BackupError):
+    code = "backup_schema_revision"
+    template = N_("The backup is at schema revision {backup}; this exhorto runs {head}. Restore it with the "
+                  "version that wrote it, then run “exhorto db upgrade”; nothing was restored.")
 
 
 class RestoreNotVerified(ExhortoError):
@@ -230,30 +245,119 @@ def _rows(db: Database) -> int:
         return sum(table_counts(connection).values())
 
 
+def _damaged(file: Path, error: BaseException | str) -> BackupError:
+    """A file the database engine cannot read to the end: one line, no traceback."""
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return BackupDamaged(file=str(file), detail=detail[0] if detail else type(error).__name__)
+
+
+def _verify_copy(copy: Database, manifest: Manifest, file: Path) -> Report:
+    """Everything a restore promises, checked in the staging copy: structure, schema revision, row counts, every
+    stored file's and signed envelope's hash, every audit chain. Raises with every problem found, in one line."""
+    from engine import backup_checks as checks
+    from engine.store.migrate import head_revision
+
+    try:
+        with copy.engine.connect() as connection:
+            problems = checks.integrity(connection)
+            if problems:  # a structurally broken file: its content cannot be trusted to read further
+                raise RestoreNotVerified(problems=checks.summarise(problems))
+            present = set(connection.dialect.get_table_names(connection))
+            stored, head = _revision(connection), head_revision(copy)
+            if stored == manifest.revision and stored != head:
+                raise SchemaRevisionMismatch(backup=stored or "-", head=head or "-")
+            problems += checks.revision(manifest.revision, stored, head)
+            counts = table_counts(connection)
+            problems += [f"{name}: {counts.get(name, 'missing')} rows, backup had {expected}"
+                         for name, expected in sorted(manifest.counts.items()) if counts.get(name) != expected]
+            problems += checks.stored_files(connection, present)
+            problems += checks.signed_envelopes(connection, present)
+        if problems:
+            raise RestoreNotVerified(problems=checks.summarise(problems))
+        checked = _verify_chains(copy)
+    except (sqlite3.DatabaseError, DBAPIError) as error:
+        raise _damaged(file, error) from None
+    return Report(file=file, dialect=manifest.dialect, counts=counts, cases_verified=checked)
+
+
+def _restore_sqlite(file: Path, db: Database, manifest: Manifest, force: bool) -> Report:
+    target = _sqlite_path(db).resolve()
+    if target.exists():  # never opened when absent: a refused restore must not leave even an empty file
+        existing = _rows(db)
+        if existing and not force:
+            raise TargetNotEmpty(rows=existing)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Staged next to the target (same file system, so space is checked where it matters) and removed either way.
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".exhorto-restore-") as folder:
+        staging = Path(folder) / "staging.db"
+        try:
+            _sqlite_copy(file, staging)
+        except sqlite3.DatabaseError as error:
+            raise _damaged(file, error) from None
+        copy = Database(f"sqlite:///{staging}")
+        try:
+            report = _verify_copy(copy, manifest, file)
+        finally:
+            copy.dispose()
+        db.dispose()  # no pooled connection may hold the old pages while they are replaced
+        _sqlite_copy(staging, target)  # one write transaction on the target: all pages or none
+    return report
+
+
+def _staging_postgres(db: Database) -> tuple[Database, str]:
+    """An empty database next to the target, on the same server, for the unchecked copy."""
+    import uuid
+
+    url = make_url(db.url)
+    name = f"{(url.database or 'exhorto')[:40]}_restore_{uuid.uuid4().hex[:8]}"
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as error:
+        raise BackupError(reason=f"cannot create the staging database {name} to check the backup in "
+                                 f"({str(error.orig).strip().splitlines()[0]})") from None
+    return Database(url.set(database=name).render_as_string(hide_password=False)), name
+
+
+def _drop_postgres(db: Database, name: str) -> None:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _restore_postgres_checked(file: Path, db: Database, manifest: Manifest, force: bool) -> Report:
+    existing = _rows(db)
+    if existing and not force:
+        raise TargetNotEmpty(rows=existing)
+    staging, name = _staging_postgres(db)
+    try:
+        try:
+            _restore_postgres(file, staging)
+        except BackupError as error:
+            raise _damaged(file, str(error.params.get("reason"))) from None
+        report = _verify_copy(staging, manifest, file)
+    finally:
+        staging.dispose()
+        _drop_postgres(db, name)
+    # Verified: now into the target, in one transaction (pg_restore --single-transaction), so all or nothing.
+    _restore_postgres(file, db)
+    db.dispose()
+    return report
+
+
 def restore(file: Path, db: Database, *, force: bool = False) -> Report:
-    """Bring ``file`` back into ``db`` (same kind of database), then verify counts and audit chains."""
+    """Bring ``file`` back into ``db`` (same kind of database), all or nothing: the backup is restored into a
+    staging copy first and verified there — the database's integrity check, the schema revision against the
+    manifest and this code's Alembic head, row counts, the SHA-256 of every stored document and attachment, every
+    signed envelope's hash and signature, every audit chain — and only a copy that passes replaces the target.
+    A failed check leaves the target as it was (and creates none)."""
     manifest = Manifest.read(manifest_path(file))
     kind = _kind(file)
     if kind != db.dialect or manifest.dialect != kind:
         raise BackupError(reason=f"{file} is a {kind} backup; the target database is {db.dialect}")
-    existing = _rows(db)
-    if existing and not force:
-        raise TargetNotEmpty(rows=existing)
     if kind == "sqlite":
-        db.dispose()  # no pooled connection may hold the old pages while they are replaced
-        _sqlite_copy(file, _sqlite_path(db))
-    else:
-        _restore_postgres(file, db)
-    db.dispose()
-    with db.engine.connect() as connection:
-        counts = table_counts(connection)
-    problems = [f"{name}: {counts.get(name, 'missing')} rows, backup had {expected}"
-                for name, expected in sorted(manifest.counts.items()) if counts.get(name) != expected]
-    if problems:
-        raise RestoreNotVerified(problems="; ".join(problems))
-    checked = _verify_chains(db)
-    return Report(file=file, dialect=kind, counts=counts, cases_verified=checked)
+        return _restore_sqlite(file, db, manifest, force)
+    return _restore_postgres_checked(file, db, manifest, force)
 
 
-__all__ = ["BackupError", "Manifest", "Report", "RestoreNotVerified", "TargetNotEmpty", "backup",
-           "manifest_path", "restore", "table_counts"]
+__all__ = ["BackupDamaged", "BackupError", "Manifest", "Report", "RestoreNotVerified", "SchemaRevisionMismatch",
+           "TargetNotEmpty", "backup", "manifest_path", "restore", "table_counts"]

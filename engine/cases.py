@@ -163,13 +163,19 @@ def messages(db: Database, case: int | str, *, actor: Actor | None = None) -> li
         return list(session.exec(select(Message).where(Message.case_id == record.id).order_by(col(Message.id))))
 
 
-def case_of_message(db: Database, message_id: str, *, actor: Actor) -> Case:
-    """The case a message belongs to, if it is the actor's authority's; otherwise the message "does not exist"."""
+def case_of_message(db: Database, message_id: str, *, actor: Actor, case: int | str | None = None) -> Case:
+    """The case a message belongs to, if it is the actor's authority's (and, with ``case``, if it is that case);
+    otherwise the message "does not exist". On a hub one message has two rows, the sender's outbound and the
+    recipient's inbound one, each on its own side's case: the actor's is the one that counts."""
     with db.reader() as session:
-        message = session.exec(select(Message).where(Message.message_id == message_id)).first()
-        if message is None or message.case_id is None:
-            raise MessageNotFound(message=message_id)
-        try:
-            return load_case(session, message.case_id, authority=actor.authority_code)
-        except CaseNotFound:
-            raise MessageNotFound(message=message_id) from None
+        wanted = load_case(session, case, authority=actor.authority_code) if case is not None else None
+        rows = session.exec(select(Message).where(Message.message_id == message_id,
+                                                  col(Message.case_id).is_not(None))).all()
+        for message in rows:
+            if wanted is not None and message.case_id != wanted.id:
+                continue
+            try:
+                return load_case(session, message.case_id or 0, authority=actor.authority_code)
+            except CaseNotFound:
+                continue
+        raise MessageNotFound(message=message_id)

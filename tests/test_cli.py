@@ -152,3 +152,30 @@ def test_keys_import_names_the_authority_and_a_revocation_travels(  # type: igno
     cli(*es, "keys", "import", str(co_keys), "--authority", "CO-FGN")
     listed = [line for line in cli(*es, "keys", "list").splitlines() if line.startswith(key_id)]
     assert len(listed) == 1 and "REVOKED" in listed[0]
+
+
+def test_a_form_of_another_exchange_is_refused_at_the_input_boundary(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's refusal belongs to its exchange; the Mexico → France example refusal names other references
+    and is refused with a field error on each, nothing written; the references come from the system."""
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("EXHORTO_KEY_PASSPHRASE", "test passphrase")
+    for code, country, zone in (("CO-FGN", "CO", "America/Bogota"), ("ES-MJ", "ES", "Europe/Madrid")):
+        cli("authority", "add", code, "--country", country, "--name", code, "--languages", "es", "--timezone", zone,
+            "--email", f"coop@{code.lower()}.example")
+    for name, authority, role in (("ana", "CO-FGN", "clerk"), ("juez", "CO-FGN", "judge"),
+                                  ("juez-es", "ES-MJ", "judge")):
+        cli("user", "add", name, "--authority", authority, "--role", role)
+    cli("case", "create", "--to", "ES-MJ", "--payload", str(root / "docs/examples/co-es-request.json"), "-u", "ana")
+    cli("case", "act", "CO-FGN/2026/000001", "submit", "-u", "ana")
+    cli("case", "act", "CO-FGN/2026/000001", "approve", "-u", "juez", "--version", "2")
+    cli("case", "act", "CO-FGN/2026/000001", "transmit", "-u", "ana")
+    assert "delivered 1" in cli("dispatch")
+    foreign = root / "forms/examples/refusal/mx-fr-double-criminality.json"
+    out = cli("case", "act", "ES-MJ/2026/000001", "refuse", "--payload", str(foreign), "-u", "juez-es", ok=False)
+    assert "/references/requesting" in out and "CO-FGN/2026/000001" in out and "/references/requested" in out
+    assert "state: Delivered  version: 1" in cli("case", "show", "ES-MJ/2026/000001", "-u", "juez-es")
+    own = cli("case", "act", "ES-MJ/2026/000001", "refuse", "--payload", str(root / "docs/examples/es-co-refusal.json"),
+              "-u", "juez-es")
+    assert "Refused" in own
+    shown = json.loads(cli("case", "show", "ES-MJ/2026/000001", "-u", "juez-es", "--json"))
+    assert shown["state"] == "refused"

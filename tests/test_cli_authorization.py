@@ -108,7 +108,8 @@ def test_pdf_is_logged_before_it_is_written(world: tuple[World, Case, str], cli:
     before = _counts(made.db)["AccessLogEntry"]
     rendered = cli("pdf", case.reference, "--lang", "es", "--out", "request.pdf", "--user", "co.auditor")
     assert rendered.exit_code == 0, rendered.output
-    message = cli("pdf", "x", "--message", message_id, "--lang", "es", "--out", "msg.pdf", "--user", "co.clerk")
+    message = cli("pdf", case.reference, "--message", message_id, "--lang", "es", "--out", "msg.pdf",
+                  "--user", "co.clerk")
     assert message.exit_code == 0, message.output
     with made.db.reader() as session:
         entries = session.exec(select(AccessLogEntry).order_by(AccessLogEntry.id.desc()).limit(2)).all()  # type: ignore[union-attr]
@@ -116,6 +117,37 @@ def test_pdf_is_logged_before_it_is_written(world: tuple[World, Case, str], cli:
     assert {(e.username, e.channel, e.case_id) for e in entries} == {
         ("co.auditor", "pdf", case.id), ("co.clerk", "pdf", case.id)}
     # Another authority's user: the message "does not exist", nothing rendered, nothing logged.
-    foreign = cli("pdf", "x", "--message", message_id, "--lang", "es", "--user", "fr.clerk")
-    assert foreign.exit_code != 0 and "CO-FGN" not in foreign.output and message_id in foreign.output
+    foreign = cli("pdf", case.reference, "--message", message_id, "--lang", "es", "--user", "fr.clerk")
+    absent = cli("pdf", MISSING_REFERENCE, "--message", message_id, "--lang", "es", "--user", "fr.clerk")
+    assert foreign.exit_code == absent.exit_code != 0
+    assert foreign.output == absent.output.replace(MISSING_REFERENCE, case.reference)
     assert _counts(made.db)["AccessLogEntry"] == before + 2
+
+
+def test_pdf_message_is_bound_to_its_case(world: tuple[World, Case, str], cli: Callable[..., Any]) -> None:
+    """``pdf CASE --message ID`` renders ID only if it is a message of CASE: a message of another case of the
+    same authority answers as a message that does not exist (same words), and nothing is logged or written."""
+    made, case, message_id = world
+    other = made.new_request("CO-FGN", "ES-MJ")  # a draft of the same authority: no messages
+    before = _counts(made.db)
+    missing_id = "00000000-0000-7000-8000-000000000000"
+    wrong = cli("pdf", other.reference, "--message", message_id, "--lang", "es", "--user", "co.clerk")
+    absent = cli("pdf", other.reference, "--message", missing_id, "--lang", "es", "--user", "co.clerk")
+    assert wrong.exit_code == absent.exit_code != 0
+    assert wrong.output == absent.output.replace(missing_id, message_id)
+    assert wrong.output.strip() == f"error: El mensaje {message_id} no existe."  # --lang: document and messages
+    assert _counts(made.db) == before and not list(Path.cwd().glob("*.pdf"))
+    # On a hub the same message is the requested side's too, on its own case: rendered and kept with that case.
+    with made.db.reader() as session:
+        received = session.exec(select(Message).where(Message.message_id == message_id,
+                                                      Message.direction == "in")).one()
+        requested = session.get(Case, received.case_id)
+    assert requested is not None and requested.authority_code == "ES-MJ"
+    ok = cli("pdf", requested.reference, "--message", message_id, "--lang", "es", "--out", "in.pdf",
+             "--user", "es.clerk")
+    assert ok.exit_code == 0, ok.output
+    from engine.store.documents_models import Document
+
+    with made.db.reader() as session:
+        kept = session.exec(select(Document).where(Document.message_id == message_id)).all()
+    assert requested.id in {d.case_id for d in kept}

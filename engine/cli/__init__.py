@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from engine.cli._common import STATE, ErrorReportingGroup, configure
+from engine.cli._common import LANG_HELP, STATE, USER_HELP, ErrorReportingGroup, configure
 from engine.cli.cases import audit_app, case_app, dispatch_command
 from engine.cli.directory import authority_app, user_app
 
@@ -17,13 +17,15 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
 @app.callback()
-def _root(db: str | None = typer.Option(None, envvar="EXHORTO_DATABASE_URL", help="database URL"),
-          lang: str | None = typer.Option(None, envvar="EXHORTO_LANG", help="es | pt | en | fr")) -> None:
-    configure(db, lang)
+def _root(db: str | None = typer.Option(None, envvar="EXHORTO_DATABASE_URL",
+                                       help="database URL (or EXHORTO_DATABASE_URL; default sqlite:///exhorto.db)"),
+          lang: str | None = typer.Option(None, envvar="EXHORTO_LANG", help=LANG_HELP),
+          user: str | None = typer.Option(None, "--user", "-u", help=USER_HELP)) -> None:
+    configure(db, lang, user)
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to reach")) -> None:
     """Apply schema migrations (Alembic)."""
     from sqlalchemy.engine import make_url
 

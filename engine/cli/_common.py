@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 class State:
     db_url: str | None = None
     lang: str = "en"
+    user: str | None = None  # --user given at any level of the command line
     _db: Database | None = None
 
     def db(self) -> Database:
@@ -49,8 +50,70 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+LANG_HELP = "language of the messages: es | pt | en | fr (or EXHORTO_LANG)"
+USER_HELP = "acting user (or EXHORTO_USER)"
+
+
+def set_language(value: str) -> str:
+    """The language of the messages from here on; an unsupported one is a one-line error."""
+    try:
+        STATE.lang = check_language(value)
+    except UnsupportedLanguage as error:
+        raise fail(str(error), 2) from None
+    return STATE.lang
+
+
+def _set_lang(value: str | None) -> None:
+    if value is not None:
+        set_language(value)
+
+
+def _set_user(value: str | None) -> None:
+    if value:
+        STATE.user = value
+
+
+def _carried(short_user: bool) -> list[Any]:
+    """``--lang`` and ``--user`` as typer builds them (from a one-command app: public API only); they set the
+    shared state and are not passed to the command."""
+    carrier = typer.Typer()
+    user_names = ["--user", "-u"] if short_user else ["--user"]
+
+    @carrier.command()
+    def carry(lang: str | None = typer.Option(None, "--lang", expose_value=False, callback=_set_lang,
+                                              help=LANG_HELP),
+              user: str | None = typer.Option(None, *user_names, expose_value=False, callback=_set_user,
+                                              help=USER_HELP)) -> None:
+        """Carries the options."""
+
+    return list(typer.main.get_command(carrier).params)
+
+
+_CARRIED: dict[bool, list[Any]] = {}
+
+
+def _accept_everywhere(command: Any) -> None:
+    """``--lang`` and ``--user`` work at every level (``exhorto case list --lang es`` as well as
+    ``exhorto --lang es case list``): each group and command below the root that does not declare them itself
+    gets options that set the shared state. A command's own ``--lang``/``--user`` (``pdf``, ``form validate``)
+    keeps its meaning and sets the same state itself."""
+    taken = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    short_user = "-u" not in taken
+    if short_user not in _CARRIED:
+        _CARRIED[short_user] = _carried(short_user)
+    command.params.extend(p for p in _CARRIED[short_user] if p.opts[0] not in taken)
+    for sub in getattr(command, "commands", {}).values():
+        _accept_everywhere(sub)
+
+
 class ErrorReportingGroup(TyperGroup):
     """Turns the engine's errors into one clear line on stderr and a non-zero exit code, without a traceback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Typer builds the sub-commands first and this root group last, on every run: the whole tree is here.
+        for command in self.commands.values():
+            _accept_everywhere(command)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -68,9 +131,10 @@ class ErrorReportingGroup(TyperGroup):
             raise typer.Exit(2) from None
 
 
-def configure(db: str | None, language: str | None) -> None:
+def configure(db: str | None, language: str | None, user: str | None = None) -> None:
     STATE.db_url = db
     STATE._db = None
+    STATE.user = user
     try:
         STATE.lang = check_language(language or os.environ.get("EXHORTO_LANG", "en"))
     except UnsupportedLanguage as error:
@@ -99,7 +163,7 @@ def read_json(path: Path | None) -> dict[str, Any]:
 
 
 def current_user(user: str | None) -> str:
-    name = user or os.environ.get("EXHORTO_USER")
+    name = user or STATE.user or os.environ.get("EXHORTO_USER")
     if not name:
         raise fail("say who acts: --user NAME or EXHORTO_USER", 2)
     return name

@@ -14,6 +14,7 @@ from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State, available
 case_app = typer.Typer(help="Create, list, show and move cases.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit log.", no_args_is_help=True)
 
+CASE = typer.Argument(..., help="case reference (e.g. CO-FGN/2026/000001) or id")
 USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
 
 
@@ -34,7 +35,9 @@ def case_create(to: str = typer.Option(..., "--to", help="requested authority co
 
 
 @case_app.command("edit")
-def case_edit(case: str, payload: Path = typer.Option(...), version: int | None = typer.Option(None),
+def case_edit(case: str = CASE,
+              payload: Path = typer.Option(..., help="the complete new request form (JSON file, - for stdin)"),
+              version: int | None = typer.Option(None, help="expected version (optimistic lock)"),
               user: str | None = USER) -> None:
     """Replace the request form of a draft."""
     from engine import cases, directory
@@ -46,7 +49,8 @@ def case_edit(case: str, payload: Path = typer.Option(...), version: int | None 
 
 
 @case_app.command("list")
-def case_list(state: str | None = typer.Option(None), side: str | None = typer.Option(None),
+def case_list(state: str | None = typer.Option(None, help="only cases in this state, e.g. delivered"),
+              side: str | None = typer.Option(None, help="requesting | requested"),
               overdue: bool = typer.Option(False, "--overdue", help="only cases with a clock past due"),
               due_within: str | None = typer.Option(None, "--due-within", help="clocks due within e.g. 7d, 48h"),
               user: str | None = USER) -> None:
@@ -65,7 +69,9 @@ def case_list(state: str | None = typer.Option(None), side: str | None = typer.O
 
 
 @case_app.command("show")
-def case_show(case: str, user: str | None = USER, as_json: bool = typer.Option(False, "--json")) -> None:
+def case_show(case: str = CASE, user: str | None = USER,
+              as_json: bool = typer.Option(False, "--json", help="the whole record as JSON")) -> None:
+    """A case: counterpart, state, version, legal basis and the actions the acting user may take next."""
     from engine import cases, directory
 
     actor = directory.actor_for(STATE.db(), current_user(user))
@@ -86,7 +92,9 @@ def case_show(case: str, user: str | None = USER, as_json: bool = typer.Option(F
 
 
 @case_app.command("act")
-def case_act(case: str, action: str,
+def case_act(case: str = CASE,
+             action: str = typer.Argument(..., help="lifecycle action, e.g. submit, approve, refuse "
+                                                     "(see exhorto lifecycle)"),
              payload: Path | None = typer.Option(None, help="the action's form (JSON file)"),
              reasons: str | None = typer.Option(None, help="reasons (send back, withdraw, …)"),
              version: int | None = typer.Option(None, help="expected version (optimistic lock)"),
@@ -107,7 +115,7 @@ def case_act(case: str, action: str,
 
 
 @case_app.command("history")
-def case_history(case: str, user: str | None = USER) -> None:
+def case_history(case: str = CASE, user: str | None = USER) -> None:
     """The case's audit trail."""
     from engine import cases, directory
 
@@ -130,7 +138,7 @@ def dispatch_command() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(authority: str | None = typer.Option(None)) -> None:
+def audit_verify(authority: str | None = typer.Option(None, help="only this authority's cases")) -> None:
     """Check every case's hash chain; report the first broken link of each."""
     from engine import audit
 

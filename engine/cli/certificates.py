@@ -28,8 +28,8 @@ def _read(path: Path) -> bytes:
 @ca_app.command("create")
 def ca_create(name: str = typer.Argument(..., help="the CA's common name, e.g. 'IberRed demo CA'"),
               country: str | None = typer.Option(None, help="ISO 3166-1 alpha-2"),
-              organization: str | None = typer.Option(None),
-              years: int = typer.Option(10, min=1, max=30),
+              organization: str | None = typer.Option(None, help="organisation (O) of the CA's name"),
+              years: int = typer.Option(10, min=1, max=30, help="validity in years"),
               out: Path | None = typer.Option(None, help="also write the CA certificate (PEM) here")) -> None:
     """Create a network CA (ECDSA P-256); it is added to this node's trust list."""
     from engine import pki
@@ -46,7 +46,7 @@ def ca_create(name: str = typer.Argument(..., help="the CA's common name, e.g. '
 @cert_app.command("issue")
 def cert_issue(authority: str = typer.Argument(..., help="authority served by this node, e.g. ES-MJ"),
                ca: str | None = typer.Option(None, help="fingerprint (prefix) of the issuing CA; default: newest"),
-               years: int = typer.Option(3, min=1, max=10)) -> None:
+               years: int = typer.Option(3, min=1, max=10, help="validity in years")) -> None:
     """Issue the authority a signing certificate from this node's network CA."""
     from engine import pki
 
@@ -56,7 +56,7 @@ def cert_issue(authority: str = typer.Argument(..., help="authority served by th
 
 
 @cert_app.command("import-p12")
-def cert_import_p12(authority: str = typer.Argument(...),
+def cert_import_p12(authority: str = typer.Argument(..., help="authority served by this node, e.g. ES-MJ"),
                     file: Path = typer.Argument(..., help="PKCS#12 (.p12/.pfx) with the key and certificate"),
                     password_env: str = typer.Option("EXHORTO_P12_PASSWORD",
                                                      help="environment variable holding the file's password")
@@ -69,7 +69,7 @@ def cert_import_p12(authority: str = typer.Argument(...),
 
 
 @cert_app.command("export")
-def cert_export(authority: str = typer.Argument(...),
+def cert_export(authority: str = typer.Argument(..., help="authority served by this node, e.g. ES-MJ"),
                 out: Path | None = typer.Option(None, help="write the PEM here instead of stdout")) -> None:
     """The authority's signing certificate and its issuers (PEM), for counterparts' trust lists."""
     from engine import pki

@@ -20,6 +20,7 @@ deadlines_app = typer.Typer(
 )
 orchestrator_app = typer.Typer(help="Scheduled orchestration with Prefect.", no_args_is_help=True)
 
+CASE = typer.Argument(..., help="case reference (e.g. CO-FGN/2026/000001) or id")
 USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
 
 
@@ -40,9 +41,9 @@ def _stamp(moment: datetime | None) -> str:
 @deadlines_app.command("sweep")
 def sweep_command(
     now: str | None = typer.Option(None, help="pretend it is this time (ISO 8601)"),
-    batch_size: int = typer.Option(500, min=1),
+    batch_size: int = typer.Option(500, min=1, help="clocks handled per transaction"),
     direct: bool = typer.Option(False, "--direct", help="run in this process without Prefect"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Send every reminder, overdue notice and escalation that is due, once."""
     from engine.store.db import database_url
@@ -107,8 +108,8 @@ def policy_command(
 
 @deadlines_app.command("extend")
 def extend_command(
-    case: str,
-    kind: str,
+    case: str = CASE,
+    kind: str = typer.Argument(..., help="the clock, e.g. acknowledge, decide, execute (see exhorto case clocks)"),
     by: int = typer.Option(..., "--by", help="amount"),
     unit: str = typer.Option("calendar_days", help="calendar_days | business_days | hours"),
     reasons: str = typer.Option(..., help="why (kept in the audit log)"),
@@ -129,7 +130,7 @@ def extend_command(
 def notifications_command(
     status: str | None = typer.Option(None, help="pending | sending | sent | failed"),
     retry: bool = typer.Option(False, "--retry", help="re-queue failed notifications"),
-    limit: int = typer.Option(50, min=1),
+    limit: int = typer.Option(50, min=1, help="show at most this many, newest first"),
 ) -> None:
     """The notification log, newest first."""
     from sqlmodel import col, select
@@ -178,7 +179,7 @@ def due_command(
         typer.echo("-")
 
 
-def clocks_command(case: str, user: str | None = USER) -> None:
+def clocks_command(case: str = CASE, user: str | None = USER) -> None:
     """The case's clocks and their timeline: started, paused, resumed, extended, notices sent, met."""
     from engine import directory
     from engine.deadlines import tracking

@@ -14,7 +14,7 @@ user_app = typer.Typer(help="Register and list users.", no_args_is_help=True)
 def authority_add(
     code: str = typer.Argument(..., help="e.g. ES-MJ"),
     country: str = typer.Option(..., help="ISO 3166-1 alpha-2"),
-    name: str = typer.Option(...),
+    name: str = typer.Option(..., help="official name of the authority"),
     languages: str = typer.Option(..., help="comma-separated, among es,pt,en,fr"),
     timezone: str = typer.Option(..., help="IANA name, e.g. Europe/Madrid"),
     email: str = typer.Option(..., help="contact e-mail of the central authority"),
@@ -31,6 +31,7 @@ def authority_add(
 
 @authority_app.command("list")
 def authority_list() -> None:
+    """Every registered authority: code, country, languages, timezone, name."""
     from engine import directory
 
     for a in directory.list_authorities(STATE.db()):
@@ -39,12 +40,12 @@ def authority_list() -> None:
 
 @user_app.command("add")
 def user_add(
-    username: str = typer.Argument(...),
-    authority: str = typer.Option(...),
+    username: str = typer.Argument(..., help="login name, e.g. ana"),
+    authority: str = typer.Option(..., help="code of the user's authority, e.g. CO-FGN"),
     role: str = typer.Option(..., help="clerk | judge | supervisor | auditor | system"),
     language: str = typer.Option("en", help="preferred language"),
-    full_name: str = typer.Option("", "--name"),
-    email: str | None = typer.Option(None),
+    full_name: str = typer.Option("", "--name", help="full name"),
+    email: str | None = typer.Option(None, help="e-mail for notifications"),
 ) -> None:
     """Register a user of an authority."""
     from engine import directory
@@ -55,7 +56,8 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list(authority: str | None = typer.Option(None)) -> None:
+def user_list(authority: str | None = typer.Option(None, help="only this authority's users")) -> None:
+    """Registered users: name, authority, role, language."""
     from engine import directory
 
     for u in directory.list_users(STATE.db(), authority):

@@ -11,10 +11,11 @@ from engine.i18n import N_, translate
 
 WROTE = N_("{count} evidences written to {json} and {pdf}.")
 PDF_UNSIGNED = N_("The summary PDF is not signed: authority {authority} has no certificate on this node.")
+CASE = typer.Argument(..., help="case reference (e.g. CO-FGN/2026/000001) or id")
 USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
 
 
-def case_evidence(case: str, out: Path = typer.Option(..., "--out", help="folder to write into"),
+def case_evidence(case: str = CASE, out: Path = typer.Option(..., "--out", help="folder to write into"),
                   user: str | None = USER) -> None:
     """Export the case's e-CODEX / ETSI REM delivery evidences (JSON + PAdES-signed PDF summary)."""
     from engine import cases, directory, evidence

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import typer
 
-from engine.i18n import UnsupportedLanguage, check_language
-
 app = typer.Typer(
     help="Forms catalogue: JSON Schemas of every message.",
     no_args_is_help=True,
@@ -26,13 +24,6 @@ INVALID = 2
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(INVALID)
-
-
-def _lang(lang: str) -> str:
-    try:
-        return check_language(lang)
-    except UnsupportedLanguage as e:
-        raise _fail(str(e)) from None
 
 
 @app.command("list")
@@ -64,14 +55,16 @@ def validate_command(
     form: str | None = typer.Option(
         None, "--form", help='form name or $id [default: the file\'s "$schema", else request]'
     ),
-    lang: str = typer.Option("en", "--lang", envvar="EXHORTO_LANG", help="es | pt | en | fr"),
+    lang: str | None = typer.Option(None, "--lang", help="language of the errors: es | pt | en | fr "
+                                                          "(default: the global --lang, EXHORTO_LANG, en)"),
     draft: bool = typer.Option(False, "--draft", help="check a draft: only what is present"),
     as_json: bool = typer.Option(False, "--json", help="print the errors as a JSON list"),
 ) -> None:
     """Validate a payload; on failure print every error (pointer, code, message) and exit 2."""
     from engine import forms
+    from engine.cli._common import STATE, set_language
 
-    lang = _lang(lang)
+    lang = set_language(lang) if lang is not None else STATE.lang
     try:
         data = typer.get_binary_stream("stdin").read() if str(file) == "-" else file.read_bytes()
     except OSError as e:

@@ -23,7 +23,7 @@ def generate(authority: str = typer.Argument(..., help="authority served by this
 
 
 @app.command("rotate")
-def rotate(authority: str) -> None:
+def rotate(authority: str = typer.Argument(..., help="authority served by this node, e.g. ES-MJ")) -> None:
     """Replace the signing key; the old one keeps verifying what it signed. Export and send the new key."""
     from engine import keys
 
@@ -81,7 +81,7 @@ def import_(path: Path = typer.Argument(..., help="JSON from 'exhorto keys expor
 
 
 @app.command("list")
-def list_(authority: str | None = typer.Option(None)) -> None:
+def list_(authority: str | None = typer.Option(None, help="only this authority's keys")) -> None:
     """Every key known here: own (private) and counterparts' (public)."""
     from engine import keys
 

@@ -27,7 +27,8 @@ def register_command(
 
 
 @app.command("member")
-def member_command(code: str = typer.Argument(...), member: str = typer.Argument(...)) -> None:
+def member_command(code: str = typer.Argument(..., help="the observatory's authority code"),
+                   member: str = typer.Argument(..., help="authority that reports to it")) -> None:
     """MEMBER reports to observatory CODE (where to send returns; whose returns are trusted)."""
     from engine import observatory
 

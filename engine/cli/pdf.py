@@ -18,7 +18,7 @@ from pathlib import Path
 
 import typer
 
-from engine.cli._common import STATE, current_user, fail
+from engine.cli._common import STATE, current_user, fail, set_language
 from engine.i18n import N_, translate
 
 WROTE = N_("Wrote {file} ({size} bytes, SHA-256 {sha256}).")
@@ -31,7 +31,8 @@ def pdf_command(
     target: str = typer.Argument(..., metavar="CASE|extract|verify",
                                  help="case reference or id; or 'extract' or 'verify'"),
     file: Path | None = typer.Argument(None, metavar="[FILE]", help="with 'extract' or 'verify': the PDF to read"),
-    lang: str = typer.Option("en", "--lang", help="document language: es | pt | en | fr"),
+    lang: str | None = typer.Option(None, "--lang", help="document (and message) language: es | pt | en | fr "
+                                                          "(default: the global --lang, EXHORTO_LANG, en)"),
     bilingual: str | None = typer.Option(None, "--bilingual", help="second language, side by side"),
     message: str | None = typer.Option(None, "--message", help="render this message's form, not the request"),
     out: Path | None = typer.Option(None, "--out", help="where to write (default: the document's file name; "
@@ -40,6 +41,7 @@ def pdf_command(
 ) -> None:
     """Render a case as PDF/A-3b with its JSON payload embedded, extract that payload from a PDF, or verify a
     PDF's electronic signature against this node's trust list (exit code 0 only when valid and trusted)."""
+    lang = set_language(lang) if lang is not None else STATE.lang
     if target == "extract":
         _extract(file, out)
         return
@@ -52,11 +54,12 @@ def pdf_command(
 
     db = STATE.db()
     actor = directory.actor_for(db, current_user(user))  # who reads, and for which authority
-    record = (cases.case_of_message(db, message, actor=actor) if message
+    # A message is looked up within the case named: one of another case "does not exist", like a foreign case.
+    record = (cases.case_of_message(db, message, actor=actor, case=target) if message
               else cases.get_case(db, target, actor=actor))
     record_access(db, actor, channel="pdf", purpose="message document" if message else "request document",
                   case=record)  # logged before anything is rendered or written
-    document = (render_message(db, message, lang, bilingual) if message
+    document = (render_message(db, message, lang, bilingual, case_id=record.id) if message
                 else render_case(db, record.id or 0, lang, bilingual))
     path = out or Path(document.filename)
     path.write_bytes(document.content)

@@ -18,7 +18,7 @@ token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_
 def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
           port: int = typer.Option(8000, help="TCP port"),
           dispatch_interval: float = typer.Option(5.0, help="seconds between outbox deliveries; 0 disables"),
-          log_level: str = typer.Option("info"),
+          log_level: str = typer.Option("info", help="uvicorn log level: debug | info | warning | error"),
           tls_cert: str | None = typer.Option(None, envvar="EXHORTO_TLS_CERT", help="PEM certificate: HTTPS"),
           tls_key: str | None = typer.Option(None, envvar="EXHORTO_TLS_KEY", help="PEM private key"),
           tls_client_ca: str | None = typer.Option(None, envvar="EXHORTO_TLS_CLIENT_CA",
@@ -48,7 +48,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 
 
 @token_app.command("issue")
-def issue(username: str, label: str = typer.Option("", help="what the token is for"),
+def issue(username: str = typer.Argument(..., help="the user the token acts as"),
+          label: str = typer.Option("", help="what the token is for"),
           days: int | None = typer.Option(None, help="expires after this many days (default: "
                                                      "EXHORTO_TOKEN_DAYS, 90)")) -> None:
     """Create a token for a user and print it once. Every token expires."""
@@ -62,7 +63,8 @@ def issue(username: str, label: str = typer.Option("", help="what the token is f
 
 
 @token_app.command("list")
-def list_(username: str | None = typer.Option(None, "--user")) -> None:
+def list_(username: str | None = typer.Option(None, "--user", help="only this user's tokens")) -> None:
+    """Tokens by prefix: user, state (active, expired, revoked), dates, label; never the token itself."""
     from engine import tokens
 
     for row in tokens.list_tokens(STATE.db(), username):
@@ -75,6 +77,7 @@ def list_(username: str | None = typer.Option(None, "--user")) -> None:
 
 @token_app.command("revoke")
 def revoke(prefix: str = typer.Argument(..., help="the token or its first characters as listed")) -> None:
+    """Revoke the tokens starting with PREFIX: they stop working at once."""
     from engine import tokens
 
     count = tokens.revoke(STATE.db(), prefix)

@@ -92,7 +92,7 @@ def stats_command(
 def privacy_log(
     case: str | None = typer.Option(None, help="only reads of this case"),
     of_user: str | None = typer.Option(None, "--of", help="only reads by this user"),
-    limit: int = typer.Option(100),
+    limit: int = typer.Option(100, help="show at most this many entries"),
     user: str | None = USER,
 ) -> None:
     """Who read personal data of the acting user's authority (newest first)."""
@@ -109,7 +109,7 @@ def privacy_log(
 
 
 @privacy_app.command("verify")
-def privacy_verify(authority: str | None = typer.Option(None)) -> None:
+def privacy_verify(authority: str | None = typer.Option(None, help="only this authority's log")) -> None:
     """Check the hash chains of the access logs."""
     from engine import privacy
 
@@ -123,8 +123,8 @@ def privacy_verify(authority: str | None = typer.Option(None)) -> None:
 
 @privacy_app.command("export")
 def privacy_export(
-    surname: str | None = typer.Option(None),
-    given_names: str | None = typer.Option(None),
+    surname: str | None = typer.Option(None, help="the person's surname"),
+    given_names: str | None = typer.Option(None, help="the person's given names"),
     birth_date: str | None = typer.Option(None, help="YYYY-MM-DD"),
     document: str | None = typer.Option(None, help="identity document number"),
     out: Path = typer.Option(..., help="file prefix: writes OUT.json and OUT.pdf"),
@@ -183,7 +183,8 @@ def retention_show() -> None:
 
 
 @retention_app.command("due")
-def retention_due(authority: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")) -> None:
+def retention_due(authority: str = typer.Option(..., help="authority code, e.g. ES-MJ"),
+                  as_json: bool = typer.Option(False, "--json", help="print the cases as JSON")) -> None:
     """Closed cases whose retention period has run out."""
     from engine import privacy
 
@@ -200,7 +201,7 @@ def retention_due(authority: str = typer.Option(...), as_json: bool = typer.Opti
 
 @retention_app.command("run")
 def retention_run(
-    authority: str | None = typer.Option(None),
+    authority: str | None = typer.Option(None, help="only this authority (default: every one)"),
     rerender: bool = typer.Option(True, help="render documents again from the pseudonymised data"),
 ) -> None:
     """Pseudonymise every case whose retention period has run out (what the Prefect flow does)."""

@@ -40,11 +40,13 @@ def render_case(db: Database, case_ref: int | str, lang: str, bilingual: str | N
         return _store(session, case, None, _request_for_case(session, case, lang, bilingual))
 
 
-def render_message(db: Database, message_id: str, lang: str, bilingual: str | None = None) -> Document:
-    """Render the form a message carries (acknowledgement, refusal, …) and keep it with the message's case."""
+def render_message(db: Database, message_id: str, lang: str, bilingual: str | None = None, *,
+                   case_id: int | None = None) -> Document:
+    """Render the form a message carries (acknowledgement, refusal, …) and keep it with the message's case; with
+    ``case_id``, the message's row on that case (a message of another case "does not exist")."""
     lang, bilingual = _languages(lang, bilingual)
     with db.transaction() as session:
-        message = _load_message(session, message_id)
+        message = _load_message(session, message_id, case_id)
         if message.case_id is None:
             raise NotRenderable(form=message.kind, reason=f"message {message_id} belongs to no case")
         case = load_case(session, message.case_id)
@@ -64,7 +66,7 @@ def write_case_pdfs(
     paths: list[Path] = []
     for lang in languages:
         documents = [render_case(db, case.id or case_ref, lang)]
-        documents += [render_message(db, message_id, lang) for message_id in message_ids]
+        documents += [render_message(db, message_id, lang, case_id=case.id) for message_id in message_ids]
         for number, document in enumerate(documents, start=1):
             path = out_dir / f"{_slug(case.reference)}_{number:02d}-{document.kind}_{document.language}.pdf"
             path.write_bytes(document.content)
@@ -285,10 +287,11 @@ def _approver(session: Session, case: Case) -> str | None:
     return user.full_name or user.username if user else event.actor
 
 
-def _load_message(session: Session, message_id: str) -> Message:
-    message = session.exec(
-        select(Message).where(Message.message_id == message_id).order_by(col(Message.direction).desc())
-    ).first()  # "out" before "in" on a hub
+def _load_message(session: Session, message_id: str, case_id: int | None = None) -> Message:
+    query = select(Message).where(Message.message_id == message_id)
+    if case_id is not None:
+        query = query.where(Message.case_id == case_id)
+    message = session.exec(query.order_by(col(Message.direction).desc())).first()  # "out" before "in" on a hub
     if message is None:
         from engine.errors import MessageNotFound
 

@@ -34,6 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _populate(db: Database) -> None:
+    from alembic import command
+
+    from engine.store.migrate import alembic_config, stored_revision
+
+    if stored_revision(db) is None:  # created from the models: say so, as a migrated node's database would
+        command.stamp(alembic_config(db), "head")
+        db.dispose()
     world = make_world(db)
     requesting, requested = world.transmitted()
     world.act(requested, "acknowledge", "ES-MJ", "clerk")
