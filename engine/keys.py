@@ -326,6 +326,9 @@ def certificate_problem(chain: ChainResult, signer: str, sent_at: datetime, now:
     ``sent_at`` and received ``now`` — or None. Same rules: a revocation known here (CRL) refuses everything from
     its date on; ``sent_at`` must be fresh; every certificate on the path must have been valid at ``sent_at`` (an
     expired or replaced certificate still verifies the messages it signed while valid)."""
+    if chain.problem is None and chain.names_authority(signer) and chain.revoked_at is None \
+            and fresh(sent_at, now) and chain.valid_at(sent_at):
+        return None  # the common case, without formatting the subject for a message nobody reads
     subject = chain.leaf.subject.rfc4514_string()
     if not chain.names_authority(signer):
         return "sender_key_mismatch", f"the certificate of {subject} does not name the sender {signer}"
