@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from engine import audit, deadlines, keys, pki
+from engine import audit, deadlines, evidence, keys, pki
 from engine.actions import apply_in_session
 from engine.canonical import payload_hash, sha256_hex
 from engine.cases import allocate_reference, columns_from_payload
@@ -221,6 +221,9 @@ def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: dat
                 _check_attachments(parsed, envelope)
                 if envelope.kind in observatory_inbound.KINDS:  # no case: aggregates for an observatory
                     case_id, reference = None, observatory_inbound.accept(session, envelope, now)
+                elif envelope.kind == evidence.EVIDENCE_KIND:  # the counterpart's Retrieval: no state change
+                    case = evidence.accept_inbound(session, envelope, now)
+                    case_id, reference = case.id, case.reference
                 else:
                     case = _apply(session, envelope, now)
                     _store_contents(session, parsed, envelope, case, now)

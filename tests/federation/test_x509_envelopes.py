@@ -183,3 +183,26 @@ def test_rotation_keeps_stored_messages_verifiable_ed25519_ones_included(
     stored = _logged(b, before.message_id, "in")
     stored.envelope = {**stored.envelope, "kind": "refusal"}
     assert not verify_stored(b.db, stored)
+
+
+def test_the_counterparts_first_read_comes_back_as_a_signed_retrieval_evidence(pair: tuple[Node, Node]) -> None:
+    from engine import evidence
+    from engine.directory import actor_for
+    from engine.privacy import record_access
+    from engine.store.models import Case
+
+    a, b = pair
+    case, envelope = transmitted(a)
+    assert outbox.dispatch_all(a.db).delivered == 1
+    with b.db.reader() as session:
+        theirs = session.exec(select(Case).where(Case.exchange_id == case.exchange_id)).one()
+    for _ in range(2):  # read twice: one Retrieval
+        record_access(b.db, actor_for(b.db, "es.clerk"), channel="cli", purpose="case.show", case=theirs)
+    assert outbox.dispatch_all(b.db).delivered == 1
+    with a.db.reader() as session:
+        document = evidence.evidence_document(session, session.get(Case, case.id))
+    retrieval = document["evidences"][-1]
+    assert (retrieval["record"]["evidence"], retrieval["record"]["issuer"]) == ("Retrieval", "ES-MJ")
+    assert retrieval["record"]["message"]["message_id"] == envelope.message_id
+    assert evidence.verify_record(retrieval, document["certificates"])  # with ES-MJ's certificate, sent along
+    assert outbox.dispatch_all(b.db).attempted == 0
