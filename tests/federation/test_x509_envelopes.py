@@ -206,3 +206,31 @@ def test_the_counterparts_first_read_comes_back_as_a_signed_retrieval_evidence(p
     assert retrieval["record"]["message"]["message_id"] == envelope.message_id
     assert evidence.verify_record(retrieval, document["certificates"])  # with ES-MJ's certificate, sent along
     assert outbox.dispatch_all(b.db).attempted == 0
+
+
+def test_a_refused_message_leaves_relay_rejection_and_non_delivery_evidences(pair: tuple[Node, Node]) -> None:
+    from engine import evidence
+    from engine.actions import apply_action
+    from engine.cases import create_case
+    from engine.directory import actor_for
+    from engine.store.models import Authority
+    from tests.helpers import example
+
+    a, b = pair
+    with a.db.transaction() as session:  # A believes FR-MJ lives on node B, which does not serve it
+        france = session.get(Authority, "FR-MJ")
+        assert france is not None
+        france.endpoint_url = b.inbox
+        session.add(france)
+    case = create_case(a.db, actor=actor_for(a.db, "co.clerk"), counterpart="FR-MJ", payload=example("request"))
+    for action, user in (("submit", "co.clerk"), ("approve", "co.judge"), ("transmit", "co.clerk")):
+        apply_action(a.db, case=case.reference, action=action, actor=actor_for(a.db, user))
+    assert outbox.dispatch_all(a.db).rejected == 1
+    with a.db.reader() as session:
+        rows = evidence.list_for_case(session, case.id or 0)
+    assert [r.kind for r in rows] == ["SubmissionAcceptance", "RelayREMMDRejection", "NonDelivery"]
+    refusal = rows[-1].record
+    assert refusal["etsi_rem_event"] == "ContentHandoverFailure" and refusal["reason"]["code"] == "unknown_recipient"
+    proof = refusal["counterpart_receipt"]  # node B's own negative receipt, signed with ES-MJ's certificate
+    assert proof["receipt"]["status"] == "rejected" and proof["signature"]["alg"] == "ES256"
+    assert all(r.signature is not None for r in rows)
