@@ -174,8 +174,8 @@ def _x509_problem(db: Database, parsed: Transmission, envelope: Envelope, now: d
     signature by its first certificate, and the certificate's standing for this sender at ``sent_at``."""
     try:
         chain = pki.trust_store(db).check(parsed.signature.x5c)
-    except pki.Untrusted as error:
-        raise _reject("malformed", f"signature.{error}") from None
+    except pki.Untrusted as error:  # of the right shape, but no certificate to verify with
+        raise _reject("bad_signature", f"signature.{error}") from None
     if chain.thumbprint != parsed.signature.key_id:
         raise _reject("bad_signature", "signature.x5t#S256 does not name the first certificate of x5c")
     if not x509_signature_holds(chain.public_key, parsed.signature, parsed.signed_bytes):

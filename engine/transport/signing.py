@@ -182,8 +182,8 @@ def signature_from_dict(value: Any) -> Signature:
         thumb, x5c, sig = value.get("x5t#S256"), value.get("x5c"), value.get("value")
         if not isinstance(thumb, str) or not thumb or not isinstance(sig, str) or not sig:
             raise Malformed("signature: x5t#S256 and value must be non-empty strings")
-        if not (isinstance(x5c, list) and x5c and all(isinstance(c, str) and c for c in x5c)):
-            raise Malformed("signature.x5c: expected a list of base64 DER certificates, signer first")
+        if not (isinstance(x5c, list) and 0 < len(x5c) <= 5 and all(isinstance(c, str) and c for c in x5c)):
+            raise Malformed("signature.x5c: expected a list of 1 to 5 base64 DER certificates, signer first")
         if len(thumb) > 64 or len(sig) > 800:
             raise Malformed("signature: x5t#S256 or value too long")
         return Signature(key_id=thumb, value=sig, alg=alg, x5c=tuple(x5c))

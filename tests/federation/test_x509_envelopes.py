@@ -5,6 +5,7 @@ validity at ``sent_at`` and the CRLs; rotation keeps stored messages verifiable,
 from __future__ import annotations
 
 import base64
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -114,6 +115,10 @@ def test_tampering_a_foreign_ca_and_a_certificate_naming_another_authority_are_r
     before = b.counts()
     code, receipt = _post(b, with_envelope(genuine, kind="acknowledgement"))
     assert (code, receipt["reason"]) == (422, "bad_signature")
+    data = genuine.to_dict()
+    for x5c, expected in ((["AAAA"], (422, "bad_signature")), (data["signature"]["x5c"] * 6, (400, "malformed"))):
+        code, receipt = _post(b, json.dumps({**data, "signature": {**data["signature"], "x5c": x5c}}).encode())
+        assert (code, receipt["reason"]) == expected, x5c[:1]
     # A certificate from a CA that B does not trust, with the right organization.
     stranger_ca = _x509.create_ca(_x509.name("stranger CA", "XX"), now=datetime.now(UTC))
     stranger = _x509.issue(stranger_ca, _x509.name("Impostor", None, "CO-FGN"), now=datetime.now(UTC))
