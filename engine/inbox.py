@@ -7,7 +7,10 @@ Checks run in this order and the first failure decides the signed negative recei
 3. trusted sender key         ``sender_key_mismatch`` (key of another authority), ``key_revoked`` (revoked, known
                               here before this arrived), ``not_fresh`` (``sent_at`` more than the freshness window
                               from this node's clock), ``key_not_valid`` (not valid at ``sent_at``); decided by
-                              :func:`engine.keys.message_problem`
+                              :func:`engine.keys.message_problem`. An X.509 signature (``ES256``/``RS256``) is
+                              decided by :func:`engine.keys.certificate_problem` with the same reasons, plus
+                              ``untrusted_certificate`` (the chain does not lead to this node's trust list) — the
+                              certificate must name the sender (organization) and revocation comes from the CRLs
 4. addressed to me            ``unknown_recipient``
 5. not a replay               ``replay`` (message id already used for a different envelope); the same envelope
                               again — or the same message re-signed with a later ``sent_at`` — is a retransmission:
@@ -34,7 +37,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from engine import audit, deadlines, keys
+from engine import audit, deadlines, evidence, keys, pki
 from engine.actions import apply_in_session
 from engine.canonical import payload_hash, sha256_hex
 from engine.cases import allocate_reference, columns_from_payload
@@ -49,12 +52,13 @@ from engine.store.upsert import insert_ignore
 from engine.transport.envelope import Envelope, Receipt
 from engine.transport.signing import (
     Malformed,
-    Signature,
     SignedReceipt,
     Transmission,
     parse_transmission,
     sign_receipt,
+    signature_from_dict,
     signature_holds,
+    x509_signature_holds,
 )
 
 MAX_BYTES_ENV = "EXHORTO_MAX_MESSAGE_BYTES"
@@ -126,7 +130,7 @@ def _sign(db: Database, receipt: Receipt, envelope: Envelope | None) -> SignedRe
         signer = served[0]
     else:
         raise keys.NoSigningKey(authority="(any authority of this node)")
-    key = keys.signing_key(db, signer)
+    key = _receipt_signer(db, signer)
     return sign_receipt(receipt, signer=signer, addressee=envelope.sender if envelope else "",
                         private=key.private, key_id=key.key_id)
 
@@ -135,36 +139,67 @@ def _authenticate(db: Database, parsed: Transmission, envelope: Envelope, now: d
     """Checks 2–4: genuine signature, by a key of the sender trusted for this message now, to an authority
     served here."""
     with db.reader() as session:
-        row = keys.lookup(session, parsed.signature.key_id)
         served = keys.served_authorities(session)
-    if row is None:
-        raise _reject("unknown_key", f"key {parsed.signature.key_id} is not registered on this node")
-    if not signature_holds(keys.public_key(row), parsed.signature, parsed.signed_bytes):
-        raise _reject("bad_signature", f"the signature does not match the envelope (key {row.key_id})")
-    if row.authority_code != envelope.sender:
-        raise _reject("sender_key_mismatch",
-                      f"key {row.key_id} belongs to {row.authority_code}, not to the sender {envelope.sender}")
-    try:
-        sent_at = datetime.fromisoformat(envelope.sent_at)
-    except ValueError:
-        raise _reject("malformed", "envelope.sent_at: not an ISO 8601 date-time") from None
-    if sent_at.tzinfo is None:
-        raise _reject("malformed", "envelope.sent_at: give a time zone")
-    problem = keys.message_problem(row, sent_at, now)
+    if parsed.signature.x509:
+        problem = _x509_problem(db, parsed, envelope, now)
+    else:
+        with db.reader() as session:
+            row = keys.lookup(session, parsed.signature.key_id)
+        if row is None:
+            raise _reject("unknown_key", f"key {parsed.signature.key_id} is not registered on this node")
+        if not signature_holds(keys.public_key(row), parsed.signature, parsed.signed_bytes):
+            raise _reject("bad_signature", f"the signature does not match the envelope (key {row.key_id})")
+        if row.authority_code != envelope.sender:
+            raise _reject("sender_key_mismatch",
+                          f"key {row.key_id} belongs to {row.authority_code}, not to the sender {envelope.sender}")
+        problem = keys.message_problem(row, _sent_at(envelope), now)
     if problem is not None:
         raise _reject(*problem)
     if envelope.recipient not in served:
         raise _reject("unknown_recipient", f"authority {envelope.recipient} is not served by this node")
 
 
+def _sent_at(envelope: Envelope) -> datetime:
+    try:
+        sent_at = datetime.fromisoformat(envelope.sent_at)
+    except ValueError:
+        raise _reject("malformed", "envelope.sent_at: not an ISO 8601 date-time") from None
+    if sent_at.tzinfo is None:
+        raise _reject("malformed", "envelope.sent_at: give a time zone")
+    return sent_at
+
+
+def _x509_problem(db: Database, parsed: Transmission, envelope: Envelope, now: datetime) -> tuple[str, str] | None:
+    """Checks 2–3 for an X.509 signature: the chain (decided once per chain and trust list, then cached), the
+    signature by its first certificate, and the certificate's standing for this sender at ``sent_at``."""
+    try:
+        chain = pki.trust_store(db).check(parsed.signature.x5c)
+    except pki.Untrusted as error:  # of the right shape, but no certificate to verify with
+        raise _reject("bad_signature", f"signature.{error}") from None
+    if chain.thumbprint != parsed.signature.key_id:
+        raise _reject("bad_signature", "signature.x5t#S256 does not name the first certificate of x5c")
+    if not x509_signature_holds(chain.public_key, parsed.signature, parsed.signed_bytes):
+        raise _reject("bad_signature", f"the signature does not match the envelope (certificate "
+                                       f"{chain.leaf.subject.rfc4514_string()})")
+    return keys.certificate_problem(chain, envelope.sender, _sent_at(envelope), now)
+
+
+def _receipt_signer(db: Database, authority: str) -> keys.SigningKey:
+    from engine.transport.sender import envelope_signer
+
+    return envelope_signer(db, authority)
+
+
 def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: datetime) -> SignedReceipt:
-    key = keys.signing_key(db, envelope.recipient)
+    from engine.transport.sender import signature_columns
+
+    key = _receipt_signer(db, envelope.recipient)
     digest = parsed.envelope_sha256
     with db.transaction() as session:
         inserted = insert_ignore(session, SignedMessage, {
             "direction": "in", "message_id": envelope.message_id, "envelope_sha256": digest,
             "key_id": parsed.signature.key_id, "signature": parsed.signature.value, "envelope": parsed.envelope,
-            "created_at": now})
+            **signature_columns(parsed.signature), "created_at": now})
         log = session.exec(select(SignedMessage).where(SignedMessage.direction == "in",
                                                        SignedMessage.message_id == envelope.message_id)).one()
         if not inserted:
@@ -186,6 +221,9 @@ def _apply_once(db: Database, parsed: Transmission, envelope: Envelope, now: dat
                 _check_attachments(parsed, envelope)
                 if envelope.kind in observatory_inbound.KINDS:  # no case: aggregates for an observatory
                     case_id, reference = None, observatory_inbound.accept(session, envelope, now)
+                elif envelope.kind == evidence.EVIDENCE_KIND:  # the counterpart's Retrieval: no state change
+                    case = evidence.accept_inbound(session, envelope, now)
+                    case_id, reference = case.id, case.reference
                 else:
                     case = _apply(session, envelope, now)
                     _store_contents(session, parsed, envelope, case, now)
@@ -216,9 +254,10 @@ def _stored_receipt(session: Session, log: SignedMessage, key: keys.SigningKey) 
     """The receipt first given for ``log``, word for word — unless its key has been revoked since, or it predates
     receipts naming their envelope: then the same answer (same time) is signed again with the current key."""
     assert log.receipt is not None
-    stored = SignedReceipt(receipt=log.receipt["receipt"], signature=_sig(log.receipt))
-    row = keys.lookup(session, stored.signature.key_id)
-    if stored.receipt.get("envelope_sha256") and row is not None and row.revoked_at is None:
+    stored = SignedReceipt(receipt=log.receipt["receipt"], signature=signature_from_dict(log.receipt["signature"]))
+    row = None if stored.signature.x509 else keys.lookup(session, stored.signature.key_id)
+    still_good = stored.signature.x509 or (row is not None and row.revoked_at is None)
+    if stored.receipt.get("envelope_sha256") and still_good:
         return stored
     content = {k: v for k, v in stored.receipt.items() if k not in ("from", "to")}
     receipt = Receipt.from_dict({**content, "envelope_sha256": log.envelope_sha256})
@@ -229,8 +268,23 @@ def _stored_receipt(session: Session, log: SignedMessage, key: keys.SigningKey) 
     return signed
 
 
-def _sig(stored: dict[str, Any]) -> Signature:
-    return Signature(key_id=stored["signature"]["key_id"], value=stored["signature"]["value"])
+def verify_stored(db: Database, row: SignedMessage) -> bool:
+    """Whether a stored envelope (sent or received) still verifies against the key or certificate that signed it —
+    after any number of rotations: an Ed25519 key stays in the registry, an X.509 signature keeps its
+    certificates in the row. (Trust at the time was decided on receipt; this re-checks the bytes.)"""
+    from engine.canonical import canonical_json
+    from engine.transport.sender import stored_signature
+
+    signature, data = stored_signature(row), canonical_json(row.envelope)
+    if signature.x509:
+        try:
+            chain = pki.TrustStore([], []).check(signature.x5c)
+        except pki.Untrusted:
+            return False
+        return chain.thumbprint == signature.key_id and x509_signature_holds(chain.public_key, signature, data)
+    with db.reader() as session:
+        key = keys.lookup(session, signature.key_id)
+    return key is not None and signature_holds(keys.public_key(key), signature, data)
 
 
 def _check_attachments(parsed: Transmission, envelope: Envelope) -> None:

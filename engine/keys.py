@@ -27,7 +27,7 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -42,6 +42,9 @@ from engine.store.db import Database
 from engine.store.federation_models import AuthorityKey
 from engine.store.models import utcnow
 from engine.store.queries import load_authority
+
+if TYPE_CHECKING:
+    from engine.pki import ChainResult
 
 PASSPHRASE_ENV = "EXHORTO_KEY_PASSPHRASE"
 # log2 of scrypt's N. 15 (32 MiB, ~0.1 s) protects a stolen database; tests lower it through the environment.
@@ -153,7 +156,7 @@ def check_node_can_sign(db: Database) -> None:
 class SigningKey:
     key_id: str
     authority: str
-    private: Ed25519PrivateKey
+    private: Any  # Ed25519PrivateKey here; an engine.transport.signing.X509Signer for an X.509 identity
 
 
 def _insert(session: Session, authority: str, key: Ed25519PrivateKey, valid_from: datetime) -> AuthorityKey:
@@ -314,6 +317,49 @@ def receipt_problem(row: AuthorityKey, issued_at: datetime, sent_at: datetime, n
     # Valid at some moment in [issued_at, now]: a receipt re-signed after a revocation carries its original time.
     if row.valid_from > now or (row.valid_until is not None and row.valid_until <= issued_at):
         return f"key {row.key_id} was not valid when the receipt was issued ({issued_at.isoformat()})"
+    return None
+
+
+def certificate_problem(chain: ChainResult, signer: str, sent_at: datetime, now: datetime) -> tuple[str, str] | None:
+    """The X.509 counterpart of :func:`message_problem`: why a certificate chain (already checked against the
+    trust list, see :class:`engine.pki.TrustStore`) does not vouch for a message from ``signer`` sent at
+    ``sent_at`` and received ``now`` — or None. Same rules: a revocation known here (CRL) refuses everything from
+    its date on; ``sent_at`` must be fresh; every certificate on the path must have been valid at ``sent_at`` (an
+    expired or replaced certificate still verifies the messages it signed while valid)."""
+    if chain.problem is None and chain.names_authority(signer) and chain.revoked_at is None \
+            and fresh(sent_at, now) and chain.valid_at(sent_at):
+        return None  # the common case, without formatting the subject for a message nobody reads
+    subject = chain.leaf.subject.rfc4514_string()
+    if not chain.names_authority(signer):
+        return "sender_key_mismatch", f"the certificate of {subject} does not name the sender {signer}"
+    if chain.problem is not None:
+        return "untrusted_certificate", chain.problem
+    if chain.revoked_at is not None and chain.revoked_at <= now:
+        return "key_revoked", f"the certificate of {subject} was revoked on {chain.revoked_at.isoformat()}"
+    if not fresh(sent_at, now):
+        return "not_fresh", (f"sent_at {sent_at.isoformat()} is more than {int(freshness().total_seconds())} s "
+                             f"from this node's clock ({now.isoformat()})")
+    if not chain.valid_at(sent_at):
+        return "key_not_valid", f"the certificate chain of {subject} was not valid at {sent_at.isoformat()}"
+    return None
+
+
+def certificate_receipt_problem(chain: ChainResult, signer: str, issued_at: datetime, sent_at: datetime,
+                                now: datetime) -> str | None:
+    """The X.509 counterpart of :func:`receipt_problem` (same window, same revocation rule)."""
+    subject = chain.leaf.subject.rfc4514_string()
+    if not chain.names_authority(signer):
+        return f"the certificate of {subject} does not name {signer}"
+    if chain.problem is not None:
+        return chain.problem
+    if chain.revoked_at is not None and chain.revoked_at <= now:
+        return f"the certificate of {subject} is revoked"
+    window = freshness()
+    if issued_at < sent_at - window or issued_at > now + window:
+        return f"issued at {issued_at.isoformat()}, outside [{sent_at.isoformat()}, now]"
+    if chain.not_before is None or chain.not_after is None or chain.not_before > now \
+            or chain.not_after <= issued_at:
+        return f"the certificate chain of {subject} was not valid when the receipt was issued"
     return None
 
 

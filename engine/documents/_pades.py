@@ -2,7 +2,9 @@
 
 Levels: PAdES B-B always; B-T when a timestamp authority is configured (``EXHORTO_TSA_URL``, RFC 3161 over HTTP);
 B-LT when, in addition, the validation data (chain and CRLs this node holds) can be embedded. The signature is
-invisible: a visible stamp needs an embedded TrueType font to stay PDF/A (see docs/signatures.md).
+visible in the stamp box of the document's signature block when its position is known (:class:`Stamp`): the
+appearance is a one-page PDF laid out by WeasyPrint — fonts embedded, as PDF/A wants, which pyHanko's own text
+stamp cannot do without extra font tooling — imported as the widget's background; otherwise invisible.
 
 PDF/A-3b is kept: the signature is an incremental update, and pyHanko's producer string is written to both the
 Info dictionary and the XMP metadata, which PDF/A requires to agree."""
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,10 +53,55 @@ def _validation_context(trusted: list[x509.Certificate], crls: list[x509.Certifi
                              revocation_mode="require" if require_revocation else "soft-fail")
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A visible signature: where (page index and box in PDF points, see ``RenderedPdf.signature_box``) and what
+    it says (lines already in the document's language)."""
+
+    box: tuple[int, float, float, float, float]
+    lines: tuple[str, ...]
+    lang: str = "en"
+
+
+def _stamp_page(stamp: Stamp, folder: str) -> str:
+    """The stamp's appearance as a one-page PDF the size of the box (DejaVu Sans, embedded by WeasyPrint)."""
+    from html import escape
+
+    from weasyprint import HTML
+
+    _, x1, y1, x2, y2 = stamp.box
+    width, height = x2 - x1, y2 - y1
+    body = "".join(f"<p{' class=t' if i == 0 else ''}>{escape(line)}</p>" for i, line in enumerate(stamp.lines))
+    html = (f"<!doctype html><html lang='{escape(stamp.lang)}'><head><meta charset='utf-8'><style>"
+            f"@page{{size:{width:.2f}pt {height:.2f}pt;margin:0}}"
+            "body{margin:0;font-family:'DejaVu Sans',sans-serif;font-size:6.5pt;line-height:1.25;color:#0b3d2e}"
+            f"div{{box-sizing:border-box;height:{height:.2f}pt;border:1pt solid #0b6e4f;padding:3pt 4pt;"
+            "background:#f3faf6}p{margin:0 0 1.5pt 0;overflow-wrap:anywhere}p.t{font-weight:bold;font-size:7pt}"
+            f"</style></head><body><div>{body}</div></body></html>")
+    from engine.documents._render import _weasyprint_resources
+
+    path = os.path.join(folder, "stamp.pdf")
+    HTML(string=html).write_pdf(path, font_config=_weasyprint_resources()[0])  # the fonts already loaded
+    return path
+
+
 def sign_pdf(content: bytes, identity: Identity, *, reason: str | None = None, location: str | None = None,
              timestamp_url: str | None = None, trusted: list[x509.Certificate] | None = None,
-             crls: list[x509.CertificateRevocationList] | None = None) -> tuple[bytes, str]:
-    """``content`` signed by ``identity``; returns the signed bytes and the PAdES level reached."""
+             crls: list[x509.CertificateRevocationList] | None = None,
+             stamp: Stamp | None = None) -> tuple[bytes, str]:
+    """``content`` signed by ``identity`` (visibly when ``stamp`` is given); returns the signed bytes and the
+    PAdES level reached."""
+    if stamp is None:
+        return _sign_pdf(content, identity, reason, location, timestamp_url, trusted, crls, None)
+    with tempfile.TemporaryDirectory(prefix="exhorto-stamp-") as folder:
+        return _sign_pdf(content, identity, reason, location, timestamp_url, trusted, crls,
+                         (stamp, _stamp_page(stamp, folder)))
+
+
+def _sign_pdf(content: bytes, identity: Identity, reason: str | None, location: str | None,
+              timestamp_url: str | None, trusted: list[x509.Certificate] | None,
+              crls: list[x509.CertificateRevocationList] | None,
+              visible: tuple[Stamp, str] | None) -> tuple[bytes, str]:
     from pyhanko.pdf_utils.generic import TextStringObject
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.metadata.model import VENDOR
@@ -67,6 +115,19 @@ def sign_pdf(content: bytes, identity: Identity, *, reason: str | None = None, l
                                                                                NoEncryption())),
         cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in identity.chain]))
     timestamper = HTTPTimeStamper(timestamp_url, timeout=10) if timestamp_url else None
+    style, spec = None, None
+    if visible is not None:
+        from pyhanko.pdf_utils.content import ImportedPdfPage
+        from pyhanko.stamp import StaticStampStyle
+
+        page, x1, y1, x2, y2 = visible[0].box
+        spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=page, box=(x1, y1, x2, y2))
+        from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
+
+        layout = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
+                                     margins=Margins(0, 0, 0, 0), inner_content_scaling=InnerScaling.STRETCH_FILL)
+        style = StaticStampStyle(background=ImportedPdfPage(visible[1]), border_width=0, background_opacity=1.0,
+                                 background_layout=layout)
 
     def attempt(long_term: bool) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(content))
@@ -78,7 +139,8 @@ def sign_pdf(content: bytes, identity: Identity, *, reason: str | None = None, l
             field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             reason=reason, location=location, embed_validation_info=long_term,
             validation_context=_validation_context(trusted or [], crls or []) if long_term else None)
-        output = signers.PdfSigner(meta, signer, timestamper=timestamper).sign_pdf(writer)
+        output = signers.PdfSigner(meta, signer, timestamper=timestamper, stamp_style=style,
+                                   new_field_spec=spec).sign_pdf(writer)
         return output.getvalue()
 
     if timestamper is None:

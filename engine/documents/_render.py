@@ -74,6 +74,9 @@ class RenderedPdf:
     filename: str
     languages: tuple[str, ...]
     rendering_sha256: str | None = None  # set once signed: the SHA-256 of the rendering before its signature
+    # Where the drawn signature block's stamp box lies: (page index, x1, y1, x2, y2) in PDF points from the page's
+    # lower-left corner. The visible PAdES signature is placed there.
+    signature_box: tuple[int, float, float, float, float] | None = None
 
     @property
     def size(self) -> int:
@@ -186,14 +189,12 @@ def render_pdf(request: RenderRequest) -> RenderedPdf:
         modified=issued,
     )
     fonts, stylesheet = _weasyprint_resources()
-    content = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(
-        stylesheets=[stylesheet],
-        font_config=fonts,
-        pdf_variant="pdf/a-3b",
-        attachments=[attachment],
-        pdf_identifier=sha256_hex(payload_bytes)[:32].encode(),
-        uncompressed_pdf=False,
-    )
+    options: dict[str, Any] = {"pdf_variant": "pdf/a-3b", "attachments": [attachment],
+                               "pdf_identifier": sha256_hex(payload_bytes)[:32].encode(), "uncompressed_pdf": False}
+    # Laid out first, then written (what write_pdf does in one go), to read where the stamp box landed.
+    document = HTML(string=html, base_url=str(TEMPLATES_DIR)).render(stylesheets=[stylesheet], font_config=fonts,
+                                                                      **options)
+    content = document.write_pdf(**options)
     languages = (document_language(request.language),) + (
         (document_language(request.secondary_language),) if request.secondary_language else ()
     )
@@ -202,7 +203,29 @@ def render_pdf(request: RenderRequest) -> RenderedPdf:
         payload_bytes=payload_bytes,
         filename=_filename(request, languages),
         languages=languages,
+        signature_box=None if request.draft else stamp_box(document),
     )
+
+
+STAMP_CLASS = "stamp"  # the dashed box of the signature block (forms/templates/base.html.j2)
+_PX_TO_PT = 0.75  # CSS px (1/96 in) to PDF points (1/72 in)
+
+
+def stamp_box(document: Any) -> tuple[int, float, float, float, float] | None:
+    """The border box of the signature block's stamp in the laid-out ``document``, in PDF coordinates — or None
+    when the template has none. Read from WeasyPrint's box tree (``page._page_box``: the laid-out boxes, not a
+    public API, pinned with WeasyPrint in requirements.lock and covered by tests/signatures)."""
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or getattr(box, "element_tag", None) != "div" \
+                    or STAMP_CLASS not in (element.get("class") or "").split():
+                continue
+            x, y = box.position_x + box.margin_left, box.position_y + box.margin_top
+            width, height = box.border_width(), box.border_height()
+            return (index, round(x * _PX_TO_PT, 2), round((page.height - y - height) * _PX_TO_PT, 2),
+                    round((x + width) * _PX_TO_PT, 2), round((page.height - y) * _PX_TO_PT, 2))
+    return None
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

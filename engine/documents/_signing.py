@@ -5,16 +5,35 @@ from __future__ import annotations
 
 import dataclasses
 
+from cryptography.x509.oid import NameOID
 from sqlmodel import Session
 
 from engine.canonical import sha256_hex
-from engine.documents._pades import sign_pdf, tsa_url
+from engine.documents._pades import Stamp, sign_pdf, tsa_url
 from engine.documents._render import RenderedPdf, RenderRequest
 from engine.i18n import N_, translate
+from engine.pki import Identity
 from engine.store.db import Database
 from engine.store.models import utcnow
 
 _REASON = N_("Issued by the central authority")
+STAMP_TITLE = N_("Electronically signed (PAdES)")
+STAMP_SIGNER = N_("Signed by: {signer}")
+STAMP_TIME = N_("Time of signature: {time}")
+STAMP_CHECK = N_("Check this signature in the signature panel of any PDF reader.")
+
+
+def stamp_for(pdf: RenderedPdf, identity: Identity, lang: str) -> Stamp | None:
+    """The visible signature for ``pdf`` (in its signature block's stamp box), or None when it has no box."""
+    if pdf.signature_box is None:
+        return None
+    subject = identity.certificate.subject
+    names = [str(a.value) for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME)
+             for a in subject.get_attributes_for_oid(oid)]
+    moment = utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    return Stamp(box=pdf.signature_box, lang=lang, lines=(
+        translate(lang, STAMP_TITLE), translate(lang, STAMP_SIGNER).format(signer=", ".join(names)),
+        translate(lang, STAMP_TIME).format(time=moment), translate(lang, STAMP_CHECK)))
 
 
 def sign_rendering(session: Session, request: RenderRequest, pdf: RenderedPdf) -> RenderedPdf:
@@ -29,7 +48,8 @@ def sign_rendering(session: Session, request: RenderRequest, pdf: RenderedPdf) -
     identity = pki.identity_of(row, str(session.get_bind().engine.url))
     trusted, crls = _trust_material(session) if tsa_url() else ([], [])
     content, _level = sign_pdf(pdf.content, identity, reason=translate(request.language, _REASON),
-                               location=request.sender.country, timestamp_url=tsa_url(), trusted=trusted, crls=crls)
+                               location=request.sender.country, timestamp_url=tsa_url(), trusted=trusted, crls=crls,
+                               stamp=stamp_for(pdf, identity, request.language))
     return dataclasses.replace(pdf, content=content, rendering_sha256=sha256_hex(pdf.content))
 
 

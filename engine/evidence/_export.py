@@ -48,7 +48,15 @@ def _chain_pem(row: OwnCertificate) -> str:
 def evidence_document(session: Session, case: Case) -> dict[str, Any]:
     rows = list_for_case(session, case.id or 0)
     certificates = {}
-    for fingerprint in {r.certificate_fingerprint for r in rows if r.certificate_fingerprint}:
+    for row in rows:
+        fingerprint = row.certificate_fingerprint
+        if not fingerprint or fingerprint in certificates:
+            continue
+        if row.certificates:  # stated by the counterpart: the certificates it sent with the evidence
+            certificates[fingerprint] = "".join(
+                x509.load_der_x509_certificate(base64.b64decode(c)).public_bytes(Encoding.PEM).decode()
+                for c in row.certificates)
+            continue
         own = session.get(OwnCertificate, fingerprint)
         if own is not None:
             certificates[fingerprint] = _chain_pem(own)

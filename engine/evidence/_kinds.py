@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from engine.i18n import N_
 
+# The message kind that carries an evidence stated by the recipient (Retrieval) back to the sender's node.
+EVIDENCE_KIND = "evidence"
+
 
 @dataclass(frozen=True)
 class EvidenceKind:

@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from sqlmodel import Session, col, select
 
 from engine.canonical import canonical_json, sha256_hex
-from engine.evidence._kinds import KINDS
+from engine.evidence._kinds import EVIDENCE_KIND, KINDS
 from engine.ids import new_id
 from engine.store.federation_models import SignedMessage
 from engine.store.models import Case, Message, utcnow
-from engine.store.pki_models import DeliveryEvidence
+from engine.store.pki_models import DeliveryEvidence, OwnCertificate
 from engine.store.upsert import insert_ignore
 
 
@@ -43,6 +43,8 @@ def record(session: Session, kind: str, message: Message, *, issuer: str, at: da
            receipt: dict[str, Any] | None = None) -> bool:
     """Record evidence ``kind`` about ``message``, stated by authority ``issuer``. True when new."""
     spec = KINDS[kind]
+    if message.kind == EVIDENCE_KIND:  # evidences travel as messages too; no evidence about an evidence
+        return False
     case = session.get(Case, message.case_id) if message.case_id is not None else None
     evidence_id = new_id()
     body: dict[str, Any] = {
@@ -91,10 +93,30 @@ def on_first_read(session: Session, case: Case, at: datetime) -> None:
                                                  Message.kind == "request").order_by(col(Message.id))).first()
     if inbound is None:
         return
-    exists = session.exec(select(DeliveryEvidence.id).where(DeliveryEvidence.message_id == inbound.message_id,
+    exists = session.exec(select(DeliveryEvidence.id).where(DeliveryEvidence.case_id == case.id,
+                                                            DeliveryEvidence.message_id == inbound.message_id,
                                                             DeliveryEvidence.kind == "Retrieval")).first()
-    if exists is None:
-        record(session, "Retrieval", inbound, issuer=case.authority_code, at=at)
+    if exists is None and record(session, "Retrieval", inbound, issuer=case.authority_code, at=at):
+        _send_back(session, case, inbound, at)
+
+
+def _send_back(session: Session, case: Case, inbound: Message, at: datetime) -> None:
+    """Queue the Retrieval just recorded for the requesting authority, whose case it proves something about: an
+    ``evidence`` message of the exchange (signed like every envelope), stored on the sender's case timeline by
+    :func:`engine.evidence.accept_inbound`."""
+    row = session.exec(select(DeliveryEvidence).where(DeliveryEvidence.case_id == case.id,
+                                                      DeliveryEvidence.message_id == inbound.message_id,
+                                                      DeliveryEvidence.kind == "Retrieval")).one()
+    statement: dict[str, Any] = {"record": row.record, "signature": row.signature, "x5c": []}
+    if row.certificate_fingerprint:
+        own = session.get(OwnCertificate, row.certificate_fingerprint)
+        if own is not None:
+            identity_chain = [own.certificate, *(base64.b64decode(c) for c in own.chain)]
+            statement["x5c"] = [base64.b64encode(c).decode() for c in identity_chain]
+    session.add(Message(message_id=new_id(), direction="out", exchange_id=case.exchange_id, case_id=case.id,
+                        kind=EVIDENCE_KIND, sender_code=case.authority_code, recipient_code=case.counterpart_code,
+                        schema_id=None, payload={"statement": statement}, attachments=[],
+                        in_reply_to=inbound.message_id, status="pending", created_at=at, next_attempt_at=at))
 
 
 def list_for_case(session: Session, case_id: int) -> list[DeliveryEvidence]:

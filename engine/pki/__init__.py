@@ -1,6 +1,7 @@
 """X.509 identities of authorities: a network CA, signing certificates (issued here or imported from PKCS#12),
 the trust list of counterparts' CAs and certificates, and their revocation lists (CRL files)."""
 
+from engine.pki._chain import ChainResult, TrustStore, Untrusted
 from engine.pki._registry import (
     CertificateNotFound,
     NoNetworkCa,
@@ -17,6 +18,7 @@ from engine.pki._registry import (
     trust_list,
     trust_material,
     trust_remove,
+    trust_store,
 )
 from engine.pki._x509 import Identity, fingerprint
 
@@ -38,4 +40,8 @@ __all__ = [
     "trust_list",
     "trust_material",
     "trust_remove",
+    "trust_store",
+    "ChainResult",
+    "TrustStore",
+    "Untrusted",
 ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from datetime import datetime
 
 from cryptography import x509
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, select
 from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
 from engine.pki import _x509
+from engine.pki._chain import TrustStore
 from engine.pki._seal import require_passphrase, seal_key, unseal_key
 from engine.pki._x509 import Identity
 from engine.store.db import Database
@@ -243,3 +245,25 @@ def trust_material(db: Database) -> tuple[list[x509.Certificate], list[x509.Cert
         trusted = [x509.load_der_x509_certificate(r.certificate) for r in session.exec(select(TrustedCertificate))]
         crls = [x509.load_der_x509_crl(r.crl) for r in session.exec(select(RevocationList))]
     return trusted, crls
+
+
+_stores: dict[str, tuple[tuple[object, ...], TrustStore]] = {}
+_stores_lock = threading.Lock()
+
+
+def trust_store(db: Database) -> TrustStore:
+    """This node's trust list and CRLs as a :class:`TrustStore`, rebuilt only when either changed (two small
+    queries decide), so the chains it has validated stay cached between messages."""
+    with db.reader() as session:
+        version = (tuple(sorted(session.exec(select(TrustedCertificate.fingerprint)).all())),
+                   tuple(sorted((issuer, str(update)) for issuer, update in session.exec(
+                       select(RevocationList.issuer_fingerprint, RevocationList.this_update)).all())))
+    with _stores_lock:
+        held = _stores.get(db.url)
+    if held is not None and held[0] == version:
+        return held[1]
+    trusted, crls = trust_material(db)
+    store = TrustStore(trusted, crls)
+    with _stores_lock:
+        _stores[db.url] = (version, store)
+    return store

@@ -60,8 +60,13 @@ class SignedMessage(SQLModel, table=True):
     direction: str = Field(max_length=3)  # out | in
     message_id: str = Field(max_length=36)
     envelope_sha256: str = Field(max_length=64)
-    key_id: str = Field(max_length=64)
-    signature: str = Field(max_length=200)
+    key_id: str = Field(max_length=64)  # Ed25519 key id, or the x5t#S256 of the signer's certificate
+    signature: str = Field(max_length=1024)  # base64url; an RSA-3072 seal's signature is 512 characters
+    # The signature format (engine.transport.signing): NULL for the first one (Ed25519, rows stored before
+    # X.509 envelopes), else ES256 / RS256 with the certificates that came with it (x5c, base64 DER, signer first),
+    # so that a stored message stays verifiable after the signer's certificate is replaced.
+    algorithm: str | None = Field(default=None, max_length=10)
+    certificates: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     envelope: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Outbound only: SHA-256 of the envelopes signed earlier for this message (re-signed when they grew stale); a

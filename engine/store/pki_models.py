@@ -68,7 +68,10 @@ class DeliveryEvidence(SQLModel, table=True):
     stating authority's certificate. One evidence of a kind per message and issuer (retries add nothing)."""
 
     __tablename__ = "delivery_evidence"
-    __table_args__ = (UniqueConstraint("message_id", "kind", "issuer_code", name="uq_delivery_evidence_event"),)
+    # Per case: in hub mode the sender's and the recipient's cases share one database, and a Retrieval stated by
+    # the recipient is kept on both (the copy sent back to the sender's case).
+    __table_args__ = (UniqueConstraint("case_id", "message_id", "kind", "issuer_code",
+                                       name="uq_delivery_evidence_case_event"),)
 
     id: int | None = Field(default=None, primary_key=True)
     evidence_id: str = Field(max_length=36, unique=True)
@@ -80,4 +83,7 @@ class DeliveryEvidence(SQLModel, table=True):
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # what was signed (canonical JSON)
     signature: str | None = Field(default=None, max_length=200)  # ECDSA P-256 over the canonical record, b64url
     certificate_fingerprint: str | None = Field(default=None, max_length=64)
+    # An evidence stated by a counterpart (a Retrieval sent back): the certificates that verify its signature
+    # (base64 DER, signer first), exported with it. NULL for the node's own evidences (own_certificate has them).
+    certificates: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

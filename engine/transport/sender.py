@@ -5,20 +5,63 @@ Shared by every transport (hub and HTTP) so both carry the same envelopes throug
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine import keys
+from engine import keys, pki
 from engine.store.db import Database
 from engine.store.federation_models import Attachment, AuthorityKey, SignedMessage
 from engine.store.models import Authority, Message, utcnow
 from engine.store.upsert import insert_ignore
 from engine.transport.base import TransportError
 from engine.transport.envelope import Envelope, Receipt
-from engine.transport.signing import Malformed, Signature, Transmission, parse_receipt, sign_envelope
+from engine.transport.signing import (
+    ED25519,
+    Malformed,
+    Signature,
+    Transmission,
+    X509Signer,
+    parse_receipt,
+    sign_envelope,
+)
+
+# "x509" (default): an authority with a signing certificate on this node signs envelopes and receipts with it;
+# "ed25519": keep the bare keys (a transition while counterparts have not yet put this node's CA on their trust
+# list — they refuse an untrusted certificate with ``untrusted_certificate`` and the message stays queued).
+ENVELOPE_SIGNATURE_ENV = "EXHORTO_ENVELOPE_SIGNATURE"
+_signers: dict[tuple[str, str], X509Signer] = {}
+_signers_lock = threading.Lock()
+
+
+def envelope_signer(db: Database, authority: str, at: datetime | None = None) -> keys.SigningKey:
+    """What signs ``authority``'s envelopes and receipts now: its X.509 signing identity (the certificate that
+    also signs its PDFs) when this node holds one, otherwise its Ed25519 key (:class:`keys.NoSigningKey` when
+    neither)."""
+    at = at or utcnow()
+    if os.environ.get(ENVELOPE_SIGNATURE_ENV, "x509").strip().lower() != "ed25519":
+        with db.reader() as session:
+            row = pki.signing_row(session, authority, at)
+        if row is not None:
+            cache_key = (db.url, row.fingerprint)
+            with _signers_lock:
+                signer = _signers.get(cache_key)
+            if signer is None:
+                signer = X509Signer.of(pki.identity_of(row, db.url))
+                with _signers_lock:
+                    _signers[cache_key] = signer
+            return keys.SigningKey(key_id=signer.key_id, authority=authority, private=signer)
+    return keys.signing_key(db, authority, at=at)
+
+
+def stored_signature(row: SignedMessage) -> Signature:
+    """The signature of a stored envelope, in its own format (rows from before X.509 envelopes are Ed25519)."""
+    return Signature(key_id=row.key_id, value=row.signature, alg=row.algorithm or ED25519,
+                     x5c=tuple(row.certificates or ()))
 
 # Payload lists whose file descriptors ({name, media_type, size, sha256}) may have stored content to carry.
 FILE_LISTS = ("attachments", "evidence")
@@ -108,7 +151,7 @@ def prepare(db: Database, envelope: Envelope, *, now: datetime | None = None) ->
     no endpoint) or across a rotation or revocation still arrives fresh. The receiver recognises the re-signed
     envelope as the same message; hashes signed before are kept so that a receipt for any of them settles it."""
     now = now or utcnow()
-    key = keys.signing_key(db, envelope.sender, at=now)
+    key = envelope_signer(db, envelope.sender, at=now)
     wanted = _descriptors(envelope)
     with db.reader() as session:
         stored = _stored(session, envelope.message_id)
@@ -117,9 +160,7 @@ def prepare(db: Database, envelope: Envelope, *, now: datetime | None = None) ->
         held = _case_files(session, envelope.message_id, digests)
     if stored is not None and stored.key_id == key.key_id and _reusable(stored, held, now):
         contents = {a["sha256"]: held[a["sha256"]].content for a in stored.envelope["attachments"]}
-        return Transmission(envelope=stored.envelope, signature=Signature(key_id=stored.key_id,
-                                                                          value=stored.signature),
-                            contents=contents)
+        return Transmission(envelope=stored.envelope, signature=stored_signature(stored), contents=contents)
     listed = [{"name": r.name, "media_type": r.media_type, "size": r.size, "sha256": r.sha256}
               for r in (held.get(w["sha256"]) for w in wanted) if r is not None]
     contents = {item["sha256"]: held[item["sha256"]].content for item in listed}
@@ -128,6 +169,13 @@ def prepare(db: Database, envelope: Envelope, *, now: datetime | None = None) ->
                                  key.key_id, contents)
     _record_signed(db, envelope.message_id, transmission, key.key_id, now)
     return transmission
+
+
+def signature_columns(signature: Signature) -> dict[str, Any]:
+    """The ``signed_message`` columns that keep a signature's format and certificates with it."""
+    if not signature.x509:
+        return {"algorithm": None, "certificates": None}
+    return {"algorithm": signature.alg, "certificates": list(signature.x5c)}
 
 
 def _reusable(stored: SignedMessage, held: dict[str, Attachment], now: datetime) -> bool:
@@ -142,7 +190,8 @@ def _reusable(stored: SignedMessage, held: dict[str, Attachment], now: datetime)
 def _record_signed(db: Database, message_id: str, transmission: Transmission, key_id: str,
                    now: datetime) -> None:
     values = {"envelope_sha256": transmission.envelope_sha256, "key_id": key_id,
-              "signature": transmission.signature.value, "envelope": transmission.envelope}
+              "signature": transmission.signature.value, "envelope": transmission.envelope,
+              **signature_columns(transmission.signature)}
     with db.transaction() as session:
         if insert_ignore(session, SignedMessage, {"direction": "out", "message_id": message_id,
                                                   "created_at": now, **values}):
@@ -158,7 +207,7 @@ def _record_signed(db: Database, message_id: str, transmission: Transmission, ke
 
 # Refusals that name a configuration problem between the two nodes (a clock, a key not imported yet), not the
 # message: the message stays queued with the reason shown, and is signed afresh and sent again.
-RETRY_REASONS = frozenset({"not_fresh", "unknown_key", "key_not_valid", "key_revoked"})
+RETRY_REASONS = frozenset({"not_fresh", "unknown_key", "key_not_valid", "key_revoked", "untrusted_certificate"})
 
 
 def accept_receipt(db: Database, transmission: Transmission, body: bytes | dict[str, Any],
@@ -177,13 +226,22 @@ def accept_receipt(db: Database, transmission: Transmission, body: bytes | dict[
     except (Malformed, ValueError) as error:
         raise TransportError(f"unusable receipt from {envelope.recipient}: {error}") from None
     with db.reader() as session:
-        row = keys.lookup(session, signed.signature.key_id)
+        row = None if signed.signature.x509 else keys.lookup(session, signed.signature.key_id)
         log = _stored(session, envelope.message_id)
-    if row is None or row.authority_code != signed.signer:
-        raise TransportError(f"receipt for {envelope.message_id} is signed with an unknown key "
-                             f"{signed.signature.key_id}")
-    if not signed.holds(keys.public_key(row)):
-        raise TransportError(f"receipt for {envelope.message_id}: signature does not verify")
+    chain = None
+    if signed.signature.x509:
+        try:
+            chain = pki.trust_store(db).check(signed.signature.x5c)
+        except pki.Untrusted as error:
+            raise TransportError(f"receipt for {envelope.message_id}: {error}") from None
+        if chain.thumbprint != signed.signature.key_id or not signed.holds(chain.public_key):
+            raise TransportError(f"receipt for {envelope.message_id}: signature does not verify")
+    else:
+        if row is None or row.authority_code != signed.signer:
+            raise TransportError(f"receipt for {envelope.message_id} is signed with an unknown key "
+                                 f"{signed.signature.key_id}")
+        if not signed.holds(keys.public_key(row)):
+            raise TransportError(f"receipt for {envelope.message_id}: signature does not verify")
     if signed.receipt.get("message_id") != envelope.message_id:
         raise TransportError(f"receipt answers message {signed.receipt.get('message_id')}, "
                              f"not {envelope.message_id}")
@@ -194,7 +252,8 @@ def accept_receipt(db: Database, transmission: Transmission, body: bytes | dict[
         raise TransportError(f"receipt for {envelope.message_id} answers another envelope "
                              f"({signed.receipt.get('envelope_sha256')})")
     first_sent = log.created_at if log is not None else datetime.fromisoformat(envelope.sent_at)
-    problem = keys.receipt_problem(row, issued_at, first_sent, now)
+    problem = (keys.certificate_receipt_problem(chain, signed.signer, issued_at, first_sent, now)
+               if chain is not None else keys.receipt_problem(row, issued_at, first_sent, now))  # type: ignore[arg-type]
     if problem is not None:
         raise TransportError(f"receipt for {envelope.message_id} is not trusted: {problem}")
     receipt = signed.as_receipt()

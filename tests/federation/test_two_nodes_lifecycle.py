@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
+from engine import evidence as evidences
 from engine import outbox
 from engine.audit import verify_all
 from engine.lifecycle import ACTIONS
@@ -60,9 +61,12 @@ def test_full_lifecycle_over_http(nodes: tuple[Node, Node]) -> None:
 
     # Clarification round.
     theirs = act(es_clerk, read(es_clerk, theirs["id"]), "request_clarification", example("clarification_request"))
-    deliver(b)
+    deliver(b, expected=2)  # ES-MJ's first read of the case went back as a Retrieval evidence, then the action
     case = read(co_clerk, case["id"])
     assert case["state"] == "clarification_requested"
+    with a.db.reader() as session:
+        stated = [(e.kind, e.issuer_code) for e in evidences.list_for_case(session, case["id"])]
+    assert ("Retrieval", "ES-MJ") in stated
     case = act(co_clerk, case, "answer_clarification", example("clarification_answer"))
     deliver(a)
     theirs = read(es_clerk, theirs["id"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine import evidence, pki
+from engine import evidence, outbox, pki
 from engine.cli import app
 from engine.documents._pades import verify_pdf
 from engine.privacy import record_access
@@ -51,10 +51,15 @@ def test_a_delivered_and_opened_request_has_its_evidences_signed(hub: Database, 
     assert _kinds(hub, received.id or 0) == [("Retrieval", "ES-MJ")]
     # The engine reading for itself is not a retrieval.
     assert _kinds(hub, sent.id or 0)[-1] == ("Delivery", "CO-FGN")
+    # The Retrieval travels back to the sender (an "evidence" message, signed like every envelope) and lands on
+    # the requesting case's timeline, as ES-MJ signed it; the message itself gets no evidences of its own.
+    assert outbox.dispatch_all(hub).delivered == 1
+    assert _kinds(hub, sent.id or 0)[-1] == ("Retrieval", "ES-MJ")
+    assert _kinds(hub, received.id or 0) == [("Retrieval", "ES-MJ")]
 
     timeline = services.timeline(hub, sent, world.actor("CO-FGN", "clerk"))
     assert [i.title for i in timeline if i.kind == "evidence"] == ["SubmissionAcceptance", "RelayREMMDAcceptance",
-                                                                 "Delivery"]
+                                                                 "Delivery", "Retrieval"]
 
     out = tmp_path / "evidence"
     result = CliRunner().invoke(app, ["--db", hub.url, "--lang", "pt", "case", "evidence", sent.reference,
@@ -62,13 +67,16 @@ def test_a_delivered_and_opened_request_has_its_evidences_signed(hub: Database, 
     assert result.exit_code == 0, result.output
     document = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
     assert [e["record"]["evidence"] for e in document["evidences"]] == ["SubmissionAcceptance",
-                                                                        "RelayREMMDAcceptance", "Delivery"]
+                                                                        "RelayREMMDAcceptance", "Delivery",
+                                                                        "Retrieval"]
     assert all(evidence.verify_record(e, document["certificates"]) for e in document["evidences"])
-    delivery = document["evidences"][-1]["record"]
+    retrieval = document["evidences"][-1]["record"]
+    assert (retrieval["issuer"], retrieval["etsi_rem_event"]) == ("ES-MJ", "ContentRetrieval")
+    delivery = document["evidences"][-2]["record"]
     assert delivery["etsi_rem_event"] == "ContentHandover"
     assert delivery["counterpart_receipt"]["receipt"]["status"] == "delivered"  # the recipient's signed receipt
 
-    tampered = json.loads(json.dumps(document["evidences"][-1]))
+    tampered = json.loads(json.dumps(document["evidences"][-2]))
     tampered["record"]["at"] = "2020-01-01T00:00:00+00:00"
     assert not evidence.verify_record(tampered, document["certificates"])
 

@@ -66,6 +66,55 @@ def test_timestamped_signature_is_valid_for_both_verifiers_and_a_flipped_byte_is
     assert not verdict.intact and not verdict.valid
 
 
+@pytest.fixture(scope="module")
+def rendered() -> documents.RenderedPdf:
+    raw = EXAMPLE.read_bytes()
+    return render_pdf(RenderRequest(form="request", payload=json.loads(raw), payload_bytes=raw, language="fr",
+                                    secondary_language="es",
+                                    sender=Party("CO-FGN", "Fiscalía General de la Nación", "CO"),
+                                    recipient=Party("ES-MJ", "Ministerio de Justicia", "ES"),
+                                    issued_at=datetime(2026, 11, 23, tzinfo=UTC)))
+
+
+def _widget(signed: bytes) -> tuple[int, list[float], int]:
+    """(page index, /Rect, /F) of the signature's widget."""
+    with pikepdf.open(io.BytesIO(signed)) as pdf:
+        for index, page in enumerate(pdf.pages):
+            for annot in page.get("/Annots", []):
+                if annot.get("/FT") == "/Sig":
+                    return index, [float(v) for v in annot.Rect], int(annot.F)
+    raise AssertionError("no signature widget")
+
+
+def test_visible_timestamped_signature_sits_in_the_signature_block_and_both_verifiers_agree(
+        rendered: documents.RenderedPdf, test_pki: PkiFixture, tsa_url: str, nss_db: Path, tmp_path: Path) -> None:
+    from engine.documents._signing import stamp_for
+
+    assert rendered.signature_box is not None  # found in the laid-out template: the dashed stamp box
+    page, *box = rendered.signature_box
+    stamp = stamp_for(rendered, test_pki.requesting, "fr")
+    assert stamp is not None and stamp.lines[0] == "Signé électroniquement (PAdES)"
+    signed, level = sign_pdf(rendered.content, test_pki.requesting, timestamp_url=tsa_url,
+                             trusted=[test_pki.ca.certificate], crls=[test_pki.crl], stamp=stamp)
+    assert level == "B-LT"
+    where, rect, flags = _widget(signed)
+    assert where == page and rect == pytest.approx(box, abs=0.01)
+    assert flags & 4 and not flags & 2  # printed, not hidden: a visible signature (PDF/A wants Print set)
+    with pikepdf.open(io.BytesIO(signed)) as pdf, pdf.open_metadata() as xmp:
+        assert (xmp.get("pdfaid:part"), xmp.get("pdfaid:conformance")) == ("3", "B")
+    path = tmp_path / "visible.pdf"
+    path.write_bytes(signed)
+    poppler = pdfsig(path, nss_db)
+    assert poppler.valid and poppler.trusted, poppler.text
+    verdict = verify_pdf(signed, [test_pki.ca.certificate], [test_pki.crl])
+    assert verdict.valid and verdict.level == "B-LT" and verdict.timestamp_time is not None
+
+    flipped = tmp_path / "flipped.pdf"
+    flipped.write_bytes(_flip(signed, len(rendered.content) // 3))
+    assert pdfsig(flipped, nss_db).modified
+    assert not verify_pdf(flipped.read_bytes(), [test_pki.ca.certificate], [test_pki.crl]).intact
+
+
 def test_basic_signature_keeps_pdfa_and_agrees_on_the_producer(unsigned: bytes, test_pki: PkiFixture,
                                                                nss_db: Path, tmp_path: Path) -> None:
     signed, level = sign_pdf(unsigned, test_pki.requesting)
@@ -126,6 +175,7 @@ def test_outbound_request_is_signed_by_the_issuing_authority_and_verifies(node: 
     path = tmp_path / sent.filename
     path.write_bytes(sent.content)
     assert pdfsig(path, nss_db).valid
+    assert _widget(sent.content)[2] & 4  # visible, in the signature block
 
     result = CliRunner().invoke(app, ["--db", node.url, "--lang", "es", "pdf", "verify", str(path)])
     assert result.exit_code == 0, result.output

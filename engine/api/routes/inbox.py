@@ -38,8 +38,15 @@ TRANSMISSION_SCHEMA = {
                                    "sha256": {"type": "string"}, "media_type": {"type": "string"}}}},
             },
         },
-        "signature": {"type": "object", "required": ["alg", "key_id", "value"],
-                      "properties": {"alg": {"const": "Ed25519"}, "key_id": _TEXT, "value": _TEXT}},
+        # Versioned by alg (engine.transport.signing): the authority's X.509 identity, or the first format.
+        "signature": {"oneOf": [
+            {"type": "object", "required": ["alg", "x5t#S256", "x5c", "value"],
+             "properties": {"alg": {"enum": ["ES256", "RS256"]}, "x5t#S256": {**_TEXT, "maxLength": 64},
+                            "x5c": {"type": "array", "minItems": 1, "maxItems": 5,
+                                    "items": {**_TEXT, "pattern": _BASE64}},
+                            "value": {**_TEXT, "maxLength": 800}}},
+            {"type": "object", "required": ["alg", "key_id", "value"],
+             "properties": {"alg": {"const": "Ed25519"}, "key_id": _TEXT, "value": _TEXT}}]},
         "contents": {"type": "object", "additionalProperties": {"type": "string", "pattern": _BASE64}},
     },
 }
