@@ -70,11 +70,13 @@ def test_a_lone_hidden_category_hides_its_total() -> None:
 
 
 def test_combination_hides_what_any_contributor_hid() -> None:
-    a = [Row("sent", "outcome", "executed", count=7), Row("sent", "outcome", "refused", count=None)]
-    b = [Row("sent", "outcome", "executed", count=5), Row("sent", "outcome", "refused", count=6)]
+    total = Row("sent", "total", "_T", count=11)
+    a = [total, Row("sent", "outcome", "executed", count=7), Row("sent", "outcome", "refused", count=None)]
+    b = [total, Row("sent", "outcome", "executed", count=5), Row("sent", "outcome", "refused", count=6)]
     shown = {r.category: r.count for r in combine([a, b], 5)}
-    assert shown == {"executed": None, "refused": None}  # refused hidden at A; executed is its complement
-    assert {r.category: r.count for r in combine([b, b], 5)} == {"executed": 10, "refused": 12}
+    # refused hidden at A (its value unknown here); executed is its complement against the total
+    assert shown == {"_T": 22, "executed": None, "refused": None}
+    assert {r.category: r.count for r in combine([b, b], 5)} == {"_T": 22, "executed": 10, "refused": 12}
 
 
 def test_labels_and_amounts_in_the_readers_language() -> None:
