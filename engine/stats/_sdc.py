@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -100,7 +101,7 @@ class _Model:
         n = len(self.index)
         c = np.zeros(n)
         c[self.index[cell]] = sign
-        res = milp(c, integrality=np.ones(n), bounds=Bounds(0, np.inf), constraints=self.constraints)
+        res = _solve(c, Bounds(0, np.inf), self.constraints)
         if res.status == 0:
             return sign * res.fun, dict(zip(self.cells, np.round(res.x), strict=True))
         if res.status == 3 or (res.status == 4 and sign < 0):  # unbounded (HiGHS may say "other")
@@ -115,7 +116,7 @@ class _Model:
         if low:
             c = np.zeros(n)
             c[[self.index[x] for x in low]] = 1.0
-            res = milp(c, integrality=np.ones(n), bounds=Bounds(0, np.inf), constraints=self.constraints)
+            res = _solve(c, Bounds(0, np.inf), self.constraints)
             if res.status == 0:
                 found.append(dict(zip(self.cells, np.round(res.x), strict=True)))
         if high:
@@ -129,11 +130,19 @@ class _Model:
                 constraints.append(LinearConstraint(np.hstack([old.A.toarray(), np.zeros((old.A.shape[0], m))]),
                                                     old.lb, old.ub))
             c = np.concatenate([np.zeros(n), -np.ones(m)])
-            res = milp(c, integrality=np.ones(n + m), bounds=Bounds(0, np.concatenate([np.full(n, np.inf), cap])),
-                       constraints=constraints)
+            res = _solve(c, Bounds(0, np.concatenate([np.full(n, np.inf), cap])), constraints)
             if res.status == 0:
                 found.append(dict(zip(self.cells, np.round(res.x[:n]), strict=True)))
         return found
+
+
+def _solve(c: np.ndarray, box: Bounds, constraints: list[LinearConstraint]) -> Any:
+    """The integer optimum. The linear relaxation first (dual simplex: a vertex): when its solution is integral
+    it is also the integer optimum, as it usually is for tables and their margins; else branch and bound."""
+    res = milp(c, bounds=box, constraints=constraints)  # no integrality: the linear program
+    if res.status == 0 and np.allclose(res.x, np.round(res.x), atol=1e-7):
+        return res
+    return milp(c, integrality=np.ones(len(c)), bounds=box, constraints=constraints)
 
 
 def bounds(
@@ -214,10 +223,10 @@ def protect(
             if settled(target):
                 break
             candidates = {
-                cell for i in component for cell, _ in terms[i]
+                cell for i in component for cell, _ in terms[i][0]
                 if cell not in hidden_set and values.get(cell) is not None
             }
-            near = {cell for i in touching[target] for cell, _ in terms[i]} & candidates
+            near = {cell for i in touching[target] for cell, _ in terms[i][0]} & candidates
             if not candidates:  # everything around it is hidden already: cannot happen with a true system
                 break
             choice = min(near or candidates, key=lambda c: (c in system.margins, values[c], repr(c)))
