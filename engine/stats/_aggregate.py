@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from engine.observatory.periods import Period, calendar_period
 from engine.stats._facts import ASSET_FLOWS, CaseFacts, DeadlineFacts
-from engine.stats._release import protect_year
+from engine.stats._release import Protected, protect_year
 from engine.stats._sdc import System, protect
 
 DIRECTIONS = ("sent", "received")
@@ -181,10 +182,7 @@ def build_report(
     )
     year = period.start.year
     for direction in DIRECTIONS:
-        release = protect_year(
-            (f for f in facts if f.direction == direction),
-            year=year, timezone=timezone, threshold=threshold, keys=_KEYS, spans=_SPANS,
-        )
+        release = _release(tuple(f for f in facts if f.direction == direction), year, timezone, threshold)
         report.totals[direction] = release.shown(("total", period.code))
         mine = [f for f in chosen if f.direction == direction]
         for section in SECTIONS:
@@ -205,6 +203,13 @@ def build_report(
     report.assets = _assets(chosen, threshold)
     report.overdue = _overdue(chosen, clocks, as_of, threshold)
     return report
+
+
+@lru_cache(maxsize=32)
+def _release(facts: tuple[CaseFacts, ...], year: int, timezone: tzinfo, threshold: int) -> Protected:
+    """The protected year; the same figures give the same release, so reading several periods of one year
+    (a year and its quarters, a web page and its CSV) solves it once."""
+    return protect_year(facts, year=year, timezone=timezone, threshold=threshold, keys=_KEYS, spans=_SPANS)
 
 
 def _execute_median(

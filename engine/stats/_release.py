@@ -93,6 +93,9 @@ def protect_year(
             for row in rows:
                 system.equal.append(((*row, code), tuple((*row, child) for child in children)))
     system.values = dict(values)
+    # Complementary cells are taken from months before quarters before the year: the coarser, the more useful.
+    level = {p.code: ("month", "quarter", "year").index(p.granularity) for p in periods}
+    system.rank = {cell: level[cell[-1]] for cell in values}
     # Zero cells are never shown as rows, so they are unknowns to the attacker: hidden from the start.
     hidden = {c for c, v in values.items() if v == 0 and c[0] != "total"}
     hidden = protect(system, threshold, hidden=hidden)

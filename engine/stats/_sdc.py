@@ -41,6 +41,7 @@ class System:
     at_most: list[tuple[Cell, Cell]] = field(default_factory=list)  # part <= whole
     at_least: list[tuple[Cell, tuple[Cell, ...]]] = field(default_factory=list)  # sum(parts) >= total
     margins: set[Cell] = field(default_factory=set)  # hidden only as a last resort
+    rank: dict[Cell, int] = field(default_factory=dict)  # hidden in increasing rank (e.g. months before years)
 
     def relations(self) -> list[tuple[Cell, ...]]:
         """Every relation as the tuple of its cells (for neighbourhoods and components)."""
@@ -204,7 +205,8 @@ def protect(
                 seen_low[other] = min(seen_low[other], value)
                 seen_high[other] = max(seen_high[other], value)
 
-    for target in sorted(sensitive, key=repr):
+    # Totals first, coarse periods before fine: protecting them settles much of what lies below.
+    for target in sorted(sensitive, key=lambda c: (c not in system.margins, -system.rank.get(c, 0), repr(c))):
         # Hiding more only widens ranges: a cell once protected stays protected, so each is settled in turn.
         while not settled(target):
             component = _component(target, hidden_set, terms, touching)
@@ -222,17 +224,47 @@ def protect(
                 witness(solution, target)
             if settled(target):
                 break
-            candidates = {
-                cell for i in component for cell, _ in terms[i][0]
-                if cell not in hidden_set and values.get(cell) is not None
-            }
-            near = {cell for i in touching[target] for cell, _ in terms[i][0]} & candidates
+            # The nearest visible cells first (those in the target's relations, then one hidden cell away, …):
+            # far cells rarely widen its range and are often the most useful figures (years, big groups).
+            layers = _layers(target, hidden_set, terms, touching)
+            usable = ({c for c in layer if values.get(c) is not None} for layer in layers)
+            candidates = next((layer for layer in usable if layer), set())
             if not candidates:  # everything around it is hidden already: cannot happen with a true system
                 break
-            choice = min(near or candidates, key=lambda c: (c in system.margins, values[c], repr(c)))
+            choice = min(candidates, key=lambda c: (c in system.margins, system.rank.get(c, 0), values[c], repr(c)))
             hidden_set.add(choice)
     _unknown_not_alone(system, hidden_set)
     return hidden_set
+
+
+def _layers(
+    start: Cell, hidden: set[Cell], terms: list[tuple[list[tuple[Cell, float]], float, float]],
+    touching: dict[Cell, list[int]],
+) -> list[set[Cell]]:
+    """Visible cells by distance from ``start``: those sharing a relation with it, then with a hidden cell
+    sharing one with it, and so on."""
+    layers: list[set[Cell]] = []
+    seen_cells, seen = {start}, set()
+    frontier = [start]
+    while frontier:
+        layer: set[Cell] = set()
+        following = []
+        for cell in frontier:
+            for i in touching[cell]:
+                if i in seen:
+                    continue
+                seen.add(i)
+                for other, _ in terms[i][0]:
+                    if other in seen_cells:
+                        continue
+                    seen_cells.add(other)
+                    if other in hidden:
+                        following.append(other)
+                    else:
+                        layer.add(other)
+        layers.append(layer)
+        frontier = following
+    return layers
 
 
 def _component(
