@@ -132,3 +132,25 @@ def test_amounts_of_a_real_execution_report_reach_both_sides_statistics(db: Data
         cells = {(a.direction, a.flow, a.currency, a.kind): a.amount for a in report.assets}
         assert cells[(direction, "frozen", "EUR", "_T")] == Decimal("970430.55"), authority
         assert cells[(direction, "seized", "EUR", "account")] == Decimal("125430.55"), authority
+
+
+def test_a_year_and_its_quarters_are_protected_together() -> None:
+    """A hidden quarter row can never be had as the year's row minus the other quarters' (nested periods)."""
+    from engine.observatory.figures import protect_periods
+
+    def quarter(fr: int, co: int) -> list[Row]:
+        return [Row("received", "total", "_T", count=fr + co + 20),
+                Row("received", "counterpart_country", "FR", count=fr),
+                Row("received", "counterpart_country", "CO", count=co),
+                Row("received", "counterpart_country", "BR", count=20)]
+
+    base = {"2026-Q1": quarter(1, 9), "2026-Q2": quarter(6, 7), "2026-Q3": quarter(7, 8), "2026-Q4": quarter(8, 9)}
+    tables = protect_periods(base, {"2026": list(base)}, 5)
+    year = {r.category: r for r in tables["2026"]}
+    q1 = {r.category: r for r in tables["2026-Q1"]}
+    assert q1["FR"].hidden
+    fr_quarters = [next(r for r in tables[q] if r.category == "FR") for q in base]
+    if not year["FR"].hidden:  # else FR(Q1) = FR(year) − FR(Q2..Q4)
+        assert sum(r.hidden for r in fr_quarters) >= 2
+    # Q1 = 30 requests: FR hidden, so at least CO too (else FR = total − CO − BR).
+    assert q1["CO"].hidden or q1["BR"].hidden or q1["_T"].hidden
