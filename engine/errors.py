@@ -183,3 +183,22 @@ class DuplicateEntry(Conflict):
 class MessageRejected(ExhortoError):
     code = "message_rejected"
     template = N_("Message rejected ({reason}): {detail}")
+
+
+# --- statistics (disclosure control) -----------------------------------------------------------------------------
+class NotCalendarPeriod(InvalidInput):
+    code = "not_calendar_period"
+    template = N_("Invalid value for {field}: statistics cover a calendar year, quarter or month only "
+                  "(for example 2026, 2026-Q2 or 2026-05), not {value}.")
+
+
+class MinGroupBelowPolicy(InvalidInput):
+    code = "min_group_below_policy"
+    template = N_("Invalid value for {field}: the smallest published group of {authority} is {policy}; "
+                  "a larger value may be asked for, never a smaller one.")
+
+
+class StatisticsNotAllowed(RoleNotAllowed):
+    code = "statistics_not_allowed"
+    template = N_("{user} may not read the statistics of {authority}: only its own users, and an observatory "
+                  "it reports to, may.")

@@ -23,12 +23,6 @@ privacy_app.add_typer(retention_app, name="retention")
 USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
 
 
-def _default_threshold() -> int:
-    from engine.stats import DEFAULT_THRESHOLD  # read when needed: engine.stats is not imported for --help
-
-    return DEFAULT_THRESHOLD
-
-
 def _date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -43,8 +37,8 @@ def stats_command(
     format: str = typer.Option("md", "--format", help="csv | json | md"),
     chart: Path | None = typer.Option(None, "--chart", help="also write a chart (FILE.png or FILE.svg)"),
     output: Path | None = typer.Option(None, "--output", "-o", help="write to this file instead of stdout"),
-    min_group: int = typer.Option(..., "--min-group", default_factory=_default_threshold,
-                                  show_default=False, help="smallest group shown  [default: 5]"),
+    min_group: int | None = typer.Option(None, "--min-group",
+                                         help="a larger smallest group than the authority's policy (never smaller)"),
     authority: str | None = typer.Option(None, help="authority (default: the acting user's)"),
     user: str | None = USER,
 ) -> None:
@@ -56,27 +50,18 @@ def stats_command(
     if chart is not None and chart.suffix.lower().lstrip(".") not in stats.CHART_FORMATS:
         raise InvalidInput(field="--chart", reason=f"{chart.name}: the file name must end in .png or .svg")
     actor = directory.actor_for(STATE.db(), current_user(user))
-    code = authority or actor.authority_code
-    if code != actor.authority_code and actor.role.value != "auditor":
-        raise fail(f"{actor.username} may only compute statistics of {actor.authority_code}")
+    code = stats.authorize(STATE.db(), actor, authority)  # the one authorization path (also API and web)
+    threshold = stats.threshold_for(STATE.db(), code, min_group, "--min-group")
     if period is not None:
         if period_from or period_to:
             raise InvalidInput(field="--period", reason="give either --period or --from and --to")
-        from engine.observatory.periods import parse_period
-
-        span = parse_period(period, "--period")
-        first, last = span.start, span.end
+        span = stats.parse_period(period, "--period")
     elif period_from and period_to:
         first, last = _date(period_from, "--from"), _date(period_to, "--to")
+        span = stats.calendar_period(first, last, ("--from", "--to"))
     else:
-        raise InvalidInput(field="--from", reason="give --from and --to, or --period")
-    report = stats.compute(
-        STATE.db(),
-        code,
-        period_from=first,
-        period_to=last,
-        threshold=min_group,
-    )
+        raise InvalidInput(field="--period", reason="give --period (2026, 2026-Q1, 2026-03)")
+    report = stats.compute(STATE.db(), code, period=span, threshold=threshold)
     text = stats.render(report, format, STATE.lang)
     if output is not None:
         output.write_text(text, encoding="utf-8")
@@ -149,6 +134,35 @@ def privacy_export(
         pdf_path.write_bytes(privacy.subject_pdf(data, STATE.lang))
         written.append(pdf_path)
     typer.echo(f"{len(data['cases'])} cases; written {', '.join(str(p) for p in written)}")
+
+
+disclosure_app = typer.Typer(
+    help="Smallest group published by the authority's statistics (disclosure control).", no_args_is_help=True
+)
+privacy_app.add_typer(disclosure_app, name="disclosure")
+
+
+@disclosure_app.command("set")
+def disclosure_set(
+    min_group: int = typer.Argument(..., help="smallest group published (2-1000)"), user: str | None = USER
+) -> None:
+    """Set the acting user's authority's smallest published group (supervisor; every change is kept)."""
+    from engine import directory, stats
+
+    actor = directory.actor_for(STATE.db(), current_user(user))
+    row = stats.set_min_group(STATE.db(), actor, min_group)
+    typer.echo(f"{row.authority_code}: smallest published group {row.min_group} (was {row.previous})")
+
+
+@disclosure_app.command("show")
+def disclosure_show(user: str | None = USER) -> None:
+    """The acting user's authority's smallest published group and every change of it."""
+    from engine import directory, stats
+
+    actor = directory.actor_for(STATE.db(), current_user(user))
+    typer.echo(f"{actor.authority_code}: smallest published group {stats.min_group(STATE.db(), actor.authority_code)}")
+    for row in stats.policy_history(STATE.db(), actor.authority_code):
+        typer.echo(f"  {row.set_at:%Y-%m-%d %H:%M} {row.set_by}: {row.previous} -> {row.min_group}")
 
 
 @retention_app.command("set")

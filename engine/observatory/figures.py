@@ -8,10 +8,9 @@ one direction and one category of one breakdown. Rows that add up to a total for
 * the time bins of one metric, against its ``_T`` row (cases with a time);
 * the asset kinds of one stage and currency, against its ``_T`` row.
 
-Suppression (:func:`suppress`): a row is hidden when its count is below the threshold or it was already
-hidden by a contributor; when a group would then hide exactly one row, the smallest visible row of the group is
-hidden too (complementary suppression), so subtracting the visible rows from the total never gives a hidden
-value. The same function runs at source (the authority's return) and at the observatory on the combined table.
+Suppression (:func:`suppress`): the shared, audited cell suppression of :mod:`engine.stats._sdc` (see
+docs/statistics.md), at source (the authority's return) and at the observatory on the combined table. Public
+outputs carry no row for a hidden category (:func:`published`).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from typing import Any
 
 from engine.stats._aggregate import days
 from engine.stats._facts import ASSET_FLOWS, CaseFacts
+from engine.stats._sdc import System, protect
 
 TOTAL = "_T"  # SDMX: total of a breakdown
 NOT_APPLICABLE = "_Z"  # SDMX: not applicable (the currency of a count)
@@ -144,53 +144,97 @@ def total_of(group: tuple[str, ...]) -> tuple[str, str, str, str]:
     return (direction, breakdown, TOTAL, third)
 
 
+_EXACT = ("counterpart_country", "outcome", "instrument", *TIME_BREAKDOWNS)  # one category per request
+
+
 def suppress(rows: Iterable[Row], threshold: int) -> list[Row]:
-    """Hide rows below ``threshold`` (or already hidden), then, while some group hides exactly one row while
-    its total is shown, hide its smallest visible row too, or its total when it has no other row."""
-    table = {r.identity: r for r in rows}
+    """Hide rows of one table with :func:`engine.stats._sdc.protect`, the implementation ``engine.stats``
+    uses: rows below ``threshold``, rows hidden by a contributor (value unknown), the time-figure totals of a
+    direction whose outcomes are partly hidden (they count executed/decided/acknowledged requests), and
+    complementary rows until no hidden row can be narrowed down from the rest of the table."""
+    return protect_periods({"": list(rows)}, {}, threshold)[""]
 
-    def hide(identity: tuple[str, str, str, str]) -> None:
-        table[identity] = replace(table[identity], count=None, amount=None)
 
-    for identity, row in list(table.items()):
-        if row.count is not None and 0 < row.count < threshold:  # zero reveals nothing about anyone
-            hide(identity)
-    groups: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = defaultdict(list)
-    for identity, row in table.items():
-        if (group := group_of(row)) is not None:
-            groups[group].append(identity)
-    changed = True
-    while changed:  # hiding a total (an ICCS level-1 row) can leave its own group with one hidden row
-        changed = False
+def protect_periods(
+    base: dict[str, list[Row]], children: dict[str, list[str]], threshold: int
+) -> dict[str, list[Row]]:
+    """Unsuppressed tables of some periods (``base``) and of the periods made of them (``children``: parent
+    code → its parts, coarsest first), protected together: a year, its quarters and months are linked tables,
+    so a hidden row of one can never be recovered from the others."""
+    tables: dict[str, dict[tuple[str, str, str, str], Row]] = {code: {r.identity: r for r in rows}
+                                                               for code, rows in base.items()}
+    for parent in reversed(list(children)):  # finest parents first: their parts are known by then
+        summed: dict[tuple[str, str, str, str], Row] = {}
+        for child in children[parent]:
+            for identity, row in tables[child].items():
+                before = summed.get(identity)
+                summed[identity] = row if before is None else _add(before, row)
+        tables[parent] = summed
+    system = System()
+    for code, table in tables.items():
+        system.values.update({(code, *i): r.count for i, r in table.items()})
+        groups: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+        for identity, row in table.items():
+            if (group := group_of(row)) is not None:
+                groups[group].append((code, *identity))
         for group, members in groups.items():
-            hidden = [i for i in members if table[i].hidden]
-            total = table.get(total_of(group))
-            if len(hidden) != 1 or (total is not None and total.hidden):
+            total = (code, *total_of(group))
+            if total[1:] not in table:
                 continue
-            visible = sorted((table[i].count or 0, i) for i in members if not table[i].hidden)
-            if visible:
-                hide(visible[0][1])
-            elif total is not None:
-                hide(total.identity)
-            else:
-                continue
-            changed = True
-    return sort_rows(table.values())
+            system.margins.add(total)
+            if group[1] in _EXACT:
+                system.equal.append((total, tuple(members)))
+            else:  # a request may fall under several categories (offences, measures, asset kinds)
+                system.at_most += [(m, total) for m in members]
+                system.at_least.append((total, tuple(members)))
+    for parent, parts in children.items():
+        for identity in tables[parent]:
+            system.equal.append(((parent, *identity), tuple((c, *identity) for c in parts if identity in tables[c])))
+    hidden = protect(system, threshold)
+    while True:
+        linked = {
+            (code, direction, breakdown, TOTAL, NOT_APPLICABLE)
+            for code, table in tables.items()
+            for direction in DIRECTIONS
+            for breakdown in TIME_BREAKDOWNS
+            if (direction, breakdown, TOTAL, NOT_APPLICABLE) in table
+            and any((code, *i) in hidden and i[0] == direction and i[1] == "outcome" for i in table)
+        }
+        again = protect(system, threshold, hidden=hidden | linked, linked=linked)
+        if again == hidden:
+            break
+        hidden = again
+    return {
+        code: sort_rows(replace(r, count=None, amount=None) if (code, *i) in hidden else r for i, r in table.items())
+        for code, table in tables.items()
+    }
 
 
-def combine(tables: Iterable[Iterable[Row]], threshold: int) -> list[Row]:
-    """Add tables row by row (a row absent from a table counts 0 there; hidden anywhere → hidden), then
-    suppress the sum again."""
+def _add(before: Row, row: Row) -> Row:
+    if before.hidden or row.hidden:
+        return replace(row, count=None, amount=None)
+    amount = None if row.amount is None and before.amount is None else \
+        (before.amount or Decimal(0)) + (row.amount or Decimal(0))
+    return replace(row, count=(before.count or 0) + (row.count or 0), amount=amount)
+
+
+def published(rows: Iterable[Row]) -> list[Row]:
+    """Rows fit for publication: a hidden category has no row at all (its existence would disclose it);
+    hidden totals stay, marked confidential."""
+    return [r for r in rows if not (r.hidden and r.category != TOTAL)]
+
+
+def add_up(tables: Iterable[Iterable[Row]]) -> list[Row]:
+    """Add tables row by row (a row absent from a table counts 0 there; hidden anywhere → hidden, value
+    unknown), before any suppression of the sum."""
     summed: dict[tuple[str, str, str, str], Row] = {}
     for table in tables:
         for row in table:
             before = summed.get(row.identity)
-            if before is None:
-                summed[row.identity] = row
-            elif before.hidden or row.hidden:
-                summed[row.identity] = replace(row, count=None, amount=None)
-            else:
-                amount = None if row.amount is None and before.amount is None else \
-                    (before.amount or Decimal(0)) + (row.amount or Decimal(0))
-                summed[row.identity] = replace(row, count=(before.count or 0) + (row.count or 0), amount=amount)
-    return suppress(summed.values(), threshold)
+            summed[row.identity] = row if before is None else _add(before, row)
+    return sort_rows(summed.values())
+
+
+def combine(tables: Iterable[Iterable[Row]], threshold: int) -> list[Row]:
+    """Add tables row by row (see :func:`add_up`), then suppress the sum again."""
+    return suppress(add_up(tables), threshold)

@@ -60,3 +60,18 @@ def parse_period(text: str, field: str = "period") -> Period:
 def _month_end(year: int, month: int) -> date:
     following = date(year + (month == 12), month % 12 + 1, 1)
     return following - timedelta(days=1)
+
+
+def calendar_period(first: date, last: date, fields: tuple[str, str] = ("from", "to")) -> Period:
+    """The calendar period that runs exactly from ``first`` to ``last``; any other range is refused (naming
+    the first field that does not fit), since two overlapping ranges could be differenced."""
+    from engine.errors import NotCalendarPeriod
+
+    candidates = [parse_period(str(first.year)), parse_period(f"{first.year}-Q{(first.month - 1) // 3 + 1}"),
+                  parse_period(f"{first.year}-{first.month:02d}")]
+    for period in candidates:
+        if period.start == first and period.end == last:
+            return period
+    if not any(period.start == first for period in candidates):
+        raise NotCalendarPeriod(field=fields[0], value=first.isoformat())
+    raise NotCalendarPeriod(field=fields[1], value=last.isoformat())

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from engine.errors import DuplicateEntry, InvalidInput
-from engine.observatory.figures import Row, combine
-from engine.observatory.periods import GRANULARITIES, Period
+from engine.observatory.figures import Row, add_up, protect_periods, published
+from engine.observatory.periods import GRANULARITIES, Period, parse_period
 from engine.store.db import Database
 from engine.store.models import utcnow
 from engine.store.observatory_models import Observatory, ObservatoryMember, StatisticalReturn
@@ -74,13 +74,20 @@ def received_returns(db: Database, code: str) -> list[StatisticalReturn]:
 def publish(db: Database, code: str, period: Period) -> Published:
     observatory = config(db, code)
     received = received_returns(db, code)
-    parts = period.parts(observatory.granularity)
-    tables, reporters = [], set()
-    for part in parts:
+    # The whole calendar year is one release: whichever of its periods is asked for is read from the year,
+    # its quarters and months protected together, so periods cannot be differenced against each other.
+    year = parse_period(str(period.start.year))
+    levels = GRANULARITIES[: GRANULARITIES.index(observatory.granularity) + 1]
+    base, children = {}, {}
+    for part in year.parts(observatory.granularity):
         mine = [r for r in received if r.period == part.code]
-        reporters |= {r.sender_code for r in mine}
-        tables.append(combine(([Row.from_dict(x) for x in r.figures["rows"]] for r in mine),
-                              observatory.threshold))
-    rows = tables[0] if len(tables) == 1 else combine(tables, observatory.threshold)
+        base[part.code] = add_up([Row.from_dict(x) for x in r.figures["rows"]] for r in mine)
+    for level, finer in zip(levels, levels[1:], strict=False):
+        for parent in year.parts(level):
+            children[parent.code] = [p.code for p in parent.parts(finer)]
+    if period.code not in base and period.code not in children:
+        raise InvalidInput(field="period", reason=f"{period.code} is shorter than a {observatory.granularity}")
+    reporters = {r.sender_code for r in received if period.contains(parse_period(r.period))}
+    rows = published(protect_periods(base, children, observatory.threshold)[period.code])
     return Published(observatory=code, period=period, threshold=observatory.threshold,
                      granularity=observatory.granularity, reporters=sorted(reporters), rows=rows)

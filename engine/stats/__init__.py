@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from engine.observatory.periods import Period, calendar_period, parse_period
 from engine.stats._aggregate import (
-    DEFAULT_THRESHOLD,
     DIRECTIONS,
     METRICS,
     SECTIONS,
@@ -28,6 +28,15 @@ from engine.stats._chart import CHART_FORMATS, write_chart
 from engine.stats._facts import CaseFacts, DeadlineFacts, collect, iccs_level1
 from engine.stats._iccs import iccs_codelist, iccs_label, iccs_title
 from engine.stats._output import FORMATS, csv_rows, render, to_csv, to_markdown
+from engine.stats._policy import (
+    DEFAULT_THRESHOLD,
+    MAX_THRESHOLD,
+    authorize,
+    min_group,
+    policy_history,
+    set_min_group,
+    threshold_for,
+)
 from engine.store.db import Database
 from engine.store.models import utcnow
 from engine.store.queries import load_authority
@@ -37,16 +46,25 @@ def compute(
     db: Database,
     authority: str,
     *,
-    period_from: date,
-    period_to: date,
-    threshold: int = DEFAULT_THRESHOLD,
+    period: Period | str | None = None,
+    period_from: date | None = None,
+    period_to: date | None = None,
+    threshold: int | None = None,
     as_of: datetime | None = None,
 ) -> Report:
-    """The statistics of ``authority`` for requests opened between two dates (inclusive, in its timezone)."""
+    """The statistics of ``authority`` for requests opened in a calendar period (``period``, or exactly
+    ``period_from`` to ``period_to``, in its timezone). ``threshold``: the authority's policy when None.
+    Callers acting for a user go through :func:`authorize` and :func:`threshold_for` first."""
     from engine.errors import InvalidInput
 
-    if period_to < period_from:
-        raise InvalidInput(field="to", reason=f"{period_to} is before {period_from}")
+    if isinstance(period, str):
+        period = parse_period(period)
+    if period is None:
+        if period_from is None or period_to is None:
+            raise InvalidInput(field="period", reason="give a calendar period")
+        period = calendar_period(period_from, period_to)
+    if threshold is None:
+        threshold = min_group(db, authority)
     if threshold < 1:
         raise InvalidInput(field="threshold", reason="must be at least 1")
     as_of = as_of or utcnow()
@@ -57,8 +75,7 @@ def compute(
         facts,
         clocks,
         authority=authority,
-        period_from=period_from,
-        period_to=period_to,
+        period=period,
         timezone=ZoneInfo(owner.timezone),
         threshold=threshold,
         as_of=as_of,
@@ -70,6 +87,8 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "DIRECTIONS",
     "FORMATS",
+    "MAX_THRESHOLD",
+    "Period",
     "METRICS",
     "SECTIONS",
     "CaseFacts",
@@ -80,6 +99,13 @@ __all__ = [
     "Overdue",
     "Report",
     "as_dict",
+    "authorize",
+    "calendar_period",
+    "min_group",
+    "parse_period",
+    "policy_history",
+    "set_min_group",
+    "threshold_for",
     "build_report",
     "collect",
     "compute",

@@ -1,27 +1,31 @@
-"""Pure aggregation of case and deadline facts into a report, with small-group suppression.
+"""Pure aggregation of case and deadline facts into a report, with statistical disclosure control.
 
-Suppression (statistical disclosure control): a count below ``threshold`` is published as suppressed; when a
-breakdown would then have exactly one suppressed cell, the next smallest cell is suppressed too, so the hidden
-value cannot be recovered by subtracting the others from the total. Medians and 90th percentiles computed
-from fewer than ``threshold`` cases, and overdue rates over fewer than ``threshold`` clocks, are suppressed.
+Reports cover calendar periods only. Counts, totals and the sample sizes of the time figures are read from the
+protected calendar year (:mod:`engine.stats._release`, :mod:`engine.stats._sdc`): a suppressed breakdown key
+has no row at all, a suppressed total or sample size is ``None``, and medians and 90th percentiles go with
+their sample size. Overdue rates over fewer than ``threshold`` clocks are suppressed.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from engine.observatory.periods import Period, calendar_period
 from engine.stats._facts import ASSET_FLOWS, CaseFacts, DeadlineFacts
+from engine.stats._release import Protected, protect_year
+from engine.stats._sdc import System, protect
 
 DIRECTIONS = ("sent", "received")
 SECTIONS = ("counterpart_country", "offence_category", "measure_type", "urgency", "outcome", "refusal_ground")
 METRICS = ("acknowledge", "decide", "execute")
-DEFAULT_THRESHOLD = 5
+DEFAULT_THRESHOLD = 5  # also engine.stats._policy: the default when an authority set no policy
 
 
 @dataclass(frozen=True)
@@ -83,12 +87,13 @@ class Report:
     overdue: list[Overdue] = field(default_factory=list)
     months: list[Month] = field(default_factory=list)
     assets: list[AssetCell] = field(default_factory=list)
+    period: str = ""  # the calendar period: 2026, 2026-Q2, 2026-05
 
     @property
     def suppressed(self) -> int:
         return (
-            sum(c.count is None for c in self.cells)
-            + sum(v is None for v in self.totals.values())
+            sum(v is None for v in self.totals.values())
+            + sum(d.n is None for d in self.durations)
             + sum(m.count is None for m in self.months)
             + sum(a.cases is None for a in self.assets)
         )
@@ -110,13 +115,12 @@ def days(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def suppress(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
-    """Counts below ``threshold`` hidden, plus one complementary cell when only one would be hidden."""
-    shown: dict[str, int | None] = {k: (v if v >= threshold else None) for k, v in counts.items()}
-    hidden = [k for k, v in shown.items() if v is None]
-    visible = sorted((v, k) for k, v in counts.items() if shown[k] is not None)
-    if len(hidden) == 1 and visible:
-        shown[visible[0][1]] = None
-    return shown
+    """One breakdown that adds up to a published sum, protected by :func:`engine.stats._sdc.protect`: counts
+    below ``threshold`` hidden, and complementary ones until none of them can be narrowed down."""
+    total = ("_sum",)
+    system = System(values={**counts, total: sum(counts.values())}, equal=[(total, tuple(counts))], margins={total})
+    hidden = protect(system, threshold)
+    return {k: None if k in hidden else v for k, v in counts.items()}
 
 
 # --- the report
@@ -152,40 +156,74 @@ def build_report(
     clocks: Iterable[DeadlineFacts],
     *,
     authority: str,
-    period_from: date,
-    period_to: date,
+    period: Period | None = None,
+    period_from: date | None = None,
+    period_to: date | None = None,
     timezone: tzinfo,
     threshold: int = DEFAULT_THRESHOLD,
     as_of: datetime,
     generated_at: datetime | None = None,
 ) -> Report:
-    """The report for the cases opened in ``[period_from, period_to]`` (dates in ``timezone``)."""
-    chosen = [f for f in facts if period_from <= f.opened_at.astimezone(timezone).date() <= period_to]
+    """The report for the cases opened in a calendar ``period`` (or exactly ``period_from`` to ``period_to``,
+    which must be one; dates in ``timezone``)."""
+    if period is None:
+        if period_from is None or period_to is None:
+            raise TypeError("build_report needs a period")
+        period = calendar_period(period_from, period_to)
+    facts = list(facts)
+    chosen = [f for f in facts if period.start <= f.opened_at.astimezone(timezone).date() <= period.end]
     report = Report(
         authority=authority,
-        period_from=period_from,
-        period_to=period_to,
+        period_from=period.start,
+        period_to=period.end,
         threshold=threshold,
         generated_at=generated_at or as_of,
+        period=period.code,
     )
+    year = period.start.year
     for direction in DIRECTIONS:
+        release = _release(tuple(f for f in facts if f.direction == direction), year, timezone, threshold)
+        report.totals[direction] = release.shown(("total", period.code))
         mine = [f for f in chosen if f.direction == direction]
-        report.totals[direction] = len(mine) if len(mine) >= threshold or not mine else None
         for section in SECTIONS:
-            counts = Counter(key for f in mine for key in _KEYS[section](f))
-            for key, count in sorted(suppress(dict(counts), threshold).items()):
-                report.cells.append(Cell(section, direction, key, count))
+            for key in release.keys(section, period.code):
+                report.cells.append(Cell(section, direction, key, release.values[(section, key, period.code)]))
         for metric in METRICS:
             values = [v for f in mine if (v := _SPANS[metric](f)) is not None]
-            enough = len(values) >= threshold and bool(values)
-            median, p90 = median_p90(values) if enough else (None, None)
-            report.durations.append(
-                Duration(direction, metric, len(values) if enough or not values else None, median, p90)
-            )
+            n = release.shown(("n", metric, period.code))
+            shown = n is not None and n >= threshold
+            median, p90 = median_p90(values) if shown else (None, None)
+            report.durations.append(Duration(direction, metric, n if shown or n == 0 else None, median, p90))
+        report.months += [
+            Month(month.code, direction, release.shown(("total", month.code)), _execute_median(
+                facts, direction, month, timezone, threshold))
+            for month in period.parts("month")
+            if release.values[("total", month.code)] or _execute_median(facts, direction, month, timezone, 1)
+        ]
     report.assets = _assets(chosen, threshold)
     report.overdue = _overdue(chosen, clocks, as_of, threshold)
-    report.months = _months(chosen, timezone, threshold)
     return report
+
+
+@lru_cache(maxsize=32)
+def _release(facts: tuple[CaseFacts, ...], year: int, timezone: tzinfo, threshold: int) -> Protected:
+    """The protected year; the same figures give the same release, so reading several periods of one year
+    (a year and its quarters, a web page and its CSV) solves it once."""
+    return protect_year(facts, year=year, timezone=timezone, threshold=threshold, keys=_KEYS, spans=_SPANS)
+
+
+def _execute_median(
+    facts: list[CaseFacts], direction: str, month: Period, timezone: tzinfo, threshold: int
+) -> float | None:
+    """Median days to execute of the requests executed in ``month`` (by execution date), from at least
+    ``threshold`` of them."""
+    spans = [
+        span for f in facts
+        if f.direction == direction and f.executed_at is not None
+        and month.start <= f.executed_at.astimezone(timezone).date() <= month.end
+        and (span := _SPANS["execute"](f)) is not None
+    ]
+    return statistics.median(spans) if spans and len(spans) >= threshold else None
 
 
 def _overdue(
@@ -235,33 +273,15 @@ def _assets(chosen: list[CaseFacts], threshold: int) -> list[AssetCell]:
     return cells
 
 
-def _months(chosen: list[CaseFacts], timezone: tzinfo, threshold: int) -> list[Month]:
-    opened: Counter[tuple[str, str]] = Counter()
-    executed: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for f in chosen:
-        opened[(f.opened_at.astimezone(timezone).strftime("%Y-%m"), f.direction)] += 1
-        if f.executed_at is not None and (span := _SPANS["execute"](f)) is not None:
-            executed[(f.executed_at.astimezone(timezone).strftime("%Y-%m"), f.direction)].append(span)
-    months = []
-    for month, direction in sorted(set(opened) | set(executed)):
-        count = opened.get((month, direction), 0)
-        spans = executed.get((month, direction), [])
-        months.append(
-            Month(
-                month,
-                direction,
-                count if count >= threshold or count == 0 else None,
-                statistics.median(spans) if len(spans) >= threshold else None,
-            )
-        )
-    return months
-
-
 def as_dict(report: Report) -> dict[str, Any]:
     """The report as JSON-ready data (codes only: no names, no references, no free text)."""
     return {
         "authority": report.authority,
-        "period": {"from": report.period_from.isoformat(), "to": report.period_to.isoformat()},
+        "period": {
+            "code": report.period,
+            "from": report.period_from.isoformat(),
+            "to": report.period_to.isoformat(),
+        },
         "generated_at": report.generated_at.isoformat(timespec="seconds"),
         "threshold": report.threshold,
         "suppressed": report.suppressed,

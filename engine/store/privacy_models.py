@@ -79,3 +79,18 @@ class CaseRedaction(SQLModel, table=True):
     messages: int = 0
     documents: int = 0
     attachments: int = 0
+
+
+class DisclosurePolicy(SQLModel, table=True):
+    """The smallest group an authority's statistics publish. Append-only: the newest row of an authority is
+    in force, and the rows before it are the audit of who changed it, when, and from what."""
+
+    __tablename__ = "disclosure_policy"
+    __table_args__ = (Index("ix_disclosure_policy_authority", "authority_code", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    authority_code: str = Field(foreign_key="authority.code", max_length=32)
+    min_group: int
+    previous: int | None = None
+    set_by: str = Field(max_length=140)
+    set_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -70,11 +70,13 @@ def test_a_lone_hidden_category_hides_its_total() -> None:
 
 
 def test_combination_hides_what_any_contributor_hid() -> None:
-    a = [Row("sent", "outcome", "executed", count=7), Row("sent", "outcome", "refused", count=None)]
-    b = [Row("sent", "outcome", "executed", count=5), Row("sent", "outcome", "refused", count=6)]
+    total = Row("sent", "total", "_T", count=11)
+    a = [total, Row("sent", "outcome", "executed", count=7), Row("sent", "outcome", "refused", count=None)]
+    b = [total, Row("sent", "outcome", "executed", count=5), Row("sent", "outcome", "refused", count=6)]
     shown = {r.category: r.count for r in combine([a, b], 5)}
-    assert shown == {"executed": None, "refused": None}  # refused hidden at A; executed is its complement
-    assert {r.category: r.count for r in combine([b, b], 5)} == {"executed": 10, "refused": 12}
+    # refused hidden at A (its value unknown here); executed is its complement against the total
+    assert shown == {"_T": 22, "executed": None, "refused": None}
+    assert {r.category: r.count for r in combine([b, b], 5)} == {"_T": 22, "executed": 10, "refused": 12}
 
 
 def test_labels_and_amounts_in_the_readers_language() -> None:
@@ -130,3 +132,25 @@ def test_amounts_of_a_real_execution_report_reach_both_sides_statistics(db: Data
         cells = {(a.direction, a.flow, a.currency, a.kind): a.amount for a in report.assets}
         assert cells[(direction, "frozen", "EUR", "_T")] == Decimal("970430.55"), authority
         assert cells[(direction, "seized", "EUR", "account")] == Decimal("125430.55"), authority
+
+
+def test_a_year_and_its_quarters_are_protected_together() -> None:
+    """A hidden quarter row can never be had as the year's row minus the other quarters' (nested periods)."""
+    from engine.observatory.figures import protect_periods
+
+    def quarter(fr: int, co: int) -> list[Row]:
+        return [Row("received", "total", "_T", count=fr + co + 20),
+                Row("received", "counterpart_country", "FR", count=fr),
+                Row("received", "counterpart_country", "CO", count=co),
+                Row("received", "counterpart_country", "BR", count=20)]
+
+    base = {"2026-Q1": quarter(1, 9), "2026-Q2": quarter(6, 7), "2026-Q3": quarter(7, 8), "2026-Q4": quarter(8, 9)}
+    tables = protect_periods(base, {"2026": list(base)}, 5)
+    year = {r.category: r for r in tables["2026"]}
+    q1 = {r.category: r for r in tables["2026-Q1"]}
+    assert q1["FR"].hidden
+    fr_quarters = [next(r for r in tables[q] if r.category == "FR") for q in base]
+    if not year["FR"].hidden:  # else FR(Q1) = FR(year) − FR(Q2..Q4)
+        assert sum(r.hidden for r in fr_quarters) >= 2
+    # Q1 = 30 requests: FR hidden, so at least CO too (else FR = total − CO − BR).
+    assert q1["CO"].hidden or q1["BR"].hidden or q1["_T"].hidden

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 
 import httpx
 import pytest
@@ -48,18 +49,29 @@ def test_stats_and_privacy_routes(base_url: str, sqlite_db: Database) -> None:
     supervisor, _ = tokens.issue(sqlite_db, "es.supervisor")
     with httpx.Client(base_url=base_url, timeout=30) as http:
         auth = {"Authorization": f"Bearer {clerk}"}
-        data = http.get(
-            "/stats", params={"from": "2020-01-01", "to": "2030-12-31", "min_group": 1}, headers=auth
-        ).json()
-        assert data["totals"] == {"sent": 0, "received": 3}
-        md = http.get(
-            "/stats",
-            params={"from": "2020-01-01", "to": "2030-12-31", "format": "md"},
-            headers={**auth, "Accept-Language": "es"},
-        )
+        year = str(date.today().year)
+        data = http.get("/stats", params={"period": year}, headers=auth).json()
+        assert data["totals"] == {"sent": 0, "received": None}  # 3 < 5, the policy's smallest group
+        md = http.get("/stats", params={"period": year, "format": "md"}, headers={**auth, "Accept-Language": "es"})
         assert md.status_code == 200 and translate("es", "Received") in md.text and "| <5 |" in md.text
-        bad = http.get("/stats", params={"from": "2026-12-01", "to": "2026-01-01"}, headers=auth)
-        assert bad.status_code in (400, 422)
+        # Arbitrary ranges are refused, naming the field, in the user's language.
+        bad = http.get("/stats", params={"from": f"{year}-01-01", "to": f"{year}-07-01"},
+                       headers={**auth, "Accept-Language": "es"})
+        assert bad.status_code == 422 and bad.json()["code"] == "not_calendar_period"
+        assert bad.json()["field"] == "to" and "trimestre" in bad.json()["detail"]
+        same = http.get("/stats", params={"from": f"{year}-01-01", "to": f"{year}-12-31"}, headers=auth).json()
+        assert same["totals"] == data["totals"] and same["period"]["code"] == year
+        # A clerk cannot lower the smallest group (nor can anyone below the policy); a larger one is fine.
+        low = http.get("/stats", params={"period": year, "min_group": 1}, headers=auth)
+        assert low.status_code == 422 and low.json()["code"] == "min_group_below_policy"
+        assert low.json()["field"] == "min_group"
+        assert http.get("/stats", params={"period": year, "min_group": 7}, headers=auth).json()["threshold"] == 7
+        assert http.put("/stats/policy", json={"min_group": 2}, headers=auth).status_code == 403
+        # Another authority's statistics: not for an auditor of ES (nor any ES user).
+        auditor, _ = tokens.issue(sqlite_db, "es.auditor")
+        foreign = http.get("/stats", params={"period": year, "authority": "CO-FGN"},
+                           headers={"Authorization": f"Bearer {auditor}"})
+        assert foreign.status_code == 403 and foreign.json()["code"] == "statistics_not_allowed"
         assert (
             http.post("/privacy/subject-export", json={"surname": "Restrepo Gaviria"}, headers=auth).status_code == 403
         )
@@ -68,6 +80,11 @@ def test_stats_and_privacy_routes(base_url: str, sqlite_db: Database) -> None:
         assert len(export["cases"]) == 3
         pdf = http.post("/privacy/subject-export?format=pdf", json={"document_number": "71234567"}, headers=boss)
         assert pdf.content.startswith(b"%PDF")
+        changed = http.put("/stats/policy", json={"min_group": 3}, headers=boss).json()
+        assert changed["min_group"] == 3 and changed["history"][-1]["set_by"] == "es.supervisor"
+        assert changed["history"][-1]["previous"] == 5
+        assert http.get("/stats", params={"period": year}, headers=auth).json()["totals"]["received"] == 3
+        assert http.put("/stats/policy", json={"min_group": 1}, headers=boss).status_code == 422
         log = http.get("/privacy/access-log", headers=boss).json()
         assert [e["purpose"] for e in log][:3] == ["subject_export"] * 3
         assert all(e["channel"] == "api" for e in log)

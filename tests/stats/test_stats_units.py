@@ -142,34 +142,40 @@ def test_cli_stats(tmp_path: Path, sqlite_db: Database) -> None:
         timezone = session.get(Authority, "ES-MJ").timezone
     today = datetime.now(ZoneInfo(timezone)).date().isoformat()
     chart = tmp_path / "volumes.svg"
+    year_code = today[:4]
+    # The smallest group is the authority's policy: a clerk can neither change it nor go below it.
+    clerk_sets = runner.invoke(app, ["privacy", "disclosure", "set", "1"], env=env)
+    assert clerk_sets.exit_code != 0 and "supervisor" in clerk_sets.output
+    low = runner.invoke(app, ["--lang", "es", "stats", "--period", year_code, "--min-group", "1"], env=env)
+    assert low.exit_code != 0 and "--min-group" in low.output and "nunca" in low.output
+    boss = {**env, "EXHORTO_USER": "es.supervisor"}
+    assert runner.invoke(app, ["privacy", "disclosure", "set", "1"], env=boss).exit_code != 0  # at least 2
+    assert runner.invoke(app, ["privacy", "disclosure", "set", "2"], env=boss).exit_code == 0
+    shown = runner.invoke(app, ["privacy", "disclosure", "show"], env=env)
+    assert "ES-MJ: smallest published group 2" in shown.output and "es.supervisor: 5 -> 2" in shown.output
     result = runner.invoke(
-        app,
-        [
-            "stats",
-            "--from",
-            "2020-01-01",
-            "--to",
-            today,
-            "--format",
-            "csv",
-            "--min-group",
-            "1",
-            "--chart",
-            str(chart),
-        ],
-        env=env,
+        app, ["stats", "--period", year_code, "--format", "csv", "--chart", str(chart)], env=env
     )
     assert result.exit_code == 0, result.output
     assert "total,received,,2" in result.output
     assert chart.exists()
+    # Arbitrary ranges are refused, naming the field; the exact range of a calendar period is accepted.
+    ranged = runner.invoke(app, ["stats", "--from", f"{year_code}-01-01", "--to", f"{year_code}-07-01"], env=env)
+    assert ranged.exit_code != 0 and "--to" in ranged.output and "Traceback" not in ranged.output
+    exact = runner.invoke(app, ["stats", "--from", f"{year_code}-01-01", "--to", f"{year_code}-12-31",
+                                "--format", "csv"], env=env)
+    assert exact.exit_code == 0 and "total,received,,2" in exact.output, exact.output
+    # An auditor reads their own authority only.
+    auditor = {**env, "EXHORTO_USER": "es.auditor"}
+    foreign = runner.invoke(app, ["stats", "--period", year_code, "--authority", "CO-FGN"], env=auditor)
+    assert foreign.exit_code != 0 and "CO-FGN" in foreign.output and "Traceback" not in foreign.output
+    assert runner.invoke(app, ["stats", "--period", year_code], env=auditor).exit_code == 0
     bad = runner.invoke(app, ["stats", "--from", "2026-13-01", "--to", today], env=env)
     assert bad.exit_code != 0 and "--from" in bad.output
     bad = runner.invoke(
-        app, ["--lang", "es", "stats", "--from", "2026-01-01", "--to", today, "--format", "xls"], env=env
+        app, ["--lang", "es", "stats", "--period", year_code, "--format", "xls"], env=env
     )
     assert bad.exit_code == 2 and "--format" in bad.output
-    year = runner.invoke(app, ["stats", "--period", today[:4], "--format", "csv", "--min-group", "1"], env=env)
-    assert year.exit_code == 0 and "total,received,,2" in year.output, year.output
     for args in (["--period", "2026-Q5"], ["--period", "2026", "--from", "2026-01-01"], []):
         bad = runner.invoke(app, ["stats", *args], env=env)
         assert bad.exit_code == 2 and "Traceback" not in bad.output, args

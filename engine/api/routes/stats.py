@@ -24,14 +24,61 @@ def get_stats(
     actor: ActorDep,
     db: DbDep,
     lang: LangDep,
-    period_from: date = Query(..., alias="from", description="first day, in the authority's timezone"),
-    period_to: date = Query(..., alias="to", description="last day, inclusive"),
+    period: str | None = Query(None, description="a calendar period: 2026, 2026-Q2 or 2026-05"),
+    period_from: date | None = Query(None, alias="from", description="first day of a calendar period"),
+    period_to: date | None = Query(None, alias="to", description="its last day (the range must be a period)"),
     format: str = Query("json", pattern="^(json|csv|md)$"),
-    min_group: int = Query(stats.DEFAULT_THRESHOLD, ge=1, le=1000),
+    min_group: int | None = Query(None, description="larger than the authority's policy, never smaller"),
+    authority: str | None = Query(None, description="another authority: only for an observatory it reports to"),
 ) -> Response:
-    """Aggregates of the caller's authority: no personal data, groups smaller than ``min_group`` suppressed."""
-    report = stats.compute(db, actor.authority_code, period_from=period_from, period_to=period_to, threshold=min_group)
+    """Aggregates of an authority (the caller's by default): no personal data, groups smaller than the
+    authority's policy (or a larger ``min_group``) suppressed, calendar periods only."""
+    code = stats.authorize(db, actor, authority)  # the one authorization path (also CLI and web)
+    threshold = stats.threshold_for(db, code, min_group, "min_group")
+    if period is not None:
+        if period_from is not None or period_to is not None:
+            raise InvalidInput(field="period", reason="give either period or from and to")
+        span = stats.parse_period(period, "period")
+    elif period_from is not None and period_to is not None:
+        span = stats.calendar_period(period_from, period_to, ("from", "to"))
+    else:
+        raise InvalidInput(field="period", reason="give a calendar period (2026, 2026-Q1, 2026-03)")
+    report = stats.compute(db, code, period=span, threshold=threshold)
     return Response(stats.render(report, format, lang), media_type=MEDIA[format])
+
+
+class DisclosurePolicyBody(BaseModel):
+    min_group: int = Field(..., ge=2, le=1000)
+
+
+class DisclosurePolicyOut(BaseModel):
+    authority: str
+    min_group: int
+    history: list[dict[str, Any]]
+
+
+def _policy(db: Any, authority: str) -> DisclosurePolicyOut:
+    return DisclosurePolicyOut(
+        authority=authority,
+        min_group=stats.min_group(db, authority),
+        history=[
+            {"min_group": r.min_group, "previous": r.previous, "set_by": r.set_by, "set_at": r.set_at.isoformat()}
+            for r in stats.policy_history(db, authority)
+        ],
+    )
+
+
+@router.get("/stats/policy", response_model=DisclosurePolicyOut)
+def get_disclosure_policy(actor: ActorDep, db: DbDep) -> DisclosurePolicyOut:
+    """The smallest published group of the caller's authority, and every change of it."""
+    return _policy(db, actor.authority_code)
+
+
+@router.put("/stats/policy", response_model=DisclosurePolicyOut)
+def put_disclosure_policy(body: DisclosurePolicyBody, actor: ActorDep, db: DbDep) -> DisclosurePolicyOut:
+    """Change the smallest published group of the caller's authority (supervisors; every change is kept)."""
+    stats.set_min_group(db, actor, body.min_group)
+    return _policy(db, actor.authority_code)
 
 
 class AccessEntry(BaseModel):
