@@ -66,13 +66,11 @@ def case_list(state: str | None = typer.Option(None), side: str | None = typer.O
 
 @case_app.command("show")
 def case_show(case: str, user: str | None = USER, as_json: bool = typer.Option(False, "--json")) -> None:
-    from engine import cases, directory
+    from engine import directory
+    from engine.privacy import read_case
 
     actor = directory.actor_for(STATE.db(), current_user(user))
-    c = cases.get_case(STATE.db(), case, actor=actor)
-    from engine.privacy import record_access
-
-    record_access(STATE.db(), actor, channel="cli", purpose="case.show", case=c)  # logged before it is shown
+    c = read_case(STATE.db(), case, actor=actor, channel="cli", purpose="case.show")  # logged before it is shown
     if as_json:
         typer.echo(json.dumps(c.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
@@ -110,13 +108,11 @@ def case_act(case: str, action: str,
 def case_history(case: str, user: str | None = USER) -> None:
     """The case's audit trail."""
     from engine import cases, directory
+    from engine.privacy import read_case
 
     actor = directory.actor_for(STATE.db(), current_user(user))
-    from engine.privacy import record_access
-
-    record_access(STATE.db(), actor, channel="cli", purpose="case.history",
-                  case=cases.get_case(STATE.db(), case, actor=actor))
-    for e in cases.history(STATE.db(), case, actor=actor):
+    record = read_case(STATE.db(), case, actor=actor, channel="cli", purpose="case.history")  # logged first
+    for e in cases.history(STATE.db(), record.id or 0, actor=actor):
         move = f"{e.from_state or '∅'} → {e.to_state}" if e.from_state != e.to_state else ""
         typer.echo(f"{e.seq:3} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:22} {e.action:28} {move}")
 

@@ -115,7 +115,7 @@ def privacy_verify(authority: str | None = typer.Option(None)) -> None:
 
     checked, breaks = privacy.verify_access_logs(STATE.db(), [authority] if authority else None)
     for problem in breaks:
-        typer.echo(f"BROKEN {problem}")
+        typer.echo(f"BROKEN {problem.describe(STATE.lang)}")
     if breaks:
         raise fail(f"{len(breaks)} of {checked} access logs are broken")
     typer.echo(f"{checked} access logs verified")

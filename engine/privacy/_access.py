@@ -6,6 +6,14 @@ concurrent reader won, so a read never waits on the case row that a lifecycle ac
 audit chain (whose head lives on the case row) stays a record of what was *done*, not of what was *looked at*.
 
 Record before showing: callers log first and only then hand the data out, so a failed log means no read.
+:func:`read_case` is that one door (authorization, then the log entry, then the case) for every entry point
+that shows a case's personal data: CLI, API, web.
+
+Truncation: the chain alone cannot show that its newest entries (or the whole log, head included) were deleted
+by someone who can write the tables. Each entry about a case therefore also moves ``case.access_reads`` in the same
+transaction, and :func:`verify_access_log` checks that every case's count equals the entries the log holds for
+it: deleting entries means rewriting the counters of the cases they name as well (see docs/privacy.md for what
+this does and does not stop).
 """
 
 from __future__ import annotations
@@ -15,11 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from engine.canonical import canonical_json, sha256_hex
 from engine.guards import Actor
+from engine.i18n import N_
 from engine.lifecycle import Role
 from engine.privacy._errors import AccessLogBusy, NotAuthorisedForPersonalData
 from engine.store.db import Database
@@ -78,6 +87,25 @@ def record_access(
 ) -> AccessLogEntry:
     """Record one read of personal data by ``actor`` (call it before showing the data)."""
     return record_accesses(db, actor, channel=channel, reads=[Read(purpose, case, detail)], now=now)[0]
+
+
+def read_case(
+    db: Database,
+    case: int | str,
+    *,
+    actor: Actor,
+    channel: str,
+    purpose: str,
+    detail: dict[str, Any] | None = None,
+) -> Case:
+    """The case, for showing its personal data: authorised (another authority's case is "not found"), then logged.
+
+    If the log entry cannot be written the caller gets the error, never the case."""
+    from engine.cases import get_case
+
+    record = get_case(db, case, actor=actor)
+    record_access(db, actor, channel=channel, purpose=purpose, case=record, detail=detail)
+    return record
 
 
 def record_accesses(
@@ -160,21 +188,57 @@ def _append(
         session.rollback()
         return None
     session.add_all(entries)
+    _count_reads(session, reads)
     return entries
+
+
+def _count_reads(session: Session, reads: Sequence[Read]) -> None:
+    """Move each read case's counter with its log entries (same transaction): the truncation anchor."""
+    per_case: dict[int, int] = {}
+    for read in reads:
+        if read.case is not None and read.case.id is not None:
+            per_case[read.case.id] = per_case.get(read.case.id, 0) + 1
+    for case_id, count in sorted(per_case.items()):  # one lock order for every writer
+        session.execute(
+            update(Case)
+            .where(col(Case.id) == case_id)
+            .values(access_reads=col(Case.access_reads) + count)
+            .execution_options(synchronize_session=False)
+        )
+
+
+MISSING = N_("missing (deleted or renumbered)")
+PREV_MISMATCH = N_("prev_hash does not match the previous entry")
+ALTERED = N_("content altered (hash mismatch)")
+HEAD_MISMATCH = N_("newest entries missing (head mismatch)")
+COUNT_MISMATCH = N_(
+    "case {case} counts {counted} reads but the log holds {logged} (entries deleted or the case's counter rewritten)"
+)
 
 
 @dataclass(frozen=True)
 class AccessLogBreak:
     authority: str
-    seq: int
-    problem: str
+    seq: int | None  # None: not one entry (a case's read count disagrees with the log)
+    problem: str  # msgid, formatted with ``params``
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def describe(self, lang: str | None = None) -> str:
+        from engine.i18n import translate
+
+        problem = (translate(lang, self.problem) if lang else self.problem).format(**dict(self.params))
+        where = f"entry {self.seq}: " if self.seq is not None else ""
+        return f"access log of {self.authority}: {where}{problem}"
 
     def __str__(self) -> str:
-        return f"access log of {self.authority}: entry {self.seq}: {self.problem}"
+        return self.describe()
 
 
 def verify_access_log(session: Session, authority: str) -> AccessLogBreak | None:
-    """The first broken link of an authority's access-log chain, or None when it is intact."""
+    """The first broken link of an authority's access-log chain, or None when it is intact.
+
+    Besides the chain and its head, each case of the authority must count exactly the entries the log holds for
+    it: that is what shows a log cut at its end (head rewritten) or deleted altogether (head row included)."""
     entries = session.exec(
         select(AccessLogEntry)
         .where(AccessLogEntry.authority_code == authority)
@@ -184,9 +248,9 @@ def verify_access_log(session: Session, authority: str) -> AccessLogBreak | None
     prev = GENESIS
     for expected, entry in enumerate(entries, start=1):
         if entry.seq != expected:
-            return AccessLogBreak(authority, expected, "missing (deleted or renumbered)")
+            return AccessLogBreak(authority, expected, MISSING)
         if entry.prev_hash != prev:
-            return AccessLogBreak(authority, entry.seq, "prev_hash does not match the previous entry")
+            return AccessLogBreak(authority, entry.seq, PREV_MISMATCH)
         recomputed = entry_hash(
             prev,
             authority=authority,
@@ -199,11 +263,29 @@ def verify_access_log(session: Session, authority: str) -> AccessLogBreak | None
             detail=entry.detail,
         )
         if recomputed != entry.hash:
-            return AccessLogBreak(authority, entry.seq, "content altered (hash mismatch)")
+            return AccessLogBreak(authority, entry.seq, ALTERED)
         prev = entry.hash
     head_seq, head_hash = (head.seq, head.head) if head is not None else (0, GENESIS)
     if head_seq != len(entries) or head_hash != prev:
-        return AccessLogBreak(authority, len(entries) + 1, "newest entries missing (head mismatch)")
+        return AccessLogBreak(authority, len(entries) + 1, HEAD_MISMATCH)
+    return _counts_problem(session, authority, entries)
+
+
+def _counts_problem(session: Session, authority: str, entries: Sequence[AccessLogEntry]) -> AccessLogBreak | None:
+    logged: dict[int, int] = {}
+    for entry in entries:
+        if entry.case_id is not None:
+            logged[entry.case_id] = logged.get(entry.case_id, 0) + 1
+    rows = session.execute(
+        select(col(Case.id), col(Case.reference), col(Case.access_reads))
+        .where(col(Case.authority_code) == authority,
+               or_(col(Case.access_reads) != 0, col(Case.id).in_(list(logged))))
+        .order_by(col(Case.id))
+    ).all()
+    for case_id, reference, counted in rows:
+        if logged.get(case_id, 0) != counted:
+            params = (("case", reference), ("counted", counted), ("logged", logged.get(case_id, 0)))
+            return AccessLogBreak(authority, None, COUNT_MISMATCH, params)
     return None
 
 
@@ -215,12 +297,18 @@ def verify_access_logs(
         codes = (
             list(authorities)
             if authorities is not None
-            else list(
-                session.exec(select(AccessLogHead.authority_code).order_by(col(AccessLogHead.authority_code)))
-            )
+            else _logging_authorities(session)
         )
         breaks = [b for code in codes if (b := verify_access_log(session, code)) is not None]
     return len(codes), breaks
+
+
+def _logging_authorities(session: Session) -> list[str]:
+    """Authorities with a log head, and those whose cases count reads (a log deleted with its head is still
+    checked: its cases remember that it existed)."""
+    heads = set(session.exec(select(AccessLogHead.authority_code)))
+    counted = set(session.exec(select(Case.authority_code).where(col(Case.access_reads) != 0).distinct()))
+    return sorted(heads | counted)
 
 
 def access_log(

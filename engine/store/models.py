@@ -72,6 +72,9 @@ class Case(SQLModel, table=True):
     version: int = 1
     audit_seq: int = 0
     audit_head: str = Field(default="0" * 64, max_length=64)
+    # Reads of this case recorded in its authority's access log (engine.privacy): moved in the same transaction
+    # as the log entry, so deleting log entries (or a whole log) leaves a count that no longer matches.
+    access_reads: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
