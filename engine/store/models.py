@@ -94,6 +94,7 @@ class AuditEvent(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=32)
     payload_hash: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    access_reads: int | None = None  # the case's logged reads when appended (hashed; engine.audit)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 

@@ -1,4 +1,5 @@
-"""access log anchored in the cases: each case counts the reads of it that its authority's access log records
+"""access log anchored in the cases: each case counts the reads of it that its authority's access log records,
+and each new audit event seals that count
 
 Revision ID: 0015_access_log_anchor
 Revises: 0014_pki
@@ -18,6 +19,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.add_column(sa.Column('access_reads', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table('auditevent', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('access_reads', sa.Integer(), nullable=True))
     # Existing logs: the count starts at what the log holds now (a log truncated before this revision cannot be
     # told apart; from here on, it can).
     op.execute('UPDATE "case" SET access_reads = (SELECT count(*) FROM access_log '
@@ -25,5 +28,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('auditevent', schema=None) as batch_op:
+        batch_op.drop_column('access_reads')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_column('access_reads')
