@@ -16,6 +16,7 @@ from engine.privacy._access import (
 )
 from engine.privacy._errors import (
     AccessLogBusy,
+    AccessLogUnavailable,
     CaseNotClosed,
     InvalidRetention,
     NotAuthorisedForPersonalData,
@@ -45,6 +46,7 @@ __all__ = [
     "REDACT_ACTION",
     "AccessLogBreak",
     "AccessLogBusy",
+    "AccessLogUnavailable",
     "CaseNotClosed",
     "DueCase",
     "InvalidRetention",

@@ -18,25 +18,28 @@ this does and does not stop).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from engine.canonical import canonical_json, sha256_hex
 from engine.guards import Actor
 from engine.i18n import N_
 from engine.lifecycle import Role
-from engine.privacy._errors import AccessLogBusy, NotAuthorisedForPersonalData
+from engine.privacy._errors import AccessLogBusy, AccessLogUnavailable, NotAuthorisedForPersonalData
 from engine.store.db import Database
 from engine.store.models import Case, utcnow
 from engine.store.privacy_models import AccessLogEntry, AccessLogHead
 from engine.store.upsert import insert_ignore
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 CHANNELS = ("cli", "api", "web", "pdf", "export", "flow")
 _ATTEMPTS = 20
 
@@ -121,11 +124,15 @@ def record_accesses(
             )
     now = now or utcnow()
     for _ in range(_ATTEMPTS):
-        with db.transaction() as session:
-            entries = _append(session, actor, channel, reads, now)
-            if entries is not None:
-                _retrieved(session, actor, reads, now)
-                return entries
+        try:
+            with db.transaction() as session:
+                entries = _append(session, actor, channel, reads, now)
+                if entries is not None:
+                    _retrieved(session, actor, reads, now)
+                    return entries
+        except SQLAlchemyError as error:  # whatever stopped the entry, the caller must not show the data
+            log.error("access log of %s not written: %s", actor.authority_code, error)
+            raise AccessLogUnavailable(authority=actor.authority_code) from error
     raise AccessLogBusy(authority=actor.authority_code)
 
 
