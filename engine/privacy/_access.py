@@ -151,6 +151,9 @@ def _append(
 ) -> list[AccessLogEntry] | None:
     """Append the entries and move the head; None when a concurrent writer moved it first (retry)."""
     authority = actor.authority_code
+    # Cases first (in id order), then the head: a read waits only for an action on the same case, and never holds
+    # the authority's head (which every other read of the authority needs) while it waits.
+    _count_reads(session, reads)
     insert_ignore(session, AccessLogHead, {"authority_code": authority, "seq": 0, "head": GENESIS})
     head = session.exec(select(AccessLogHead).where(AccessLogHead.authority_code == authority)).one()
     start_seq, prev = head.seq, head.head
@@ -195,7 +198,6 @@ def _append(
         session.rollback()
         return None
     session.add_all(entries)
-    _count_reads(session, reads)
     return entries
 
 
@@ -221,6 +223,32 @@ HEAD_MISMATCH = N_("newest entries missing (head mismatch)")
 COUNT_MISMATCH = N_(
     "case {case} counts {counted} reads but the log holds {logged} (entries deleted or the case's counter rewritten)"
 )
+
+WITNESS_GONE = N_("the entry noted outside the database is gone (log truncated)")
+WITNESS_DIFFERS = N_("the entry differs from the hash noted outside the database (log rewritten)")
+
+
+@dataclass(frozen=True)
+class Witness:
+    """An authority's head as noted outside the database (``AUTHORITY:SEQ:HASH``): the one thing a database-level
+    attacker cannot rewrite. ``exhorto privacy verify --heads`` prints them, ``--expect`` checks them later."""
+
+    authority: str
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.authority}:{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Witness:
+        from engine.errors import InvalidInput
+
+        parts = text.strip().split(":")
+        if (len(parts) != 3 or not parts[0] or not parts[1].isdigit() or len(parts[2]) != 64
+                or any(c not in "0123456789abcdef" for c in parts[2])):
+            raise InvalidInput(field="--expect", reason=f"{text!r} is not AUTHORITY:SEQ:SHA-256 (64 hex digits)")
+        return cls(parts[0], int(parts[1]), parts[2])
 
 
 @dataclass(frozen=True)
@@ -296,10 +324,33 @@ def _counts_problem(session: Session, authority: str, entries: Sequence[AccessLo
     return None
 
 
+def witness_problem(session: Session, witness: Witness) -> AccessLogBreak | None:
+    """Whether the log still holds the entry a witness noted, unchanged."""
+    entry = session.exec(select(AccessLogEntry).where(AccessLogEntry.authority_code == witness.authority,
+                                                      AccessLogEntry.seq == witness.seq)).first()
+    if witness.seq == 0:
+        return None
+    if entry is None:
+        return AccessLogBreak(witness.authority, witness.seq, WITNESS_GONE)
+    if entry.hash != witness.hash:
+        return AccessLogBreak(witness.authority, witness.seq, WITNESS_DIFFERS)
+    return None
+
+
+def heads(db: Database, authorities: Iterable[str] | None = None) -> list[Witness]:
+    """Each authority's current head, to note outside the database."""
+    with db.reader() as session:
+        codes = list(authorities) if authorities is not None else _logging_authorities(session)
+        found = {h.authority_code: h for h in session.exec(select(AccessLogHead))}
+    return [Witness(code, found[code].seq, found[code].head) if code in found else Witness(code, 0, GENESIS)
+            for code in codes]
+
+
 def verify_access_logs(
-    db: Database, authorities: Iterable[str] | None = None
+    db: Database, authorities: Iterable[str] | None = None, witnesses: Iterable[Witness] = ()
 ) -> tuple[int, list[AccessLogBreak]]:
-    """Verify the access-log chain of each authority (all that have one by default)."""
+    """Verify the access-log chain of each authority (all that have one by default), and that the entries noted
+    outside the database (``witnesses``) are still there."""
     with db.reader() as session:
         codes = (
             list(authorities)
@@ -307,6 +358,7 @@ def verify_access_logs(
             else _logging_authorities(session)
         )
         breaks = [b for code in codes if (b := verify_access_log(session, code)) is not None]
+        breaks += [b for w in witnesses if (b := witness_problem(session, w)) is not None]
     return len(codes), breaks
 
 

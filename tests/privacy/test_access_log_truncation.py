@@ -130,3 +130,24 @@ def test_the_seal_is_part_of_the_event_hash(logged: tuple[World, Case]) -> None:
     with world.db.reader() as session:
         problem = audit.verify_case(session, session.get(Case, case.id))
     assert problem is not None and problem.seq == 2 and "hash mismatch" in problem.problem
+
+
+def test_a_head_noted_outside_the_database_catches_what_the_database_cannot(
+        logged: tuple[World, Case], cli: Callable[..., Any]) -> None:
+    """The limit, and its remedy: cutting only reads made since the case's last event and lowering its counter to
+    match leaves a consistent database (both verifiers pass); a head noted earlier with --heads does not."""
+    world, case = logged
+    noted = cli("privacy", "verify", "--heads")
+    assert noted.exit_code == 0, noted.output
+    witness = noted.output.strip().splitlines()[-1]
+    assert witness.startswith("CO-FGN:5:") and len(witness.split(":")[2]) == 64
+    _cut(world.db, "CO-FGN", 4)
+    with world.db.transaction() as session:
+        session.execute(update(Case).where(col(Case.id) == case.id).values(access_reads=4))
+    assert cli("privacy", "verify").exit_code == 0
+    assert cli("audit", "verify").exit_code == 0
+    result = cli("privacy", "verify", "--expect", witness)
+    assert result.exit_code != 0, result.output
+    assert "BROKEN access log of CO-FGN: entry 5: the entry noted outside the database is gone" in result.output
+    bad = cli("privacy", "verify", "--expect", "CO-FGN:5:nothex")
+    assert bad.exit_code == 2 and "--expect" in bad.output and "Traceback" not in bad.output
