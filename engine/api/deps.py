@@ -82,3 +82,14 @@ def own_case(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
 
 
 CaseDep = Annotated[Case, Depends(own_case)]
+
+
+def reading(purpose: str, channel: str = "api") -> object:
+    """The case of a route that hands out its personal data: authorised, then written to the access log
+    (engine.privacy.read_case) before the route runs, so a failed log means the route never answers with data."""
+    def read(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
+        from engine.privacy import read_case
+
+        return read_case(db, case_id, actor=actor, channel=channel, purpose=purpose)
+
+    return Depends(read)

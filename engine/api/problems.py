@@ -16,6 +16,7 @@ from engine.api.deps import request_language
 from engine.forms import InvalidDocument, UnknownForm, too_large
 from engine.i18n import UnsupportedLanguage
 from engine.keys import KeyProblem
+from engine.privacy._errors import AccessLogUnavailable
 from engine.tokens import InvalidToken
 
 MEDIA_TYPE = "application/problem+json"
@@ -37,6 +38,7 @@ STATUS: tuple[tuple[type[errors.ExhortoError], int], ...] = (
     (UnknownForm, 404),
     (InvalidDocument, 422),
     (KeyProblem, 503),
+    (AccessLogUnavailable, 503),
 )
 
 

@@ -72,13 +72,11 @@ def case_list(state: str | None = typer.Option(None, help="only cases in this st
 def case_show(case: str = CASE, user: str | None = USER,
               as_json: bool = typer.Option(False, "--json", help="the whole record as JSON")) -> None:
     """A case: counterpart, state, version, legal basis and the actions the acting user may take next."""
-    from engine import cases, directory
+    from engine import directory
+    from engine.privacy import read_case
 
     actor = directory.actor_for(STATE.db(), current_user(user))
-    c = cases.get_case(STATE.db(), case, actor=actor)
-    from engine.privacy import record_access
-
-    record_access(STATE.db(), actor, channel="cli", purpose="case.show", case=c)  # logged before it is shown
+    c = read_case(STATE.db(), case, actor=actor, channel="cli", purpose="case.show")  # logged before it is shown
     if as_json:
         typer.echo(json.dumps(c.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
@@ -118,13 +116,11 @@ def case_act(case: str = CASE,
 def case_history(case: str = CASE, user: str | None = USER) -> None:
     """The case's audit trail."""
     from engine import cases, directory
+    from engine.privacy import read_case
 
     actor = directory.actor_for(STATE.db(), current_user(user))
-    from engine.privacy import record_access
-
-    record_access(STATE.db(), actor, channel="cli", purpose="case.history",
-                  case=cases.get_case(STATE.db(), case, actor=actor))
-    for e in cases.history(STATE.db(), case, actor=actor):
+    record = read_case(STATE.db(), case, actor=actor, channel="cli", purpose="case.history")  # logged first
+    for e in cases.history(STATE.db(), record.id or 0, actor=actor):
         move = f"{e.from_state or '∅'} → {e.to_state}" if e.from_state != e.to_state else ""
         typer.echo(f"{e.seq:3} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:22} {e.action:28} {move}")
 

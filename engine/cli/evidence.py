@@ -18,13 +18,12 @@ USER = typer.Option(None, "--user", "-u", help="acting user (or EXHORTO_USER)")
 def case_evidence(case: str = CASE, out: Path = typer.Option(..., "--out", help="folder to write into"),
                   user: str | None = USER) -> None:
     """Export the case's e-CODEX / ETSI REM delivery evidences (JSON + PAdES-signed PDF summary)."""
-    from engine import cases, directory, evidence
-    from engine.privacy import record_access
+    from engine import directory, evidence
+    from engine.privacy import read_case
 
     db = STATE.db()
     actor = directory.actor_for(db, current_user(user))
-    record = cases.get_case(db, case, actor=actor)
-    record_access(db, actor, channel="cli", purpose="case.evidence", case=record)  # logged before it is written
+    record = read_case(db, case, actor=actor, channel="cli", purpose="case.evidence")  # logged before it is written
     exported = evidence.export(db, record, out, STATE.lang)
     typer.echo(translate(STATE.lang, WROTE).format(count=exported.count, json=exported.json_path,
                                                    pdf=exported.pdf_path))

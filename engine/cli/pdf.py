@@ -50,15 +50,15 @@ def pdf_command(
         return
     from engine import cases, directory
     from engine.documents import render_case, render_message
-    from engine.privacy import record_access
+    from engine.privacy import read_case
 
     db = STATE.db()
     actor = directory.actor_for(db, current_user(user))  # who reads, and for which authority
-    # A message is looked up within the case named: one of another case "does not exist", like a foreign case.
-    record = (cases.case_of_message(db, message, actor=actor, case=target) if message
-              else cases.get_case(db, target, actor=actor))
-    record_access(db, actor, channel="pdf", purpose="message document" if message else "request document",
-                  case=record)  # logged before anything is rendered or written
+    # The one read path (authorised, then logged) before anything is rendered or written. A message is looked up
+    # within the case named: one of another case "does not exist", like a foreign case.
+    record = read_case(db, cases.case_of_message(db, message, actor=actor, case=target).id or 0 if message else target,
+                       actor=actor, channel="pdf", purpose="message document" if message else "request document",
+                       detail={"message": message} if message else None)
     document = (render_message(db, message, lang, bilingual, case_id=record.id) if message
                 else render_case(db, record.id or 0, lang, bilingual))
     path = out or Path(document.filename)

@@ -94,16 +94,27 @@ def privacy_log(
 
 
 @privacy_app.command("verify")
-def privacy_verify(authority: str | None = typer.Option(None, help="only this authority's log")) -> None:
-    """Check the hash chains of the access logs."""
+def privacy_verify(
+    authority: str | None = typer.Option(None, help="only this authority's log"),
+    expect: list[str] = typer.Option([], "--expect", metavar="AUTHORITY:SEQ:HASH",
+                                     help="a head noted earlier with --heads: the entry must still be there"),
+    show_heads: bool = typer.Option(False, "--heads", help="also print each head as AUTHORITY:SEQ:HASH, to keep "
+                                                           "outside the database"),
+) -> None:
+    """Check the hash chains of the access logs (and that no case counts more reads than its log holds)."""
     from engine import privacy
 
-    checked, breaks = privacy.verify_access_logs(STATE.db(), [authority] if authority else None)
+    witnesses = [privacy.Witness.parse(text) for text in expect]
+    scope = [authority] if authority else None
+    checked, breaks = privacy.verify_access_logs(STATE.db(), scope, witnesses)
     for problem in breaks:
-        typer.echo(f"BROKEN {problem}")
+        typer.echo(f"BROKEN {problem.describe(STATE.lang)}")
     if breaks:
         raise fail(f"{len(breaks)} of {checked} access logs are broken")
     typer.echo(f"{checked} access logs verified")
+    if show_heads:
+        for head in privacy.heads(STATE.db(), scope):
+            typer.echo(str(head))
 
 
 @privacy_app.command("export")

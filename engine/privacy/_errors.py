@@ -24,6 +24,14 @@ class AccessLogBusy(Conflict):
     template = N_("The access log of {authority} is busy; the read was not recorded. Try again.")
 
 
+class AccessLogUnavailable(ExhortoError):
+    code = "access_log_unavailable"
+    template = N_(
+        "The access log of {authority} could not be written, so the personal data was not shown. Try again; if "
+        "it persists, tell the administrator."
+    )
+
+
 class NotAuthorisedForPersonalData(ExhortoError):
     code = "personal_data_forbidden"
     template = N_("User {user} of {authority} may not read personal data of authority {owner}.")

@@ -72,6 +72,9 @@ class Case(SQLModel, table=True):
     version: int = 1
     audit_seq: int = 0
     audit_head: str = Field(default="0" * 64, max_length=64)
+    # Reads of this case recorded in its authority's access log (engine.privacy): moved in the same transaction
+    # as the log entry, so deleting log entries (or a whole log) leaves a count that no longer matches.
+    access_reads: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -91,6 +94,7 @@ class AuditEvent(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=32)
     payload_hash: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    access_reads: int | None = None  # the case's logged reads when appended (hashed; engine.audit)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 

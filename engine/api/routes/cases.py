@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import col, select
@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine import audit, cases
 from engine.actions import Outcome
-from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep
+from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep, reading
 from engine.api.schemas import (
     ActionRequest,
     ActionResult,
@@ -30,9 +30,13 @@ from engine.api.schemas import (
 from engine.i18n import translate
 from engine.idempotency import act_once
 from engine.lifecycle import ACTION_LABELS, available
-from engine.store.models import Deadline
+from engine.store.models import Case, Deadline
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+
+# Routes that hand out a case's personal data take the case through these (logged before the route runs).
+DetailRead = Annotated[Case, reading("case detail")]
+HistoryRead = Annotated[Case, reading("case.history")]
 
 IDEMPOTENCY_HELP = ("A unique value per intended action (e.g. a UUID). Retrying with the same key and body "
                     "returns the first answer (header Idempotent-Replayed: true) without applying it twice.")
@@ -56,11 +60,8 @@ async def create_case(body: CaseCreate, actor: WriterDep, db: DbDep, lang: LangD
 
 
 @router.get("/{case_id}", response_model=CaseDetail)
-def read_case(case: CaseDep, actor: ActorDep, lang: LangDep, db: DbDep) -> CaseDetail:
+def read_case(case: DetailRead, actor: ActorDep, lang: LangDep) -> CaseDetail:
     """The case with its request form (personal data: the read is written to the access log first)."""
-    from engine.privacy import record_access
-
-    record_access(db, actor, channel="api", purpose="case detail", case=case)
     return detail(case, lang, actor.role)
 
 
@@ -100,8 +101,9 @@ async def act(case: CaseDep, body: ActionRequest, actor: WriterDep, db: DbDep, l
 
 
 @router.get("/{case_id}/history", response_model=list[AuditEntry])
-def history(case: CaseDep, actor: ActorDep, db: DbDep) -> list[AuditEntry]:
-    """The case's audit trail (hash-chained)."""
+def history(case: HistoryRead, actor: ActorDep, db: DbDep) -> list[AuditEntry]:
+    """The case's audit trail (hash-chained). Its reasons (refusals, send-backs) are personal data: the read is
+    written to the access log first."""
     return [AuditEntry(**e.model_dump()) for e in cases.history(db, case.id or 0, actor=actor)]
 
 

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep
+from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep, reading
 from engine.api.schemas import AttachmentEntry
 from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
 from engine.store.federation_models import Attachment
-from engine.store.models import utcnow
+from engine.store.models import Case, utcnow
 from engine.store.upsert import insert_ignore
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["documents"])
 
 SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+DocumentRead = Annotated[Case, reading("request document", channel="pdf")]
+ListRead = Annotated[Case, reading("attachment list")]
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the PDF/A document"}}
 
 
@@ -31,13 +33,10 @@ class AttachmentNotFound(NotFound):
 
 
 @router.get("/document", response_class=Response, responses=PDF)
-def request_pdf(case: CaseDep, db: DbDep, lang: LangDep, actor: ActorDep,
+def request_pdf(case: DocumentRead, db: DbDep, lang: LangDep,
                 language: str | None = Query(None, alias="lang"), bilingual: str | None = None) -> Response:
     """The request as a PDF/A-3 document (payload embedded), in ``lang`` or the Accept-Language."""
     from engine.documents import render_case
-    from engine.privacy import record_access
-
-    record_access(db, actor, channel="pdf", purpose="request document", case=case)
 
     document = render_case(db, case.id or 0, language or lang, bilingual)
     return Response(document.content, media_type="application/pdf",
@@ -75,7 +74,8 @@ async def upload(case: CaseDep, actor: WriterDep, db: DbDep, request: Request,
 
 
 @router.get("/attachments", response_model=list[AttachmentEntry])
-def list_attachments(case: CaseDep, db: DbDep) -> list[AttachmentEntry]:
+def list_attachments(case: ListRead, db: DbDep) -> list[AttachmentEntry]:
+    """Files kept with the case (names can name a person: the read is written to the access log first)."""
     with db.reader() as session:
         rows = session.exec(select(Attachment).where(Attachment.case_id == case.id,
                                                      Attachment.authority_code == case.authority_code)
