@@ -1,7 +1,7 @@
 """disclosure policy: the smallest published group of each authority's statistics, append-only (audited)
 
-Revision ID: 0015_disclosure_policy
-Revises: 0014_pki
+Revision ID: 0016_disclosure_policy
+Revises: 0015_x509_envelopes
 Create Date: 2026-12-04 11:30:00
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 import engine.store.types
 
 
-revision = '0015_disclosure_policy'
-down_revision = '0014_pki'
+revision = '0016_disclosure_policy'
+down_revision = '0015_x509_envelopes'
 branch_labels = None
 depends_on = None
 

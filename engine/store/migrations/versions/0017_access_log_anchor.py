@@ -1,8 +1,8 @@
 """access log anchored in the cases: each case counts the reads of it that its authority's access log records,
 and each new audit event seals that count
 
-Revision ID: 0015_access_log_anchor
-Revises: 0014_pki
+Revision ID: 0017_access_log_anchor
+Revises: 0016_disclosure_policy
 Create Date: 2026-12-04 11:15:00
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015_access_log_anchor'
-down_revision = '0014_pki'
+revision = '0017_access_log_anchor'
+down_revision = '0016_disclosure_policy'
 branch_labels = None
 depends_on = None
 
