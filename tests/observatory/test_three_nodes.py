@@ -40,6 +40,8 @@ def returns_count(federation: Federation) -> int:
 @pytest.fixture(scope="module")
 def sent(federation: Federation) -> Federation:
     for code, node in federation.authorities.items():
+        # Returns use the stricter of the observatory's threshold and the sender's policy (default 5).
+        stats.set_min_group(node.db, supervisor(code), THRESHOLD)
         for quarter in QUARTERS:
             observatory.queue_return(node.db, supervisor(code), observatory.parse_period(quarter))
         summary = outbox.dispatch_all(node.db)
