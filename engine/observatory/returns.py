@@ -70,7 +70,10 @@ def queue_return(db: Database, actor: Actor, period: Period, *, observatory: str
     if period.granularity != config.granularity:
         raise InvalidInput(field="period", reason=f"{observatory} takes {config.granularity} returns, "
                                                   f"not {period.granularity} ones")
-    payload = build_return(db, actor.authority_code, period, threshold=config.threshold, as_of=now)
+    from engine.stats._policy import min_group  # the stricter of the observatory's and the sender's policy
+
+    threshold = max(config.threshold, min_group(db, actor.authority_code))
+    payload = build_return(db, actor.authority_code, period, threshold=threshold, as_of=now)
     message = Message(message_id=new_id(), direction="out", exchange_id=new_id(), case_id=None, kind=KIND,
                       sender_code=actor.authority_code, recipient_code=observatory, schema_id=SCHEMA_ID,
                       payload=payload, attachments=[], status="pending", created_at=now, next_attempt_at=now)

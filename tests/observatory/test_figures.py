@@ -128,7 +128,7 @@ def test_amounts_of_a_real_execution_report_reach_both_sides_statistics(db: Data
     for authority, direction in (("ES-MJ", "received"), ("CO-FGN", "sent")):
         with db.reader() as session:  # periods are calendar days of the authority's own clock
             today = datetime.now(ZoneInfo(session.get(Authority, authority).timezone)).date()
-        report = stats.compute(db, authority, period_from=date(today.year, 1, 1), period_to=today, threshold=1)
+        report = stats.compute(db, authority, period=str(today.year), threshold=1)
         cells = {(a.direction, a.flow, a.currency, a.kind): a.amount for a in report.assets}
         assert cells[(direction, "frozen", "EUR", "_T")] == Decimal("970430.55"), authority
         assert cells[(direction, "seized", "EUR", "account")] == Decimal("125430.55"), authority
