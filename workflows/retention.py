@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from engine import privacy
@@ -58,6 +58,18 @@ def pseudonymise(
     return {**summary.as_dict(), "references": summary.redacted}
 
 
+@task(
+    name="scrub-database",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=transient,
+    cache_policy=NO_CACHE,
+)
+def scrub(database_url: str | None, full: bool) -> dict[str, Any]:
+    """Checkpoint (SQLite) or vacuum (PostgreSQL): the erased values leave the database files too."""
+    return privacy.scrub(database(database_url), full=full).as_dict()
+
+
 @flow(name="retention", log_prints=False)
 def retention(
     database_url: str | None = None,
@@ -66,10 +78,12 @@ def retention(
     batch_size: int = 200,
     limit: int | None = None,
     rerender: bool = True,
+    vacuum_full: bool = False,
 ) -> dict[str, Any]:
     """Apply the retention policies now (or at ``now``); returns what was pseudonymised."""
     now = now or utcnow()
-    total: dict[str, Any] = {"redacted": 0, "skipped": 0, "references": []}
+    total: dict[str, Any] = {"redacted": 0, "skipped": 0, "references": [], "scrub": None,
+                             "files_outside": []}
     for code in authorities(database_url, authority):
         cases = due(database_url, code, now, limit)
         for start in range(0, len(cases), batch_size):
@@ -77,6 +91,12 @@ def retention(
             total["redacted"] += done["redacted"]
             total["skipped"] += done["skipped"]
             total["references"] += done["references"]
+            total["files_outside"] += done["files_outside"]
+    if total["redacted"]:
+        total["scrub"] = scrub(database_url, vacuum_full)
+    for item in total["files_outside"]:  # out of the engine's reach: the operator deletes them
+        get_run_logger().warning("case %s: file written outside the database remains: %s", item["case"],
+                                 item["path"])
     return total
 
 

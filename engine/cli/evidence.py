@@ -25,6 +25,10 @@ def case_evidence(case: str, out: Path = typer.Option(..., "--out", help="folder
     record = cases.get_case(db, case, actor=actor)
     record_access(db, actor, channel="cli", purpose="case.evidence", case=record)  # logged before it is written
     exported = evidence.export(db, record, out, STATE.lang)
+    from engine.privacy import record_files
+
+    record_files(db, authority=actor.authority_code, actor=actor.username, kind="evidence",
+                 paths=[exported.json_path, exported.pdf_path], cases=[record])
     typer.echo(translate(STATE.lang, WROTE).format(count=exported.count, json=exported.json_path,
                                                    pdf=exported.pdf_path))
     if not exported.pdf_signed:

@@ -148,6 +148,8 @@ def privacy_export(
         pdf_path = out.with_name(out.name + ".pdf")
         pdf_path.write_bytes(privacy.subject_pdf(data, STATE.lang))
         written.append(pdf_path)
+    privacy.record_files(STATE.db(), authority=actor.authority_code, actor=actor.username,
+                         kind="subject_export", paths=written, cases=[c["reference"] for c in data["cases"]])
     typer.echo(f"{len(data['cases'])} cases; written {', '.join(str(p) for p in written)}")
 
 

@@ -1,0 +1,69 @@
+"""After retention: make the erased values unreachable in the database files, not only in the current rows.
+
+Pseudonymising a row leaves copies behind: on SQLite the old page images in the write-ahead log and the freed
+space of pages; on PostgreSQL the old tuple versions (dead tuples, TOAST chunks) until vacuum. What each backend
+guarantees, and what it does not (WAL archives, backups), is in docs/privacy.md.
+
+* SQLite: every connection runs with ``PRAGMA secure_delete=ON`` (see :mod:`engine.store.db`), so freed cells
+  and freelist pages are overwritten with zeros when the row changes; a ``wal_checkpoint(TRUNCATE)`` then copies
+  the new pages into the database file and empties the WAL, where the pre-redaction page images were.
+* PostgreSQL: ``VACUUM`` of the touched tables (outside a transaction, as PostgreSQL requires) removes the dead
+  tuples from the tables and their TOAST relations; ``full=True`` rewrites the tables into new files
+  (``VACUUM FULL``, an exclusive lock while it runs) so no page of the old files is kept by the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import inspect
+
+from engine.store.db import Database
+
+# Tables whose rows retention rewrites or deletes (their old versions are what must go).
+TOUCHED = ("case", "message", "signed_message", "document", "attachment", "idempotency_key", "notification",
+           "audit_text")
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    backend: str
+    complete: bool  # False: a reader kept the SQLite WAL from being emptied; the next run retries
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"backend": self.backend, "complete": self.complete, "detail": self.detail}
+
+
+def scrub(db: Database, *, tables: tuple[str, ...] = TOUCHED, full: bool = False) -> ScrubResult:
+    """Checkpoint (SQLite) or vacuum (PostgreSQL) so the erased values are gone from the database files."""
+    if db.dialect == "sqlite":
+        return _sqlite(db, full)
+    return _postgres(db, tables, full)
+
+
+def _sqlite(db: Database, full: bool) -> ScrubResult:
+    # A raw DB-API connection is in autocommit mode (``isolation_level=None`` in engine.store.db): a checkpoint
+    # or VACUUM cannot run inside the BEGIN that SQLAlchemy connections issue.
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if full:
+            cursor.execute("VACUUM")
+        busy, log_frames, done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    complete = busy == 0 and (log_frames in (0, -1) or log_frames == done)
+    return ScrubResult("sqlite", complete, f"wal_checkpoint(TRUNCATE): busy={busy} log={log_frames} "
+                                           f"checkpointed={done}" + (", VACUUM" if full else ""))
+
+
+def _postgres(db: Database, tables: tuple[str, ...], full: bool) -> ScrubResult:
+    command = "VACUUM (FULL, ANALYZE)" if full else "VACUUM (ANALYZE)"
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        existing = set(inspect(connection).get_table_names())
+        names = [t for t in tables if t in existing]
+        for name in names:
+            connection.exec_driver_sql(f'{command} "{name}"')
+    return ScrubResult("postgresql", True, f"{command} {', '.join(names)}")
