@@ -14,7 +14,10 @@ guarantees, and what it does not (WAL archives, backups), is in docs/privacy.md.
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import inspect
 
@@ -23,6 +26,10 @@ from engine.store.db import Database
 # Tables whose rows retention rewrites or deletes (their old versions are what must go).
 TOUCHED = ("case", "message", "signed_message", "document", "attachment", "idempotency_key", "notification",
            "audit_text")
+
+
+ATTEMPTS = 4  # PostgreSQL: vacuum runs while an older snapshot keeps dead row versions (pauses 2, 4, 6 s)
+PAUSE = 2.0
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,51 @@ def _sqlite(db: Database, full: bool) -> ScrubResult:
                                            f"checkpointed={done}" + (", VACUUM" if full else ""))
 
 
-def _postgres(db: Database, tables: tuple[str, ...], full: bool) -> ScrubResult:
-    command = "VACUUM (FULL, ANALYZE)" if full else "VACUUM (ANALYZE)"
+def _postgres(db: Database, tables: tuple[str, ...], full: bool, attempts: int = ATTEMPTS) -> ScrubResult:
+    """VACUUM VERBOSE reports the dead row versions it had to keep because an older snapshot may still see them
+    (an open transaction, or a CREATE DATABASE anywhere on the server): then the old values are still in the
+    files, so the run is retried after a pause and, if they stay, reported incomplete (the next run retries)."""
+    command = "VACUUM (FULL, ANALYZE, VERBOSE)" if full else "VACUUM (ANALYZE, VERBOSE)"
+    kept: dict[str, int] = {}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         existing = set(inspect(connection).get_table_names())
         names = [t for t in tables if t in existing]
-        for name in names:
-            connection.exec_driver_sql(f'{command} "{name}"')
-    return ScrubResult("postgresql", True, f"{command} {', '.join(names)}")
+        notices: list[str] = []
+        driver = connection.connection.driver_connection
+
+        def collect(diagnostic: Any) -> None:
+            notices.append(f"{diagnostic.message_primary or ''} {diagnostic.message_detail or ''}")
+
+        driver.add_notice_handler(collect)
+        try:
+            for attempt in range(attempts):
+                notices.clear()
+                for name in names:
+                    connection.exec_driver_sql(f'{command} "{name}"')
+                kept = _not_removable(notices)
+                if not kept:
+                    break
+                time.sleep(PAUSE * (attempt + 1))
+        finally:
+            driver.remove_notice_handler(collect)
+    detail = f"{command.replace(', VERBOSE', '')} {', '.join(names)}"
+    if kept:
+        detail += "; dead row versions an older snapshot still sees: " + ", ".join(f"{k} {v}" for k, v in kept.items())
+    return ScrubResult("postgresql", not kept, detail)
+
+
+_KEPT = (re.compile(r"(\d+) are dead but not yet removable"), re.compile(r"(\d+) dead row versions cannot be removed"))
+_RELATION = re.compile(r'"([\w.]+)"')
+
+
+def _not_removable(notices: list[str]) -> dict[str, int]:
+    """Relations whose VACUUM VERBOSE output says dead row versions were kept, with how many."""
+    kept: dict[str, int] = {}
+    for notice in notices:
+        for pattern in _KEPT:
+            for match in pattern.finditer(notice):
+                if int(match.group(1)):
+                    relation = _RELATION.search(notice)
+                    key = relation.group(1) if relation else "?"
+                    kept[key] = kept.get(key, 0) + int(match.group(1))
+    return kept
