@@ -27,7 +27,7 @@ from engine.privacy._files import files_of_case, outside_files
 from engine.privacy._personal import REDACTED, pseudonymise, rename_files
 from engine.privacy._scrub import ScrubResult, scrub
 from engine.store.db import Database
-from engine.store.deadline_models import Notification
+from engine.store.deadline_models import DeadlineEvent, Notification
 from engine.store.documents_models import Document
 from engine.store.federation_models import Attachment, SignedMessage
 from engine.store.models import AuditEvent, Case, Message, utcnow
@@ -279,7 +279,8 @@ def _redact(
 def _purge_copies(session: Session, case_id: int) -> tuple[int, int]:
     """Copies of the case's personal data kept for operational reasons go with it, not weeks later: the stored
     answers of idempotent writes (the case as it was) and the subjects, bodies and data of its notifications.
-    A notification not sent yet is not sent any more. Returns (answers deleted, notifications emptied)."""
+    A notification not sent yet is not sent any more; the reasons of clock extensions go too. Returns (answers
+    deleted, notifications emptied)."""
     answers = session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.case_id) == case_id))
     notices = session.execute(
         update(Notification)
@@ -293,6 +294,12 @@ def _purge_copies(session: Session, case_id: int) -> tuple[int, int]:
         .values(status="failed", last_error="case pseudonymised by retention: not sent")
         .execution_options(synchronize_session=False)
     )
+    # A clock's timeline keeps the reasons of an agreed extension: free text, like the audit's.
+    for clock_event in session.exec(select(DeadlineEvent).where(DeadlineEvent.case_id == case_id)):
+        if any(key in clock_event.detail for key in audit.FREE_TEXT_KEYS):
+            clock_event.detail = {k: REDACTED if k in audit.FREE_TEXT_KEYS else v
+                                  for k, v in clock_event.detail.items()}
+            session.add(clock_event)
     return int(answers.rowcount or 0), int(notices.rowcount or 0)  # type: ignore[attr-defined]
 
 

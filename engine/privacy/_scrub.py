@@ -25,7 +25,7 @@ from engine.store.db import Database
 
 # Tables whose rows retention rewrites or deletes (their old versions are what must go).
 TOUCHED = ("case", "message", "signed_message", "document", "attachment", "idempotency_key", "notification",
-           "audit_text")
+           "audit_text", "deadline_event")
 
 
 ATTEMPTS = 4  # PostgreSQL: vacuum runs while an older snapshot keeps dead row versions (pauses 2, 4, 6 s)

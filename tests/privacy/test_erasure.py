@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from engine import audit, idempotency, privacy
 from engine.cases import create_case
+from engine.deadlines import extend
 from engine.outbox import dispatch_all
 from engine.privacy._scrub import TOUCHED
 from engine.store.db import Database
@@ -45,6 +46,9 @@ def _erased_case(db: Database) -> str:
     for action, role in (("submit", "clerk"), ("approve", "judge"), ("transmit", "clerk")):
         world.act(case, action, "CO-FGN", role)
     dispatch_all(db)
+    # The requested side extends its clock with reasons naming the person (deadline timeline + audit text).
+    extend(db, case=world.counterpart(case).reference, kind="decide", amount=30, unit="calendar_days",
+           reasons=f"{SURNAME} ({ID_NUMBER}) holds accounts in three banks.", actor=world.actor("ES-MJ", "judge"))
     record = world.refresh(case)
     idempotency.act_once(db, key="withdraw-1", case=record.id or 0, action="withdraw",
                          actor=world.actor("CO-FGN", "judge"),
