@@ -84,7 +84,8 @@ def retention(
     now = now or utcnow()
     total: dict[str, Any] = {"redacted": 0, "skipped": 0, "references": [], "scrub": None,
                              "files_outside": []}
-    for code in authorities(database_url, authority):
+    codes = authorities(database_url, authority)
+    for code in codes:
         cases = due(database_url, code, now, limit)
         for start in range(0, len(cases), batch_size):
             done = pseudonymise(database_url, cases[start : start + batch_size], now, rerender)
@@ -92,7 +93,7 @@ def retention(
             total["skipped"] += done["skipped"]
             total["references"] += done["references"]
             total["files_outside"] += done["files_outside"]
-    if total["redacted"]:
+    if codes:  # also when nothing new was redacted: an incomplete scrub of an earlier run is finished now
         total["scrub"] = scrub(database_url, vacuum_full)
     for item in total["files_outside"]:  # out of the engine's reach: the operator deletes them
         get_run_logger().warning("case %s: file written outside the database remains: %s", item["case"],

@@ -336,7 +336,7 @@ def _redact_envelope(session: Session, message: Message) -> None:
 class RetentionSummary:
     redacted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # changed concurrently or already done: next run retries
-    scrubbed: ScrubResult | None = None  # the checkpoint / vacuum after the run (None: nothing was redacted)
+    scrubbed: ScrubResult | None = None  # the checkpoint / vacuum after the run (None: no policy, nothing run)
     # Files written outside the database about the redacted cases: (reference, path), for the operator to delete.
     outside: list[tuple[str, str]] = field(default_factory=list)
 
@@ -396,6 +396,6 @@ def run_retention(
         total.redacted += summary.redacted
         total.skipped += summary.skipped
         total.outside += summary.outside
-    if total.redacted:
+    if codes:  # also when nothing new was redacted: an incomplete scrub of an earlier run is finished now
         total.scrubbed = scrub(db, full=vacuum_full)
     return total

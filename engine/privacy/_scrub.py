@@ -57,11 +57,15 @@ def _sqlite(db: Database, full: bool) -> ScrubResult:
         cursor = raw.cursor()
         if full:
             cursor.execute("VACUUM")
-        busy, log_frames, done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        for attempt in range(ATTEMPTS):  # a reader still in the WAL blocks the TRUNCATE: wait for it to finish
+            busy, log_frames, done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            complete = busy == 0 and (log_frames in (0, -1) or log_frames == done)
+            if complete:
+                break
+            time.sleep(PAUSE * (attempt + 1))
         cursor.close()
     finally:
         raw.close()
-    complete = busy == 0 and (log_frames in (0, -1) or log_frames == done)
     return ScrubResult("sqlite", complete, f"wal_checkpoint(TRUNCATE): busy={busy} log={log_frames} "
                                            f"checkpointed={done}" + (", VACUUM" if full else ""))
 
