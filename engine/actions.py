@@ -26,7 +26,7 @@ from engine.guards import Actor, GuardContext
 from engine.ids import new_id
 from engine.lifecycle import ACTIONS, TRANSITIONS, Role, Transition, available, transitions_for
 from engine.store.db import Database, connection_of
-from engine.store.models import AuditEvent, Case, Message, utcnow
+from engine.store.models import AuditEvent, AuditText, Case, Message, utcnow
 from engine.store.queries import load_case
 
 if TYPE_CHECKING:
@@ -188,11 +188,13 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                if row.sends else None)
     if message is not None:
         detail["message_id"] = message.message_id
-    fields = audit.event_fields(case, at=now, actor=actor.username, action=action, from_state=row.from_state,
-                                to_state=row.to_state, payload_hash=payload_hash(payload) if payload else None,
-                                detail=detail)
+    fields, texts = audit.event_fields(case, at=now, actor=actor.username, action=action,
+                                       from_state=row.from_state, to_state=row.to_state,
+                                       payload_hash=payload_hash(payload) if payload else None, detail=detail)
     _compare_and_set(session, case, row, actor, fields, now)
     inserted = connection_of(session).execute(_INSERTS[AuditEvent], fields).inserted_primary_key[0]
+    for text_row in texts:  # the reasons, beside the chain (audit.py, format 2)
+        connection_of(session).execute(_INSERT_TEXT, text_row.model_dump(exclude={"id"}))
     # A plain record of what was just written (the ORM never needs to track it).
     event = AuditEvent.model_construct(id=inserted, **fields)
     if message is not None:
@@ -240,6 +242,7 @@ _COMPARE_AND_SET = (
     .values({name: bindparam(f"b_{name}") for name in _CAS_COLUMNS})
 )
 _INSERTS = {model: model.__table__.insert() for model in (AuditEvent, Message)}  # type: ignore[attr-defined]
+_INSERT_TEXT = AuditText.__table__.insert()  # type: ignore[attr-defined]
 
 
 def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor, event: dict[str, Any],

@@ -153,8 +153,9 @@ def list_cases(db: Database, *, authority: str, state: str | None = None, side: 
 def history(db: Database, case: int | str, *, actor: Actor | None = None) -> list[AuditEvent]:
     record = get_case(db, case, actor=actor)
     with db.reader() as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.case_id == record.id)
-                                 .order_by(col(AuditEvent.seq))))
+        events = list(session.exec(select(AuditEvent).where(AuditEvent.case_id == record.id)
+                                   .order_by(col(AuditEvent.seq))))
+        return audit.readable(session, events)  # reasons kept beside the chain, put back for display
 
 
 def messages(db: Database, case: int | str, *, actor: Actor | None = None) -> list[Message]:

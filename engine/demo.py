@@ -25,6 +25,7 @@ from engine.i18n import LANGUAGES, translate
 from engine.keys import PASSPHRASE_ENV
 from engine.lifecycle import STATE_LABELS, State
 from engine.outbox import dispatch_all
+from engine.privacy import record_files
 from engine.seed import demo_username, seed_demo
 from engine.store.db import Database
 from engine.store.migrate import ensure_schema
@@ -179,7 +180,11 @@ def run_demo(out: Path, *, fresh: bool = True, db_url: str | None = None, say: S
     say(f"\nDocuments (PDF/A-3b with the JSON payload embedded) in {', '.join(languages)}:")
     for record in records:
         if record.side == "requesting":
-            for path in write_case_pdfs(db, record.reference, out / "pdf", languages=languages):
+            paths = write_case_pdfs(db, record.reference, out / "pdf", languages=languages)
+            # Out of retention's reach: recorded so that an operator finds them when the case is pseudonymised.
+            record_files(db, authority=record.authority_code, actor="system:demo", kind="demo_pdf", paths=paths,
+                         cases=[record.reference])
+            for path in paths:
                 say(f"  {path}")
     db.dispose()
     return records

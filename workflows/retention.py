@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from engine import privacy
@@ -60,6 +60,19 @@ def pseudonymise(cases: list[privacy.DueCase], now: datetime, rerender: bool) ->
     return {**summary.as_dict(), "references": summary.redacted}
 
 
+@task(
+    name="scrub-database",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=transient,
+    cache_policy=NO_CACHE,
+    timeout_seconds=6 * 3600,  # VACUUM FULL rewrites every touched table
+)
+def scrub(full: bool) -> dict[str, Any]:
+    """Checkpoint (SQLite) or vacuum (PostgreSQL): the erased values leave the database files too."""
+    return privacy.scrub(database(), full=full).as_dict()
+
+
 @flow(name="retention", log_prints=False, flow_run_name=run_name("retention", "authority"),
       timeout_seconds=6 * 3600)
 def retention(
@@ -68,17 +81,26 @@ def retention(
     batch_size: int = 200,
     limit: int | None = None,
     rerender: bool = True,
+    vacuum_full: bool = False,
 ) -> dict[str, Any]:
     """Apply the retention policies now (or at ``now``); returns what was pseudonymised."""
     now = now or utcnow()
-    total: dict[str, Any] = {"redacted": 0, "skipped": 0, "references": []}
-    for code in authorities(authority):
+    total: dict[str, Any] = {"redacted": 0, "skipped": 0, "references": [], "scrub": None,
+                             "files_outside": []}
+    codes = authorities(authority)
+    for code in codes:
         cases = due(code, now, limit)
         for start in range(0, len(cases), batch_size):
             done = pseudonymise(cases[start : start + batch_size], now, rerender)
             total["redacted"] += done["redacted"]
             total["skipped"] += done["skipped"]
             total["references"] += done["references"]
+            total["files_outside"] += done["files_outside"]
+    if codes:  # also when nothing new was redacted: an incomplete scrub of an earlier run is finished now
+        total["scrub"] = scrub(vacuum_full)
+    for item in total["files_outside"]:  # out of the engine's reach: the operator deletes them
+        get_run_logger().warning("case %s: file written outside the database remains: %s", item["case"],
+                                 item["path"])
     return total
 
 

@@ -25,6 +25,10 @@ def case_evidence(case: str = CASE, out: Path = typer.Option(..., "--out", help=
     actor = directory.actor_for(db, current_user(user))
     record = read_case(db, case, actor=actor, channel="cli", purpose="case.evidence")  # logged before it is written
     exported = evidence.export(db, record, out, STATE.lang)
+    from engine.privacy import record_files
+
+    record_files(db, authority=actor.authority_code, actor=actor.username, kind="evidence",
+                 paths=[exported.json_path, exported.pdf_path], cases=[record])
     typer.echo(translate(STATE.lang, WROTE).format(count=exported.count, json=exported.json_path,
                                                    pdf=exported.pdf_path))
     if not exported.pdf_signed:

@@ -63,6 +63,10 @@ def pdf_command(
                 else render_case(db, record.id or 0, lang, bilingual))
     path = out or Path(document.filename)
     path.write_bytes(document.content)
+    from engine.privacy import record_files
+
+    record_files(db, authority=actor.authority_code, actor=actor.username, kind="pdf", paths=[path],
+                 cases=[record])  # outside retention's reach: recorded so it can be found and deleted
     typer.echo(translate(STATE.lang, WROTE).format(file=path, size=document.size, sha256=document.sha256))
 
 

@@ -11,6 +11,12 @@ import typer
 
 from engine.cli._common import STATE, current_user, fail
 from engine.errors import InvalidInput
+from engine.i18n import N_, translate
+
+SCRUB_INCOMPLETE = N_("Warning: old copies of the erased data may remain in the database files ({detail}); the "
+                      "next retention run tries again.")
+FILE_OUTSIDE = N_("Warning: case {case}: a file written outside the database still holds its personal data "
+                  "and must be deleted by hand: {path}")
 
 privacy_app = typer.Typer(
     help="Personal data: access log, retention, subject access export.", no_args_is_help=True
@@ -144,6 +150,8 @@ def privacy_export(
         pdf_path = out.with_name(out.name + ".pdf")
         pdf_path.write_bytes(privacy.subject_pdf(data, STATE.lang))
         written.append(pdf_path)
+    privacy.record_files(STATE.db(), authority=actor.authority_code, actor=actor.username,
+                         kind="subject_export", paths=written, cases=[c["reference"] for c in data["cases"]])
     typer.echo(f"{len(data['cases'])} cases; written {', '.join(str(p) for p in written)}")
 
 
@@ -228,9 +236,15 @@ def retention_due(authority: str = typer.Option(..., help="authority code, e.g. 
 def retention_run(
     authority: str | None = typer.Option(None, help="only this authority (default: every one)"),
     rerender: bool = typer.Option(True, help="render documents again from the pseudonymised data"),
+    vacuum_full: bool = typer.Option(False, "--vacuum-full",
+                                     help="PostgreSQL: VACUUM FULL (rewrites the tables; locks them meanwhile)"),
 ) -> None:
     """Pseudonymise every case whose retention period has run out (what the Prefect flow does)."""
     from engine import privacy
 
-    summary = privacy.run_retention(STATE.db(), authority=authority, rerender=rerender)
+    summary = privacy.run_retention(STATE.db(), authority=authority, rerender=rerender, vacuum_full=vacuum_full)
     typer.echo(f"pseudonymised {len(summary.redacted)}, skipped {len(summary.skipped)}")
+    if summary.scrubbed is not None and not summary.scrubbed.complete:
+        typer.echo(translate(STATE.lang, SCRUB_INCOMPLETE).format(detail=summary.scrubbed.detail), err=True)
+    for reference, path in summary.outside:
+        typer.echo(translate(STATE.lang, FILE_OUTSIDE).format(case=reference, path=path), err=True)

@@ -26,6 +26,7 @@ from engine.privacy._errors import (
 )
 from engine.privacy._export import FORMAT, find_subject_cases, subject_export
 from engine.privacy._export_pdf import JSON_NAME, json_bytes, subject_html, subject_pdf
+from engine.privacy._files import FILE_ACTION, files_of_case, outside_files, record_files
 from engine.privacy._personal import REDACTED, SubjectQuery, matching_persons, pseudonymise
 from engine.privacy._retention import (
     REDACT_ACTION,
@@ -39,9 +40,11 @@ from engine.privacy._retention import (
     run_retention,
     set_policy,
 )
+from engine.privacy._scrub import ScrubResult, scrub
 
 __all__ = [
     "CHANNELS",
+    "FILE_ACTION",
     "FORMAT",
     "JSON_NAME",
     "REDACTED",
@@ -55,24 +58,29 @@ __all__ = [
     "NotAuthorisedForPersonalData",
     "Read",
     "RetentionSummary",
+    "ScrubResult",
     "SubjectQuery",
     "SubjectQueryEmpty",
     "Witness",
     "access_log",
     "heads",
     "due_cases",
+    "files_of_case",
     "find_subject_cases",
     "get_policy",
     "json_bytes",
     "list_policies",
     "matching_persons",
+    "outside_files",
     "pseudonymise",
     "read_case",
     "record_access",
     "record_accesses",
+    "record_files",
     "redact_case",
     "redact_due",
     "run_retention",
+    "scrub",
     "set_policy",
     "subject_export",
     "subject_html",

@@ -17,7 +17,7 @@ from engine.guards import Actor
 from engine.lifecycle import TERMINAL_STATES
 from engine.privacy._access import Read, record_accesses
 from engine.privacy._errors import SubjectQueryEmpty
-from engine.privacy._personal import SubjectQuery, matching_persons
+from engine.privacy._personal import SubjectQuery, mask_others, matching_persons
 from engine.privacy._retention import erase_after, get_policy
 from engine.store.db import Database
 from engine.store.models import AuditEvent, Authority, Case, Message, utcnow
@@ -101,6 +101,12 @@ def _case_section(session: Any, case: Case, indexes: list[int], years: int | Non
         select(Message).where(Message.case_id == case.id).order_by(col(Message.id))
     ).all()
     counterpart = session.get(Authority, case.counterpart_code)
+
+    def others(value: Any) -> Any:
+        # Free text can name the other persons of the case (a witness in a measure's description): they become
+        # the pseudonyms retention gives them; the subject's own data stays.
+        return mask_others(value, persons, indexes) if isinstance(value, str) else value
+
     return {
         "reference": case.reference,
         "side": case.side,
@@ -114,11 +120,12 @@ def _case_section(session: Any, case: Case, indexes: list[int], years: int | Non
         "roles": sorted({str(persons[i].get("role")) for i in indexes}),
         "persons": [persons[i] for i in indexes],
         "offences": [
-            {k: o[k] for k in ("iccs_code", "national_description", "legal_provision") if k in o}
+            {k: others(o[k]) for k in ("iccs_code", "national_description", "legal_provision") if k in o}
             for o in payload.get("offences") or []
             if isinstance(o, dict)
         ],
-        "measures": [{k: m[k] for k in ("type", "description", "hearing_mode") if k in m} for m in measures],
+        "measures": [{k: others(m[k]) for k in ("type", "description", "hearing_mode") if k in m}
+                     for m in measures],
         "exchanges": [
             {
                 "kind": m.kind,

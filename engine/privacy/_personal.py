@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,3 +253,86 @@ def matching_persons(payload: Mapping[str, Any], query: SubjectQuery) -> list[tu
         for i, p in enumerate(persons)
         if isinstance(p, dict) and p.get("role") != "company" and query.matches(p)
     ]
+
+
+# --- other persons named inside free text (data-subject exports)
+_PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "du", "van", "von", "der", "den",
+                        "y", "e", "et", "and", "le", "el", "mc", "san", "di"})
+_WORD = r"(?<!\w){}(?!\w)"
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """The text case- and accent-folded, with the index in ``text`` of each folded character."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(text):
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.combining(part):
+                continue
+            for folded in part.casefold():
+                out.append(folded)
+                where.append(i)
+    return "".join(out), where
+
+
+def _tokens(value: Any) -> list[str]:
+    return [t for t in normalise(str(value or "")).replace("-", " ").split() if len(t) > 2 and t not in _PARTICLES]
+
+
+def _identifiers(person: Mapping[str, Any], own_tokens: frozenset[str]) -> list[str]:
+    """Regular expressions (on folded text) for what identifies ``person``: longest first."""
+    import re
+
+    phrases = []
+    surname, given = normalise(str(person.get("surname") or "")), normalise(str(person.get("given_names") or ""))
+    for phrase in (f"{given} {surname}", f"{surname} {given}", f"{surname}, {given}", surname, given,
+                   normalise(str(person.get("company_name") or ""))):
+        if phrase.strip(" ,") and len(phrase.strip(" ,")) > 2:
+            phrases.append(r"\s*".join(re.escape(w) for w in phrase.strip(" ,").split()))
+    patterns = [_WORD.format(p) for p in phrases]
+    for document in person.get("identity_documents") or []:
+        number = "".join(c for c in normalise(str((document or {}).get("number", ""))) if c.isalnum())
+        if len(number) >= 4:
+            patterns.append(_WORD.format(r"[\s./-]*".join(re.escape(c) for c in number)))
+    birth = str(person.get("birth_date") or "")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", birth):
+        y, m, d = birth.split("-")
+        dd, mm = rf"0?{int(d)}", rf"0?{int(m)}"
+        patterns += [_WORD.format(re.escape(birth)), _WORD.format(rf"{dd}[./-]{mm}[./-]{y}"),
+                     _WORD.format(rf"{y}[./-]{mm}[./-]{dd}")]
+    names = set(_tokens(person.get("surname"))) | set(_tokens(person.get("given_names"))) | set(
+        _tokens(person.get("company_name")))
+    patterns += [_WORD.format(re.escape(t)) for t in sorted(names - own_tokens, key=len, reverse=True)]
+    return patterns
+
+
+def mask_others(text: str, persons: Any, keep: Iterable[int]) -> str:
+    """``text`` with every person of ``persons`` not in ``keep`` replaced by their pseudonym (``[P2]``, as
+    retention writes it) wherever their name, company name, identity-document number or birth date appears —
+    case-, accent- and separator-insensitively. Words that are also the kept persons' own names stay.
+
+    Only persons recorded in ``persons`` are recognised: a name that appears nowhere else in the case cannot be
+    told from any other word (docs/privacy.md, limits)."""
+    import re
+
+    if not isinstance(text, str) or not isinstance(persons, list):
+        return text
+    kept = set(keep)
+    own = frozenset(t for i in kept if i < len(persons) and isinstance(persons[i], dict)
+                    for key in ("surname", "given_names") for t in _tokens(persons[i].get(key)))
+    folded, where = _fold(text)
+    spans: list[tuple[int, int, str]] = []
+    taken = [False] * len(folded)
+    for index, person in enumerate(persons):
+        if index in kept or not isinstance(person, dict):
+            continue
+        for pattern in _identifiers(person, own):
+            for match in re.finditer(pattern, folded):
+                start, end = match.span()
+                if start == end or any(taken[start:end]):
+                    continue
+                taken[start:end] = [True] * (end - start)
+                spans.append((where[start], where[end - 1] + 1, pseudonym(index)))
+    for start, end, name in sorted(spans, reverse=True):
+        text = text[:start] + name + text[end:]
+    return re.sub(r"(\[P\d+\])(?:\s+\1)+", r"\1", text)

@@ -23,15 +23,19 @@ from engine.errors import StaleVersion
 from engine.lifecycle import TERMINAL_STATES
 from engine.privacy._documents import rerender_documents
 from engine.privacy._errors import CaseNotClosed, InvalidRetention
-from engine.privacy._personal import pseudonymise, rename_files
+from engine.privacy._files import files_of_case, outside_files
+from engine.privacy._personal import REDACTED, pseudonymise, rename_files
+from engine.privacy._scrub import ScrubResult, scrub
 from engine.store.db import Database
+from engine.store.deadline_models import DeadlineEvent, Notification
 from engine.store.documents_models import Document
 from engine.store.federation_models import Attachment, SignedMessage
 from engine.store.models import AuditEvent, Case, Message, utcnow
+from engine.store.ops_models import IdempotencyKey
 from engine.store.privacy_models import CaseRedaction, RetentionPolicy
 from engine.store.queries import load_authority, load_case
 
-REDACT_ACTION = "redact"
+REDACT_ACTION = audit.REDACT_ACTION
 _TERMINAL = tuple(s.value for s in TERMINAL_STATES)
 
 
@@ -210,6 +214,9 @@ def _redact(
     documents = rerender_documents_after_payloads(session, case, new_payload, messages, rerender)
     erased = list(session.exec(select(Attachment.sha256).where(Attachment.case_id == case.id)))
     session.execute(delete(Attachment).where(col(Attachment.case_id) == case.id))
+    answers, notices = _purge_copies(session, case.id)
+    texts = audit.erase_texts(session, case.id, now)
+    outside = files_of_case(session, case.id)
     detail = {
         "reason": reason,
         "policy_years": policy_years,
@@ -218,6 +225,11 @@ def _redact(
         "messages": message_changes,
         "documents": [d.as_dict() for d in documents],
         "attachments_erased": sorted(erased),
+        "idempotency_answers_erased": answers,
+        "notifications_erased": notices,
+        "audit_texts_erased": texts,
+        # Out of reach: the operator must delete them (paths in external_file; hashes here).
+        "files_outside": [{"kind": f["kind"], "sha256": f["sha256"]} for f in outside],
     }
     event = audit.next_event(
         case,
@@ -264,6 +276,33 @@ def _redact(
     return redaction
 
 
+def _purge_copies(session: Session, case_id: int) -> tuple[int, int]:
+    """Copies of the case's personal data kept for operational reasons go with it, not weeks later: the stored
+    answers of idempotent writes (the case as it was) and the subjects, bodies and data of its notifications.
+    A notification not sent yet is not sent any more; the reasons of clock extensions go too. Returns (answers
+    deleted, notifications emptied)."""
+    answers = session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.case_id) == case_id))
+    notices = session.execute(
+        update(Notification)
+        .where(col(Notification.case_id) == case_id)
+        .values(subject=REDACTED, body=REDACTED, data={}, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Notification)
+        .where(col(Notification.case_id) == case_id, col(Notification.status).in_(("pending", "sending")))
+        .values(status="failed", last_error="case pseudonymised by retention: not sent")
+        .execution_options(synchronize_session=False)
+    )
+    # A clock's timeline keeps the reasons of an agreed extension: free text, like the audit's.
+    for clock_event in session.exec(select(DeadlineEvent).where(DeadlineEvent.case_id == case_id)):
+        if any(key in clock_event.detail for key in audit.FREE_TEXT_KEYS):
+            clock_event.detail = {k: REDACTED if k in audit.FREE_TEXT_KEYS else v
+                                  for k, v in clock_event.detail.items()}
+            session.add(clock_event)
+    return int(answers.rowcount or 0), int(notices.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def rerender_documents_after_payloads(
     session: Session, case: Case, new_payload: dict[str, Any], messages: list[Message], rerender: bool
 ) -> list[Any]:
@@ -297,9 +336,14 @@ def _redact_envelope(session: Session, message: Message) -> None:
 class RetentionSummary:
     redacted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # changed concurrently or already done: next run retries
+    scrubbed: ScrubResult | None = None  # the checkpoint / vacuum after the run (None: no policy, nothing run)
+    # Files written outside the database about the redacted cases: (reference, path), for the operator to delete.
+    outside: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"redacted": len(self.redacted), "skipped": len(self.skipped)}
+        return {"redacted": len(self.redacted), "skipped": len(self.skipped),
+                "scrub": self.scrubbed.as_dict() if self.scrubbed else None,
+                "files_outside": [{"case": r, "path": p} for r, p in self.outside]}
 
 
 def redact_due(
@@ -328,6 +372,8 @@ def redact_due(
         except StaleVersion:
             done = None
         (summary.redacted if done is not None else summary.skipped).append(item.reference)
+        if done is not None:
+            summary.outside += [(item.reference, f["path"]) for f in outside_files(db, item.case_id)]
     return summary
 
 
@@ -338,8 +384,10 @@ def run_retention(
     now: datetime | None = None,
     rerender: bool = True,
     limit: int | None = None,
+    vacuum_full: bool = False,
 ) -> RetentionSummary:
-    """Apply every authority's retention policy (or one authority's) now."""
+    """Apply every authority's retention policy (or one authority's) now, then checkpoint or vacuum the
+    database so the erased values leave its files too (``vacuum_full``: VACUUM FULL / VACUUM)."""
     now = now or utcnow()
     codes = [authority] if authority else [p.authority_code for p in list_policies(db)]
     total = RetentionSummary()
@@ -347,4 +395,7 @@ def run_retention(
         summary = redact_due(db, due_cases(db, code, now=now, limit=limit), rerender=rerender, now=now)
         total.redacted += summary.redacted
         total.skipped += summary.skipped
+        total.outside += summary.outside
+    if codes:  # also when nothing new was redacted: an incomplete scrub of an earlier run is finished now
+        total.scrubbed = scrub(db, full=vacuum_full)
     return total

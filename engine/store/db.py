@@ -99,6 +99,9 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Freed cells and pages are overwritten with zeros: a pseudonymised or deleted value does not linger in
+        # the file's free space (retention then checkpoints the WAL; engine/privacy/_scrub.py).
+        cursor.execute("PRAGMA secure_delete=ON")
         if ":memory:" not in url:
             with contextlib.suppress(Exception):  # read-only media keep their journal mode
                 cursor.execute("PRAGMA journal_mode=WAL")

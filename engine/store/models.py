@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.store.types import UTCDateTime
@@ -97,6 +97,26 @@ class AuditEvent(SQLModel, table=True):
     access_reads: int | None = None  # the case's logged reads when appended (hashed; engine.audit)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # 1: free texts inside ``detail``; 2: free texts in ``audit_text``, their salted hash in ``detail`` (audit.py)
+    format: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class AuditText(SQLModel, table=True):
+    """A free text of an audit event (a decision's reasons), kept beside the chain so that retention can erase
+    it: the event holds ``sha256(salt + text)``, so the chain verifies with or without the text, and an altered
+    text is caught while it is there. Erasing empties ``text`` and ``salt`` (without the salt, the hash cannot
+    be checked against guessed texts)."""
+
+    __tablename__ = "audit_text"
+    __table_args__ = (UniqueConstraint("case_id", "seq", "key", name="uq_audit_text_event_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    seq: int  # the audit event's seq on the case
+    key: str = Field(max_length=40)  # the detail key (``reasons``)
+    salt: str | None = Field(default=None, max_length=64)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Message(SQLModel, table=True):

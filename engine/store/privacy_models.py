@@ -94,3 +94,21 @@ class DisclosurePolicy(SQLModel, table=True):
     previous: int | None = None
     set_by: str = Field(max_length=140)
     set_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ExternalFile(SQLModel, table=True):
+    """A file holding personal data that the engine wrote outside the database (``exhorto pdf``, the demo's
+    PDFs, delivery-evidence and data-subject exports): retention cannot erase it, so an operator must be able to
+    find it. One row per case the file concerns (``case_id`` None: it concerns no case, e.g. an empty export)."""
+
+    __tablename__ = "external_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    authority_code: str = Field(foreign_key="authority.code", max_length=32, index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    kind: str = Field(max_length=20)  # pdf | demo_pdf | evidence | subject_export
+    path: str = Field(max_length=1000)  # absolute, as written
+    sha256: str = Field(max_length=64)
+    size: int
+    actor: str = Field(max_length=140)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from engine import audit
 from engine.audit import verify_case
 from engine.deadlines import extend
 from engine.errors import InvalidInput, RoleNotAllowed
@@ -126,6 +127,9 @@ def test_agreed_extension_moves_the_due_date_with_an_audit_entry(db: Database) -
             )
         ).one()
         assert verify_case(session, session.get(Case, requested.id)) is None  # type: ignore[arg-type]
+        # The reasons are kept beside the chain (audit event format 2) and put back for display.
+        assert set(entry.detail["reasons"]) == {audit.TEXT_REF}
+        entry = audit.readable(session, [entry])[0]
     assert entry.actor == "es.judge" and entry.detail["reasons"].startswith("Art. 12(5)")
 
 
