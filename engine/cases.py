@@ -92,7 +92,8 @@ def create_case(db: Database, *, actor: Actor, counterpart: str, payload: Mappin
                   "reference": reference, "counterpart_code": counterpart, "counterpart_reference": None,
                   "state": State.DRAFT.value, "urgency": "normal", "legal_basis": None, "schema_id": schema_id,
                   "payload": payload, "created_by": actor.username, "submitted_by": None, "version": 1,
-                  "audit_seq": event["seq"], "audit_head": event["hash"], "created_at": now, "updated_at": now,
+                  "audit_seq": event["seq"], "audit_head": event["hash"], "access_reads": 0, "created_at": now,
+                  "updated_at": now,
                   **columns_from_payload(payload)}
         connection = connection_of(session)
         case_id = connection.execute(_INSERT_CASE, values).inserted_primary_key[0]
