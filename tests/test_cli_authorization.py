@@ -135,7 +135,7 @@ def test_pdf_message_is_bound_to_its_case(world: tuple[World, Case, str], cli: C
     absent = cli("pdf", other.reference, "--message", missing_id, "--lang", "es", "--user", "co.clerk")
     assert wrong.exit_code == absent.exit_code != 0
     assert wrong.output == absent.output.replace(missing_id, message_id)
-    assert wrong.output.strip() == f"error: El mensaje {message_id} no existe."  # --lang: document and messages
+    assert wrong.output.strip() == f"error: Message {message_id} does not exist."  # pdf --lang: the document's
     assert _counts(made.db) == before and not list(Path.cwd().glob("*.pdf"))
     # On a hub the same message is the requested side's too, on its own case: rendered and kept with that case.
     with made.db.reader() as session:

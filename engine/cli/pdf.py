@@ -18,7 +18,7 @@ from pathlib import Path
 
 import typer
 
-from engine.cli._common import STATE, current_user, fail, set_language
+from engine.cli._common import STATE, current_user, fail
 from engine.i18n import N_, translate
 
 WROTE = N_("Wrote {file} ({size} bytes, SHA-256 {sha256}).")
@@ -31,7 +31,7 @@ def pdf_command(
     target: str = typer.Argument(..., metavar="CASE|extract|verify",
                                  help="case reference or id; or 'extract' or 'verify'"),
     file: Path | None = typer.Argument(None, metavar="[FILE]", help="with 'extract' or 'verify': the PDF to read"),
-    lang: str | None = typer.Option(None, "--lang", help="document (and message) language: es | pt | en | fr "
+    lang: str | None = typer.Option(None, "--lang", help="document language: es | pt | en | fr "
                                                           "(default: the global --lang, EXHORTO_LANG, en)"),
     bilingual: str | None = typer.Option(None, "--bilingual", help="second language, side by side"),
     message: str | None = typer.Option(None, "--message", help="render this message's form, not the request"),
@@ -41,7 +41,7 @@ def pdf_command(
 ) -> None:
     """Render a case as PDF/A-3b with its JSON payload embedded, extract that payload from a PDF, or verify a
     PDF's electronic signature against this node's trust list (exit code 0 only when valid and trusted)."""
-    lang = set_language(lang) if lang is not None else STATE.lang
+    lang = lang if lang is not None else STATE.lang  # the document's; messages follow the global --lang
     if target == "extract":
         _extract(file, out)
         return
