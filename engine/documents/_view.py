@@ -13,7 +13,7 @@ from typing import Any
 
 from engine import formatting
 from engine.documents._labels import NO, YES, enum_msgid
-from engine.i18n import translate
+from engine.i18n import localized, translate
 
 # Strings up to this length sit in a field grid; longer ones (text, long_text) get a headed section of their
 # own.
@@ -85,7 +85,7 @@ class Languages:
         """A schema node's label: ``title`` in English, ``x-title[lang]`` otherwise."""
         english = str(node.get("title", fallback))
         titles = node.get("x-title") or {}
-        return self.each(lambda lang: english if lang == "en" else str(titles.get(lang, english)))
+        return self.each(lambda lang: english if lang == "en" else str(localized(titles, lang, english)))
 
 
 # --- schema navigation --------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def enum_label(schema: Mapping[str, Any], value: str, langs: Languages) -> Bi | 
     gettext name of the list the other values belong to."""
     titles = (schema.get("x-enum-titles") or {}).get(value)
     if titles:
-        return langs.each(lambda lang: str(titles.get(lang) or titles["en"]))
+        return langs.each(lambda lang: str(localized(titles, lang)))
     named = [v for v in schema.get("enum", []) if v not in (schema.get("x-enum-titles") or {})]
     msgid = enum_msgid(named, value) if value in named else None
     return langs.gettext(msgid) if msgid else None

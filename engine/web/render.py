@@ -21,7 +21,9 @@ from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State
 from engine.web.schema_form import label as schema_label
 
 TEMPLATES = Path(__file__).with_name("templates")
-LANGUAGE_NAMES = {"es": "Español", "pt": "Português", "en": "English", "fr": "Français"}
+# Each language named in itself, the variety shown where Portuguese has two (the switcher offers both).
+LANGUAGE_NAMES = {"es": "Español", "pt_PT": "Português (Portugal)", "pt_BR": "Português (Brasil)", "en": "English",
+                  "fr": "Français"}
 ROLE_LABELS = {
     "clerk": N_("Clerk"),
     "judge": N_("Judge"),
