@@ -350,4 +350,5 @@ def _filename(request: RenderRequest, languages: tuple[str, ...]) -> str:
     )
     reference = reference or _ref(request.payload, "requesting") or "document"
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip("-")
-    return f"{stem}_{request.form}_{'-'.join(languages)}.pdf"
+    # Languages as BCP 47 tags (pt-BR), the form a reader and a browser recognise.
+    return f"{stem}_{request.form}_{'-'.join(language.replace('_', '-') for language in languages)}.pdf"
