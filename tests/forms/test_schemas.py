@@ -74,7 +74,8 @@ def test_every_field_has_a_label_in_every_language(path: Any) -> None:
     missing = [
         where
         for where, sub in labelled
-        if isinstance(sub, dict) and "title" in sub and set(sub.get("x-title", {})) - {"pt_BR", "pt_PT"} != {"es", "pt", "fr"}
+        if isinstance(sub, dict) and "title" in sub
+        and set(sub.get("x-title", {})) - {"pt_BR", "pt_PT"} != {"es", "pt", "fr"}
     ]
     untitled = [
         where
