@@ -47,11 +47,23 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
     return message
 
 
+class ContextMessage(str):
+    """A msgid that carries its msgctxt: it reads as the English text, and :func:`translate` looks it up in its
+    context, so tables of labels (states, outcomes) keep holding plain strings."""
+
+    context: str
+
+    def __new__(cls, context: str, message: str) -> ContextMessage:
+        self = super().__new__(cls, message)
+        self.context = context
+        return self
+
+
 def C_(context: str, message: str) -> str:  # noqa: N802 - marker, like N_
-    """Mark a msgid with a context (msgctxt) for extraction: one English word that serves several grammatical
-    uses ("Executed" for a measure, a case and an outcome) gets one entry per use, so each language can make it
-    agree. Returns the msgid; translate with :func:`translate_context`."""
-    return message
+    """Mark a msgid with a context (msgctxt): one English word that serves several grammatical uses ("Executed"
+    for a measure (es ejecutada), a case (ejecutado) and an outcome) gets one catalog entry per use, so each
+    language can make it agree. Extracted by ``make catalogs`` (keyword ``C_:1c,2``)."""
+    return ContextMessage(context, message)
 
 
 def locales_dir() -> Path:
@@ -112,6 +124,8 @@ def localized(titles: Mapping[str, Any], language: str, default: Any = None) -> 
 
 
 def translate(language: str, message: str) -> str:
+    if isinstance(message, ContextMessage):
+        return translations(language).pgettext(message.context, str(message))
     return translations(language).gettext(message)
 
 

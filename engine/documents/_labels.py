@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from engine.i18n import N_
+from engine.i18n import C_, N_
 
 ENUM_LABELS: tuple[dict[str, str], ...] = (
     {  # legal_basis.kind
@@ -125,10 +125,10 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         "partial": N_("Partial report"),
         "final": N_("Final report"),
     },
-    {  # measure_executed.status
-        "executed": N_("Executed"),
-        "partially_executed": N_("Partially executed"),
-        "not_executed": N_("Not executed"),
+    {  # measure_executed.status: agrees with "measure" (es medida, fr mesure: feminine)
+        "executed": C_("measure", "Executed"),
+        "partially_executed": C_("measure", "Partially executed"),
+        "not_executed": C_("measure", "Not executed"),
     },
     {  # execution_report asset.kind
         "account": N_("Bank or payment account"),
@@ -137,13 +137,13 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         "crypto": N_("Crypto-assets"),
         "other": N_("Other asset"),
     },
-    {  # closure.outcome
-        "executed": N_("Executed"),
-        "partially_executed": N_("Partially executed"),
-        "refused": N_("Refused"),
-        "withdrawn": N_("Withdrawn"),
-        "not_executed": N_("Not executed"),
-        "lapsed": N_("Lapsed"),
+    {  # closure.outcome: agrees with "request" (es solicitud, pt pedido, fr demande)
+        "executed": C_("outcome", "Executed"),
+        "partially_executed": C_("outcome", "Partially executed"),
+        "refused": C_("outcome", "Refused"),
+        "withdrawn": C_("outcome", "Withdrawn"),
+        "not_executed": C_("outcome", "Not executed"),
+        "lapsed": C_("outcome", "Lapsed"),
     },
 )
 

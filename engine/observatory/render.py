@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import Any
 
 from engine import formatting
-from engine.i18n import N_, translate
+from engine.i18n import C_, N_, translate
 from engine.observatory.figures import ASSET_BREAKDOWNS, BREAKDOWNS, NOT_APPLICABLE, Row
 from engine.observatory.labels import BREAKDOWN_LABELS, category_label
 from engine.observatory.periods import SDMX_FREQ
@@ -24,7 +24,7 @@ TITLE = N_("Observatory statistics")
 PERIOD = N_("Period")
 RETURNS_FROM = N_("Returns from")
 SUPPRESSED_NOTE = N_("Groups smaller than {threshold} are suppressed ({hidden}).")
-SENT, RECEIVED = N_("Sent"), N_("Received")
+SENT, RECEIVED = C_("direction", "Sent"), C_("direction", "Received")
 
 
 def render(table: Published, fmt: str, lang: str = "en") -> str:

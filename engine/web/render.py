@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from engine import formatting, forms
 from engine.deadlines import messages as deadline_texts
 from engine.errors import ExhortoError
-from engine.i18n import LANGUAGES, N_, translate
+from engine.i18n import C_, LANGUAGES, N_, translate
 from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State
 from engine.web.schema_form import label as schema_label
 
@@ -42,7 +42,7 @@ MESSAGE_STATUS = {
     "delivered": N_("Delivered"),
     "rejected": N_("Rejected"),
     "applied": N_("Applied"),
-    "received": N_("Received"),
+    "received": C_("message status", "Received"),
 }
 # Audit events that are not lifecycle actions (see engine.cases, engine.inbox, engine.outbox).
 EVENT_LABELS = {
@@ -111,8 +111,12 @@ def helpers(lang: str) -> dict[str, Any]:
     def role_label(role: str) -> str:
         return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
+    def pgettext(context: str, msgid: str) -> str:
+        return translate(lang, C_(context, msgid))
+
     return {
         "_": _,
+        "pgettext": pgettext,
         "role_label": role_label,
         "clock_label": clock_label,
         "clock_event": clock_event,
