@@ -69,9 +69,10 @@ def to_markdown(table: Published, lang: str = "en") -> str:
     out = [
         f"# {t(TITLE)} — {table.observatory}",
         "",
-        f"{t(PERIOD)}: {table.period.code} ({formatting.format_date(table.period.start, lang)} – "
+        f"{formatting.with_colon(t(PERIOD), lang)} {table.period.code} "
+        f"({formatting.format_date(table.period.start, lang)} – "
         f"{formatting.format_date(table.period.end, lang)})  ",
-        f"{t(RETURNS_FROM)}: {', '.join(table.reporters) or '–'}  ",
+        f"{formatting.with_colon(t(RETURNS_FROM), lang)} {', '.join(table.reporters) or '–'}  ",
         t(SUPPRESSED_NOTE).format(
             threshold=table.threshold, hidden=hidden),
         "",

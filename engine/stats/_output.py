@@ -173,7 +173,7 @@ def to_markdown(report: Report, lang: str = "en") -> str:
     out = [
         f"# {t(L_COOPERATION_STATISTICS)} — {report.authority}",
         "",
-        f"{t(L_PERIOD)}: {formatting.format_date(report.period_from, lang)} – "
+        f"{formatting.with_colon(t(L_PERIOD), lang)} {formatting.format_date(report.period_from, lang)} – "
         f"{formatting.format_date(report.period_to, lang)}  ",
         t(N_("Groups smaller than {threshold} are suppressed ({hidden}).")).format(
             threshold=report.threshold, hidden=hidden

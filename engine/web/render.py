@@ -111,12 +111,18 @@ def helpers(lang: str) -> dict[str, Any]:
     def role_label(role: str) -> str:
         return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
+    def colon(msgid: str) -> str:
+        """A translated label followed by the colon as ``lang`` writes it ("Date\u202f:" in French)."""
+        return formatting.with_colon(translate(lang, msgid), lang)
+
     def pgettext(context: str, msgid: str) -> str:
         return translate(lang, C_(context, msgid))
 
     return {
         "_": _,
         "pgettext": pgettext,
+        "colon": colon,
+        "colon_mark": formatting.with_colon("", lang),  # after a label that is not a msgid
         "role_label": role_label,
         "clock_label": clock_label,
         "clock_event": clock_event,
