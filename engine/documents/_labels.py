@@ -31,8 +31,8 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         ),
         "CoE_MLA_1959": N_("European Convention on Mutual Assistance in Criminal Matters (Strasbourg, 1959)"),
         "MEDELLIN": N_(
-            "Treaty of Medellín on the electronic transmission of requests for international legal cooperation"
-            " between central authorities (2019)"
+            "Treaty on the electronic transmission of requests for international legal cooperation between central"
+            " authorities (Medellín, 2019)"
         ),
         "MAR_DEL_PLATA_2010": N_(
             "Ibero-American Convention on the use of videoconferencing in international cooperation between"
