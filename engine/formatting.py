@@ -40,19 +40,25 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "with_colon",
+    "field_separator",
 ]
 
 # Typography CLDR's patterns carry implicitly but Babel does not expose as data: French sets a narrow no-break
 # space (U+202F) before ":" and writes the first day of a month as an ordinal ("1er décembre"). The day's ordinal
 # category comes from CLDR's ordinal plural rules (Locale.ordinal_form); the suffix per category is French
 # usage (CLDR's "digits-ordinal" rule set, which Babel does not ship).
-_BEFORE_COLON = {"fr": "\u202f"}
+_BEFORE_COLON = {"fr": "\u202f"}  # also before ";", "?" and "!" (French "ponctuation haute")
 _DAY_ORDINAL_SUFFIX = {"fr": {"one": "er"}}
 
 
 def with_colon(label: str, lang: str) -> str:
     """``label`` followed by a colon as ``lang`` writes it ("Date:", "Date\u202f:")."""
     return f"{label}{_BEFORE_COLON.get(lang, '')}:"
+
+
+def field_separator(lang: str) -> str:
+    """Between the fields of one line ("Pays: Portugal; Nom: …"): "; " as ``lang`` writes it ("\u202f; " in French)."""
+    return f"{_BEFORE_COLON.get(lang, '')}; "
 
 
 def parse_date(value: date | datetime | str) -> date:

@@ -208,11 +208,16 @@ class Formatter:
                     if self.langs.alt else None,
                 )
             )
-        return self.join(parts, "; ")
+        return self.join(parts, formatting.field_separator)
 
-    def join(self, parts: Sequence[Bi], separator: str) -> Bi:
-        main = separator.join(p.main for p in parts)
-        alt = separator.join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
+    def join(self, parts: Sequence[Bi], separator: str | Callable[[str], str]) -> Bi:
+        """``separator``: a string, or per language (``formatting.field_separator``: French spaces its ";")."""
+        def between(lang: str) -> str:
+            return separator if isinstance(separator, str) else separator(lang)
+
+        main = between(self.langs.main).join(p.main for p in parts)
+        alt_lang = self.langs.alt or self.langs.main
+        alt = between(alt_lang).join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
         return Bi(main, alt)
 
     def person_name(self, index: int) -> str:
@@ -396,7 +401,8 @@ def _document_line(fmt: Formatter, node: Node, document: Any) -> Bi:
     def one(lang: str) -> str:
         text = f"{_pick(kind, lang, fmt.langs)} {number}" + (f" ({_pick(country, lang, fmt.langs)})" if country else "")
         if until is not None:
-            text += f"; {formatting.with_colon(_pick(label, lang, fmt.langs), lang)} {_pick(until, lang, fmt.langs)}"
+            expires = formatting.with_colon(_pick(label, lang, fmt.langs), lang)
+            text += f"{formatting.field_separator(lang)}{expires} {_pick(until, lang, fmt.langs)}"
         return text
 
     return fmt.langs.each(one)
