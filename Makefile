@@ -32,7 +32,7 @@ screenshots: setup
 	$(PY) -m engine.documents.screenshots docs/screenshots
 
 catalogs: setup
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k colon -o locales/exhorto.pot --no-location --sort-output --project exhorto .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k colon -k C_:1c,2 -k translate_context:2c,3 -o locales/exhorto.pot --no-location --sort-output --project exhorto .
 	$(VENV)/bin/pybabel update -i locales/exhorto.pot -d locales -D exhorto --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d locales -D exhorto --statistics
 

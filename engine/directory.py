@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from engine.errors import DuplicateEntry, InvalidInput
 from engine.guards import Actor
-from engine.i18n import LANGUAGES
+from engine.i18n import LANGUAGES, check_language, is_language
 from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.models import Authority, User
@@ -42,7 +42,7 @@ def validate_authority(*, code: str, country: str, name: str, languages: Sequenc
     _require(bool(name.strip()), "name", "must not be empty")
     _require(bool(languages), "languages", "give at least one language")
     for language in languages:
-        _require(language in LANGUAGES, "languages", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+        _require(is_language(language), "languages", f"{language!r} is not one of {', '.join(LANGUAGES)}")
     try:
         ZoneInfo(timezone)
         _require(timezone in available_timezones(), "timezone", "not an IANA timezone name")
@@ -55,7 +55,8 @@ def add_authority(db: Database, *, code: str, country: str, name: str, languages
                   contact_email: str, endpoint_url: str | None = None) -> Authority:
     validate_authority(code=code, country=country, name=name, languages=languages, timezone=timezone,
                        contact_email=contact_email)
-    authority = Authority(code=code, country=country, name=name.strip(), languages=list(languages),
+    authority = Authority(code=code, country=country, name=name.strip(),
+                          languages=[check_language(language) for language in languages],
                           timezone=timezone, contact_email=contact_email, endpoint_url=endpoint_url)
     try:
         with db.transaction() as session:
@@ -71,7 +72,8 @@ def add_user(db: Database, *, username: str, authority: str, role: str, preferre
              full_name: str = "", email: str | None = None) -> User:
     _require(bool(USERNAME.match(username)), "username", "lower-case letters, digits, '.', '_' or '-'")
     _require(role in {r.value for r in Role}, "role", f"one of {', '.join(r.value for r in Role)}")
-    _require(preferred_language in LANGUAGES, "preferred_language", f"one of {', '.join(LANGUAGES)}")
+    _require(is_language(preferred_language), "preferred_language", f"one of {', '.join(LANGUAGES)}")
+    preferred_language = check_language(preferred_language)
     _require(email is None or bool(EMAIL.match(email)), "email", "not an e-mail address")
     user = User(username=username, authority_code=authority, role=role, preferred_language=preferred_language,
                 full_name=full_name, email=email)

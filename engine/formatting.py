@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
-from engine.i18n import DEFAULT_LANGUAGE, check_language, locale, negotiate
+from engine.i18n import DEFAULT_LANGUAGE, check_language, is_language, locale, negotiate
 
 __all__ = [
     "country_name",
@@ -43,6 +43,7 @@ __all__ = [
     "parse_datetime",
     "punctuation",
     "with_colon",
+    "field_separator",
 ]
 
 # Typography CLDR's patterns carry implicitly but Babel does not expose as data: French sets a narrow no-break space
@@ -64,6 +65,11 @@ def punctuation(mark: str, lang: str) -> str:
 def with_colon(label: str, lang: str) -> str:
     """``label`` followed by a colon as ``lang`` writes it ("Date:", "Date\u202f:")."""
     return f"{label}{punctuation(':', lang)}"
+
+
+def field_separator(lang: str) -> str:
+    """Between the fields of one line ("Pays: Portugal; Nom: …"): "; " as ``lang`` writes it ("\u202f; " in French)."""
+    return f"{punctuation(';', lang)} "
 
 
 def parse_date(value: date | datetime | str) -> date:
@@ -118,14 +124,20 @@ def format_currency(value: int | float | Decimal | str, currency: str, lang: str
 
 
 def format_size(size: int, lang: str) -> str:
-    """A file size in kB/MB with the reader's decimal separator (sizes below 1 kB in bytes)."""
+    """A file size with CLDR's unit symbol for the reader ("1,5 MB", "1,5 Mo", "1.5 MB"), below 1 kB in bytes.
+
+    The symbols and the space between number and unit (a no-break space in French) come from CLDR's short unit
+    patterns through :func:`babel.units.format_unit`, so French gets "ko/Mo" (octets) with nothing hard-coded.
+    """
+    from babel.units import format_unit
+
+    loc = locale(lang)
     if size < 1024:
-        return f"{format_number(size, lang)} B"
-    for unit, factor in (("kB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
-        if size < factor * 1024 or unit == "GB":
-            return (
-                f"{babel_numbers.format_decimal(size / factor, format='#,##0.#', locale=locale(lang))} {unit}"
-            )
+        # CLDR's short byte is invariable in English ("500 byte"); the long form agrees in number.
+        return format_unit(size, "digital-byte", length="long", locale=loc)
+    for unit, factor in (("digital-kilobyte", 1024), ("digital-megabyte", 1024**2), ("digital-gigabyte", 1024**3)):
+        if size < factor * 1024 or unit == "digital-gigabyte":
+            return format_unit(size / factor, unit, length="short", format="#,##0.#", locale=loc)
     raise AssertionError("unreachable")
 
 
@@ -136,6 +148,15 @@ def country_name(code: str, lang: str) -> str:
 
 def language_name(code: str, lang: str) -> str:
     """CLDR name of an ISO 639-1 language in ``lang`` (e.g. ``pt`` in French: "portugais")."""
+    from babel import Locale, UnknownLocaleError
+
+    # A variety named as such ("português (Brasil)"); a bare ISO 639-1 code (an interpreter's language, a request
+    # stored before the Portuguese split) keeps its plain name.
+    if ("_" in code or "-" in code) and is_language(code):
+        try:
+            return str(Locale.parse(check_language(code)).get_display_name(locale(lang)))
+        except (UnknownLocaleError, ValueError):
+            pass
     return locale(lang).languages.get(code.lower(), code)
 
 

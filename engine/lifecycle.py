@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from engine.i18n import N_
+from engine.i18n import C_, N_
 
 
 class Side(StrEnum):
@@ -67,8 +67,8 @@ STATE_LABELS: dict[State, str] = {
     State.REFUSED: N_("Refused"),
     State.IN_EXECUTION: N_("In execution"),
     State.POSTPONED: N_("Postponed"),
-    State.PARTIALLY_EXECUTED: N_("Partially executed"),
-    State.EXECUTED: N_("Executed"),
+    State.PARTIALLY_EXECUTED: C_("case state", "Partially executed"),
+    State.EXECUTED: C_("case state", "Executed"),
     State.CLOSED: N_("Closed"),
     State.WITHDRAWN: N_("Withdrawn"),
 }

@@ -8,6 +8,7 @@ from functools import cache
 from importlib.resources import files
 
 from engine import directory
+from engine.i18n import N_, translate
 from engine.store.db import Database
 
 
@@ -51,6 +52,15 @@ def demo_username(authority: str, role: str) -> str:
     return f"{authority.split('-')[0].lower()}.{role}"
 
 
+# The demo users' names are role titles, and a role title signs documents ("Juiz BR-MJSP" under a Brazilian
+# request): it is written in the authority's own language, with the msgids the web UI uses for roles.
+_DEMO_TITLES = {"clerk": N_("Clerk"), "judge": N_("Judge"), "supervisor": N_("Supervisor"), "auditor": N_("Auditor")}
+
+
+def demo_full_name(role: str, authority: str, language: str) -> str:
+    return f"{translate(language, _DEMO_TITLES[role])} {authority}"
+
+
 def seed_demo(db: Database, authorities: tuple[tuple[str, str, str], ...] = DEMO_AUTHORITIES) -> None:
     """Register the demo authorities with a clerk, judge, supervisor and auditor each (e.g. ``co.clerk``)."""
     for code, name, email in authorities:
@@ -61,5 +71,5 @@ def seed_demo(db: Database, authorities: tuple[tuple[str, str, str], ...] = DEMO
         for suffix, role in DEMO_ROLES:
             directory.add_user(db, username=demo_username(code, suffix), authority=code, role=role,
                                preferred_language=country.document_languages[0],
-                               full_name=f"{suffix.capitalize()} {code}",
+                               full_name=demo_full_name(role, code, country.document_languages[0]),
                                email=f"{suffix}@{email.split('@')[1]}")

@@ -48,11 +48,21 @@ def test_template_is_up_to_date_with_the_code() -> None:
     found = {
         message
         for _, _, message, _, _ in extract_from_dir(
-            ROOT, method_map=method_map, keywords={"N_": None, "_": None}
+            ROOT, method_map=method_map,
+            keywords={"N_": None, "_": None, "C_": ((1, "c"), 2), "pgettext": ((1, "c"), 2)},
         )
         if isinstance(message, str)
     }
     missing = sorted(found - _ids(_catalog(POT)))
+    contexts = {
+        (context, message)
+        for _, _, message, _, context in extract_from_dir(
+            ROOT, method_map=method_map, keywords={"C_": ((1, "c"), 2), "pgettext": ((1, "c"), 2)}
+        )
+        if context
+    }
+    known = {(m.context, m.id) for m in _catalog(POT) if m.context}
+    assert not sorted(contexts - known), f"run `make catalogs`; contexts missing: {sorted(contexts - known)}"
     assert not missing, f"run `make catalogs`; not in {POT.name}: {missing}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from engine.i18n import N_
+from engine.i18n import C_, N_
 
 ENUM_LABELS: tuple[dict[str, str], ...] = (
     {  # legal_basis.kind
@@ -19,20 +19,36 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         "reciprocity": N_("Reciprocity"),
     },
     {  # legal_basis.instrument
-        "EIO": N_("Directive 2014/41/EU on the European Investigation Order"),
-        "EU_MLA_2000": N_("EU Convention on Mutual Assistance in Criminal Matters (2000)"),
-        "CoE_MLA_1959": N_("European Convention on Mutual Assistance in Criminal Matters (1959)"),
-        "MEDELLIN": N_("Medellín Treaty on the electronic transmission of requests (2019)"),
-        "IBERAMERICAN_MLA_2010": N_("Ibero-American Convention on the taking of evidence (2010)"),
+        # Official short titles with place and year; each language's msgstr is that language's official title
+        # (sources in locales/glossary.csv). There is no "Ibero-American Convention on the taking of evidence
+        # (2010)": the 2010 COMJIB instrument is the Mar del Plata convention on videoconference. The code stays
+        # here only so that a request stored before its removal (schema request v1) still renders, named as what
+        # it is; the current schema no longer offers it.
+        "EIO": N_("Directive 2014/41/EU regarding the European Investigation Order in criminal matters"),
+        "EU_MLA_2000": N_(
+            "Convention on Mutual Assistance in Criminal Matters between the Member States of the European Union"
+            " (2000)"
+        ),
+        "CoE_MLA_1959": N_("European Convention on Mutual Assistance in Criminal Matters (Strasbourg, 1959)"),
+        "MEDELLIN": N_(
+            "Treaty on the electronic transmission of requests for international legal cooperation between central"
+            " authorities (Medellín, 2019)"
+        ),
+        "MAR_DEL_PLATA_2010": N_(
+            "Ibero-American Convention on the use of videoconferencing in international cooperation between"
+            " justice systems (Mar del Plata, 2010)"
+        ),
+        "IBERAMERICAN_MLA_2010": N_("Unknown instrument (code IBERAMERICAN_MLA_2010, withdrawn: no such treaty)"),
         "OAS_NASSAU_1992": N_(
             "Inter-American Convention on Mutual Assistance in Criminal Matters (Nassau, 1992)"
         ),
-        "UNTOC": N_("United Nations Convention against Transnational Organized Crime"),
-        "UNCAC": N_("United Nations Convention against Corruption"),
+        "UNTOC": N_("United Nations Convention against Transnational Organized Crime (Palermo, 2000)"),
+        "UNCAC": N_("United Nations Convention against Corruption (Mérida, 2003)"),
         "VIENNA_1988": N_(
-            "United Nations Convention against Illicit Traffic in Narcotic Drugs (Vienna, 1988)"
+            "United Nations Convention against Illicit Traffic in Narcotic Drugs and Psychotropic Substances"
+            " (Vienna, 1988)"
         ),
-        "BUDAPEST": N_("Council of Europe Convention on Cybercrime (Budapest)"),
+        "BUDAPEST": N_("Convention on Cybercrime (Budapest, 2001)"),
         "BILATERAL": N_("Bilateral treaty"),
         "RECIPROCITY": N_("Principle of reciprocity"),
     },
@@ -109,10 +125,10 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         "partial": N_("Partial report"),
         "final": N_("Final report"),
     },
-    {  # measure_executed.status
-        "executed": N_("Executed"),
-        "partially_executed": N_("Partially executed"),
-        "not_executed": N_("Not executed"),
+    {  # measure_executed.status: agrees with "measure" (es medida, fr mesure: feminine)
+        "executed": C_("measure", "Executed"),
+        "partially_executed": C_("measure", "Partially executed"),
+        "not_executed": C_("measure", "Not executed"),
     },
     {  # execution_report asset.kind
         "account": N_("Bank or payment account"),
@@ -121,13 +137,13 @@ ENUM_LABELS: tuple[dict[str, str], ...] = (
         "crypto": N_("Crypto-assets"),
         "other": N_("Other asset"),
     },
-    {  # closure.outcome
-        "executed": N_("Executed"),
-        "partially_executed": N_("Partially executed"),
-        "refused": N_("Refused"),
-        "withdrawn": N_("Withdrawn"),
-        "not_executed": N_("Not executed"),
-        "lapsed": N_("Lapsed"),
+    {  # closure.outcome: agrees with "request" (es solicitud, pt pedido, fr demande)
+        "executed": C_("outcome", "Executed"),
+        "partially_executed": C_("outcome", "Partially executed"),
+        "refused": C_("outcome", "Refused"),
+        "withdrawn": C_("outcome", "Withdrawn"),
+        "not_executed": C_("outcome", "Not executed"),
+        "lapsed": C_("outcome", "Lapsed"),
     },
 )
 

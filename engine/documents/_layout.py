@@ -27,6 +27,7 @@ from engine.documents._view import (
     enum_label,
     resolve,
 )
+from engine.i18n import localized
 
 _MISSING = object()
 
@@ -71,7 +72,7 @@ def build_form(
             front.append(Field(langs.title(node.schema, pointer), _flat(fmt, node, value)))
     sections = []
     for spec in layout.sections:
-        title = langs.each(lambda lang, t=spec["title"]: str(t.get(lang) or t["en"]))
+        title = langs.each(lambda lang, t=spec["title"]: str(localized(t, lang)))
         section = FormSection(str(spec["key"]), title)
         if spec.get("subsections"):
             for pointer in spec["pointers"]:

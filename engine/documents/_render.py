@@ -26,13 +26,18 @@ from engine.canonical import canonical_json, sha256_hex
 from engine.documents._errors import NotRenderable, UnsupportedDocumentLanguage
 from engine.documents._layout import build_form
 from engine.documents._view import Bi, Languages, build_sections
-from engine.i18n import LANGUAGES, N_, check_language, translate
+from engine.i18n import LANGUAGES, N_, check_language, localized, translate
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates"
 PAYLOAD_NAME = "payload.json"
 PDF_MEDIA_TYPE = "application/pdf"
 _PAGE = N_("Page {page} of {pages}")
-_ISSUER, _ADDRESSEE = N_("Issuing authority"), N_("Addressee")
+# The running header names each party by its role in the case, not by EIO's "issuing/executing authority": in
+# EIO usage "issuing" means the requesting side, so a refusal sent by the requested side must not call its sender
+# that (issue 22). Forms the requested side sends; every other form comes from the requesting side.
+_REQUESTING, _REQUESTED = N_("Requesting authority"), N_("Requested authority")
+REQUESTED_SIDE_FORMS = frozenset({"acknowledgement", "clarification_request", "execution_report", "postponement",
+                                  "refusal"})
 _REQUESTING_REF = N_("Reference of the requesting authority")
 _REQUESTED_REF = N_("Reference of the requested authority")
 
@@ -119,7 +124,7 @@ def render_html(request: RenderRequest) -> str:
                                every_option=profile.layout == "eio")
         template_name = f"form_{profile.layout}.html.j2"
         if layout.title:
-            title = langs.each(lambda lang: str(layout.title.get(lang) or layout.title["en"]))
+            title = langs.each(lambda lang: str(localized(layout.title, lang)))
     signature = request.payload.get("signature")
     template = _environment().get_template(template_name)
     return template.render(
@@ -336,8 +341,13 @@ def _margin_css(langs: Languages, request: RenderRequest, payload_bytes: bytes) 
 
     requesting = request.requesting_reference or _ref(request.payload, "requesting")
     requested = request.requested_reference or _ref(request.payload, "requested")
-    left = party(_ISSUER, request.sender, _REQUESTING_REF, requesting)
-    right = party(_ADDRESSEE, request.recipient, _REQUESTED_REF, requested)
+    # Left: the sender, with its own reference; right: the addressee, with its own.
+    if request.form in REQUESTED_SIDE_FORMS:
+        left = party(_REQUESTED, request.sender, _REQUESTED_REF, requested)
+        right = party(_REQUESTING, request.recipient, _REQUESTING_REF, requesting)
+    else:
+        left = party(_REQUESTING, request.sender, _REQUESTING_REF, requesting)
+        right = party(_REQUESTED, request.recipient, _REQUESTED_REF, requested)
     short_hash = f"SHA-256 {sha256_hex(payload_bytes)[:16]}…"
     footer = " · ".join([r for r in (requesting, requested) if r] + [short_hash])
     return Markup(f"@top-left {{ content: {_css_string(left)}; }} "
@@ -363,4 +373,5 @@ def _filename(request: RenderRequest, languages: tuple[str, ...]) -> str:
     )
     reference = reference or _ref(request.payload, "requesting") or "document"
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip("-")
-    return f"{stem}_{request.form}_{'-'.join(languages)}.pdf"
+    # Languages as BCP 47 tags (pt-BR), the form a reader and a browser recognise.
+    return f"{stem}_{request.form}_{'-'.join(language.replace('_', '-') for language in languages)}.pdf"

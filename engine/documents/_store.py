@@ -19,6 +19,7 @@ from engine.documents._errors import DocumentNotFound, NotRenderable
 from engine.documents._render import Party, RenderedPdf, RenderRequest, document_language, render_pdf
 from engine.documents._signing import sign_rendering
 from engine.formatting import negotiate_language
+from engine.i18n import LANGUAGES
 from engine.lifecycle import Side, State
 from engine.store.db import Database
 from engine.store.documents_models import Document
@@ -55,7 +56,7 @@ def render_message(db: Database, message_id: str, lang: str, bilingual: str | No
 
 
 def write_case_pdfs(
-    db: Database, case_ref: int | str, out_dir: Path, languages: Sequence[str] = ("es", "pt", "en", "fr")
+    db: Database, case_ref: int | str, out_dir: Path, languages: Sequence[str] = LANGUAGES
 ) -> list[Path]:
     """Write the request and every form message of a case, in each language, into ``out_dir``; return the
     paths in order (language by language, then the exchange in the order it happened)."""
@@ -68,7 +69,8 @@ def write_case_pdfs(
         documents = [render_case(db, case.id or case_ref, lang)]
         documents += [render_message(db, message_id, lang, case_id=case.id) for message_id in message_ids]
         for number, document in enumerate(documents, start=1):
-            path = out_dir / f"{_slug(case.reference)}_{number:02d}-{document.kind}_{document.language}.pdf"
+            tag = document.language.replace("_", "-")  # BCP 47: pt-BR
+            path = out_dir / f"{_slug(case.reference)}_{number:02d}-{document.kind}_{tag}.pdf"
             path.write_bytes(document.content)
             paths.append(path)
     return paths

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine import formatting
 from engine.documents._labels import NO, YES, enum_msgid
-from engine.i18n import translate
+from engine.i18n import localized, translate
 
 # Strings up to this length sit in a field grid; longer ones (text, long_text) get a headed section of their
 # own.
@@ -85,7 +85,7 @@ class Languages:
         """A schema node's label: ``title`` in English, ``x-title[lang]`` otherwise."""
         english = str(node.get("title", fallback))
         titles = node.get("x-title") or {}
-        return self.each(lambda lang: english if lang == "en" else str(titles.get(lang, english)))
+        return self.each(lambda lang: english if lang == "en" else str(localized(titles, lang, english)))
 
 
 # --- schema navigation --------------------------------------------------------------------------------------
@@ -208,18 +208,16 @@ class Formatter:
                     if self.langs.alt else None,
                 )
             )
-        # "Nom : …\u202f; Pays : …": the separator is punctuation too, set per language.
-        return self.join_each(parts, lambda lang: f"{formatting.punctuation(';', lang)} ")
+        return self.join(parts, formatting.field_separator)
 
-    def join_each(self, parts: Sequence[Bi], separator: Callable[[str], str]) -> Bi:
-        main = separator(self.langs.main).join(p.main for p in parts)
+    def join(self, parts: Sequence[Bi], separator: str | Callable[[str], str]) -> Bi:
+        """``separator``: a string, or per language (``formatting.field_separator``: French spaces its ";")."""
+        def between(lang: str) -> str:
+            return separator if isinstance(separator, str) else separator(lang)
+
+        main = between(self.langs.main).join(p.main for p in parts)
         alt_lang = self.langs.alt or self.langs.main
-        alt = separator(alt_lang).join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
-        return Bi(main, alt)
-
-    def join(self, parts: Sequence[Bi], separator: str) -> Bi:
-        main = separator.join(p.main for p in parts)
-        alt = separator.join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
+        alt = between(alt_lang).join(p.alt or p.main for p in parts) if any(p.alt for p in parts) else None
         return Bi(main, alt)
 
     def person_name(self, index: int) -> str:
@@ -249,7 +247,7 @@ def enum_label(schema: Mapping[str, Any], value: str, langs: Languages) -> Bi | 
     gettext name of the list the other values belong to."""
     titles = (schema.get("x-enum-titles") or {}).get(value)
     if titles:
-        return langs.each(lambda lang: str(titles.get(lang) or titles["en"]))
+        return langs.each(lambda lang: str(localized(titles, lang)))
     named = [v for v in schema.get("enum", []) if v not in (schema.get("x-enum-titles") or {})]
     msgid = enum_msgid(named, value) if value in named else None
     return langs.gettext(msgid) if msgid else None
@@ -403,7 +401,8 @@ def _document_line(fmt: Formatter, node: Node, document: Any) -> Bi:
     def one(lang: str) -> str:
         text = f"{_pick(kind, lang, fmt.langs)} {number}" + (f" ({_pick(country, lang, fmt.langs)})" if country else "")
         if until is not None:
-            text += f"; {formatting.with_colon(_pick(label, lang, fmt.langs), lang)} {_pick(until, lang, fmt.langs)}"
+            expires = formatting.with_colon(_pick(label, lang, fmt.langs), lang)
+            text += f"{formatting.field_separator(lang)}{expires} {_pick(until, lang, fmt.langs)}"
         return text
 
     return fmt.langs.each(one)

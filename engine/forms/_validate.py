@@ -17,6 +17,7 @@ from engine.forms._catalog import SchemaCatalog, default_catalog
 from engine.forms._compile import build, format_of_pattern
 from engine.forms._errors import DOCUMENT, FORMAT_NAMES, MESSAGES, TYPE_NAMES, FormError
 from engine.i18n import LANGUAGES, check_language, translate
+from engine.i18n import localized as i18n_localized
 
 # jsonschema-rs error kind (the keyword) -> our error code; anything else is "invalid".
 _CODES = {
@@ -38,7 +39,7 @@ _CODES = {
 # Not JSON at all (a non-string key, a set, an object): jsonschema-rs refuses to look at it.
 _NOT_JSON = (ValueError, TypeError, OverflowError, RecursionError)
 
-_LANGS = {code: code for code in LANGUAGES}
+_LANGS = {code: code for code in LANGUAGES} | {"pt": "pt_PT"}
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def _expand(nodes: list[tuple[Any, Any]]) -> list[tuple[dict[str, Any], Any]]:
 
 def _title(schema: dict[str, Any], lang: str) -> str | None:
     if lang != "en":
-        localized = schema.get("x-title", {}).get(lang)
+        localized = i18n_localized(schema.get("x-title", {}), lang, "") or None
         if localized:
             return str(localized)
     title = schema.get("title")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 
-from engine.i18n import N_, translate
+from engine.i18n import C_, translate
 from engine.observatory.labels import BREAKDOWN_LABELS, category_label
 from engine.observatory.publish import Published
 
-_SENT, _RECEIVED = N_("Sent"), N_("Received")
+_SENT, _RECEIVED = C_("direction", "Sent"), C_("direction", "Received")
 
 
 def chart_png(table: Published, lang: str = "en") -> bytes:

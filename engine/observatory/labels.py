@@ -10,7 +10,7 @@ from engine.stats._facts import ASSET_KINDS
 from engine.stats._iccs import iccs_label
 from engine.stats._output import MEASURE_TYPES, OUTCOME_LABELS
 
-INSTRUMENTS = ("EIO", "EU_MLA_2000", "CoE_MLA_1959", "MEDELLIN", "IBERAMERICAN_MLA_2010", "OAS_NASSAU_1992",
+INSTRUMENTS = ("EIO", "EU_MLA_2000", "CoE_MLA_1959", "MEDELLIN", "MAR_DEL_PLATA_2010", "OAS_NASSAU_1992",
                "UNTOC", "UNCAC", "VIENNA_1988", "BUDAPEST", "BILATERAL", "RECIPROCITY")
 
 BREAKDOWN_LABELS = {

@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import Any
 
 from engine import formatting
-from engine.i18n import N_, translate
+from engine.i18n import C_, N_, translate
 from engine.observatory.figures import ASSET_BREAKDOWNS, BREAKDOWNS, NOT_APPLICABLE, Row
 from engine.observatory.labels import BREAKDOWN_LABELS, category_label
 from engine.observatory.periods import SDMX_FREQ
@@ -24,7 +24,7 @@ TITLE = N_("Observatory statistics")
 PERIOD = N_("Period")
 RETURNS_FROM = N_("Returns from")
 SUPPRESSED_NOTE = N_("Groups smaller than {threshold} are suppressed ({hidden}).")
-SENT, RECEIVED = N_("Sent"), N_("Received")
+SENT, RECEIVED = C_("direction", "Sent"), C_("direction", "Received")
 
 
 def render(table: Published, fmt: str, lang: str = "en") -> str:
@@ -69,9 +69,10 @@ def to_markdown(table: Published, lang: str = "en") -> str:
     out = [
         f"# {t(TITLE)} — {table.observatory}",
         "",
-        f"{t(PERIOD)}: {table.period.code} ({formatting.format_date(table.period.start, lang)} – "
+        f"{formatting.with_colon(t(PERIOD), lang)} {table.period.code} "
+        f"({formatting.format_date(table.period.start, lang)} – "
         f"{formatting.format_date(table.period.end, lang)})  ",
-        f"{t(RETURNS_FROM)}: {', '.join(table.reporters) or '–'}  ",
+        f"{formatting.with_colon(t(RETURNS_FROM), lang)} {', '.join(table.reporters) or '–'}  ",
         t(SUPPRESSED_NOTE).format(
             threshold=table.threshold, hidden=hidden),
         "",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.i18n import N_, translate
+from engine.i18n import C_, N_, translate
 from engine.stats._aggregate import Report
 
 CHART_FORMATS = ("png", "svg")
 _TITLE = N_("Requests per month and median time to execute")
 _AXIS_COUNT = N_("Requests opened")
 _AXIS_DAYS = N_("Median days to execute")
-_SENT, _RECEIVED = N_("Sent"), N_("Received")
+_SENT, _RECEIVED = C_("direction", "Sent"), C_("direction", "Received")
 _EXEC = N_("Time to execute")
 
 

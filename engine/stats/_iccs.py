@@ -25,7 +25,8 @@ def iccs_title(code: str, lang: str) -> str | None:
     titles = iccs_codelist().get(code)
     if titles is None:
         return None
-    return titles.get(lang) or titles["en"]
+    # The classification's Portuguese titles serve both varieties (UNODC publishes one Portuguese version).
+    return titles.get(lang) or titles.get(lang.split("_")[0]) or titles["en"]
 
 
 def iccs_label(code: str, lang: str) -> str:

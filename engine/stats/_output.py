@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import formatting
 from engine.deadlines.messages import DEADLINE_LABELS
-from engine.i18n import N_, translate
+from engine.i18n import C_, N_, translate
 from engine.stats._aggregate import SECTIONS, Report, as_dict
 from engine.stats._iccs import iccs_label
 
@@ -24,19 +24,19 @@ SECTION_LABELS = {
     "outcome": N_("Outcome"),
     "refusal_ground": N_("Refusal ground"),
 }
-DIRECTION_LABELS = {"sent": N_("Sent"), "received": N_("Received")}
+DIRECTION_LABELS = {"sent": C_("direction", "Sent"), "received": C_("direction", "Received")}
 METRIC_LABELS = {
     "acknowledge": N_("Time to acknowledge"),
     "decide": N_("Time to decide"),
     "execute": N_("Time to execute"),
 }
 RESPONSIBLE_LABELS = {"self": N_("this authority"), "counterpart": N_("counterpart")}
-OUTCOME_LABELS = {
-    "executed": N_("Executed"),
-    "partially_executed": N_("Partially executed"),
-    "refused": N_("Refused"),
-    "withdrawn": N_("Withdrawn"),
-    "pending": N_("Pending"),
+OUTCOME_LABELS = {  # of requests: agrees with "request" (es solicitud, pt pedido, fr demande)
+    "executed": C_("outcome", "Executed"),
+    "partially_executed": C_("outcome", "Partially executed"),
+    "refused": C_("outcome", "Refused"),
+    "withdrawn": C_("outcome", "Withdrawn"),
+    "pending": C_("outcome", "Pending"),
 }
 URGENCY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent")}
 
@@ -58,7 +58,7 @@ L_MEDIAN = N_("Median")
 L_OVERDUE = N_("Overdue")
 L_OVERDUE_RATE_BY_DEADLINE = N_("Overdue rate by deadline")
 L_PERIOD = N_("Period")
-L_RECEIVED = N_("Received")
+L_RECEIVED = C_("direction", "Received")
 L_REQUESTS = N_("Requests")
 L_RESPONSIBLE = N_("Responsible")
 L_SENT = N_("Sent")
@@ -173,7 +173,7 @@ def to_markdown(report: Report, lang: str = "en") -> str:
     out = [
         f"# {t(L_COOPERATION_STATISTICS)} — {report.authority}",
         "",
-        f"{t(L_PERIOD)}: {formatting.format_date(report.period_from, lang)} – "
+        f"{formatting.with_colon(t(L_PERIOD), lang)} {formatting.format_date(report.period_from, lang)} – "
         f"{formatting.format_date(report.period_to, lang)}  ",
         t(N_("Groups smaller than {threshold} are suppressed ({hidden}).")).format(
             threshold=report.threshold, hidden=hidden

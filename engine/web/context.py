@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import ExhortoError, ForeignCase, InvalidInput, NotFound
 from engine.guards import Actor
-from engine.i18n import LANGUAGES, N_, accept_language, check_language, negotiate, translate
+from engine.i18n import N_, accept_language, check_language, is_language, negotiate, translate
 from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.models import User
@@ -139,8 +139,8 @@ class WebContext:
 
 
 def _choose_language(ctx: WebContext) -> str:
-    if ctx.session.lang in LANGUAGES:
-        return ctx.session.lang
+    if is_language(ctx.session.lang):  # a session from before the pt split may hold "pt"
+        return check_language(ctx.session.lang)
     preferences = accept_language(ctx.request.headers.get("accept-language"))
     if preferences:
         return negotiate(preferences)

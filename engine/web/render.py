@@ -16,12 +16,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from engine import formatting, forms
 from engine.deadlines import messages as deadline_texts
 from engine.errors import ExhortoError
-from engine.i18n import LANGUAGES, N_, translate
+from engine.i18n import C_, LANGUAGES, N_, translate
 from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State
 from engine.web.schema_form import label as schema_label
 
 TEMPLATES = Path(__file__).with_name("templates")
-LANGUAGE_NAMES = {"es": "Español", "pt": "Português", "en": "English", "fr": "Français"}
+# Each language named in itself, the variety shown where Portuguese has two (the switcher offers both).
+LANGUAGE_NAMES = {"es": "Español", "pt_PT": "Português (Portugal)", "pt_BR": "Português (Brasil)", "en": "English",
+                  "fr": "Français"}
 ROLE_LABELS = {
     "clerk": N_("Clerk"),
     "judge": N_("Judge"),
@@ -40,7 +42,7 @@ MESSAGE_STATUS = {
     "delivered": N_("Delivered"),
     "rejected": N_("Rejected"),
     "applied": N_("Applied"),
-    "received": N_("Received"),
+    "received": C_("message status", "Received"),
 }
 # Audit events that are not lifecycle actions (see engine.cases, engine.inbox, engine.outbox).
 EVENT_LABELS = {
@@ -109,8 +111,18 @@ def helpers(lang: str) -> dict[str, Any]:
     def role_label(role: str) -> str:
         return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
+    def colon(msgid: str) -> str:
+        """A translated label followed by the colon as ``lang`` writes it ("Date\u202f:" in French)."""
+        return formatting.with_colon(translate(lang, msgid), lang)
+
+    def pgettext(context: str, msgid: str) -> str:
+        return translate(lang, C_(context, msgid))
+
     return {
         "_": _,
+        "pgettext": pgettext,
+        "colon": colon,
+        "colon_mark": formatting.with_colon("", lang),  # after a label that is not a msgid
         "role_label": role_label,
         "clock_label": clock_label,
         "clock_event": clock_event,

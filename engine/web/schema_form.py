@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from engine import formatting, forms
 from engine.documents import enum_msgid
-from engine.i18n import LANGUAGES, translate
+from engine.i18n import is_language, localized, translate
 
 SKIPPED = frozenset({"$schema"})
 FILE_KEYS = frozenset({"name", "media_type", "size", "sha256"})
@@ -75,7 +75,7 @@ def resolve(node: Mapping[str, Any], base: Mapping[str, Any]) -> tuple[dict[str,
 
 def label(node: Mapping[str, Any], lang: str, fallback: str) -> str:
     titles = node.get("x-title") or {}
-    return titles.get(lang) or node.get("title") or fallback.replace("_", " ").capitalize()
+    return localized(titles, lang, "") or node.get("title") or fallback.replace("_", " ").capitalize()
 
 
 # --- the field tree -----------------------------------------------------------------------------------------
@@ -147,10 +147,10 @@ def _options(node: Mapping[str, Any], ctx: Context) -> list[tuple[str, str]]:
     for value in values:
         msgid = enum_msgid(named, value) if value in named else None
         if value in titled:
-            options.append((value, str(titled[value].get(ctx.lang) or titled[value]["en"])))
+            options.append((value, str(localized(titled[value], ctx.lang))))
         elif msgid:
             options.append((value, translate(ctx.lang, msgid)))
-        elif value in LANGUAGES:  # document languages: their names in the reader's language
+        elif is_language(value):  # document languages: their names in the reader's language
             options.append((value, formatting.language_name(value, ctx.lang)))
         else:
             options.append((value, value))

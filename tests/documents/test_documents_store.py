@@ -130,16 +130,17 @@ def test_write_case_pdfs_writes_every_document_in_every_language(sqlite_db: Data
     world.act(requested, "acknowledge", "PT-PGR", "clerk")
     dispatch_all(sqlite_db)
     paths = write_case_pdfs(sqlite_db, requesting.reference, tmp_path)
-    assert len(paths) == 8 and all(p.parent == tmp_path and p.exists() for p in paths)
+    assert len(paths) == 10 and all(p.parent == tmp_path and p.exists() for p in paths)
     names = [p.name for p in paths]
     assert names[:2] == [
         "BR-MJSP-2026-000001_01-request_es.pdf",
         "BR-MJSP-2026-000001_02-acknowledgement_es.pdf",
     ]
-    assert {p.name.rsplit("_", 1)[1] for p in paths} == {"es.pdf", "pt.pdf", "en.pdf", "fr.pdf"}
+    assert {p.name.rsplit("_", 1)[1] for p in paths} == {"es.pdf", "pt-PT.pdf", "pt-BR.pdf", "en.pdf", "fr.pdf"}
     titles = {
         "es": "Acuse de recibo",
-        "pt": "Aviso de receção",
+        "pt-PT": "Aviso de receção",
+        "pt-BR": "Confirmação de recebimento",
         "en": "Acknowledgement of receipt",
         "fr": "Accusé de réception",
     }

@@ -15,8 +15,10 @@ from engine.i18n import UnsupportedLanguage
     ("lang", "expected"),
     [
         ("es", "23 de noviembre de 2026"),
-        ("pt", "23 de novembro de 2026"),
-        ("en", "November 23, 2026"),
+        ("pt_PT", "23 de novembro de 2026"),
+        ("pt_BR", "23 de novembro de 2026"),
+        ("pt", "23 de novembro de 2026"),  # stored before the split: European Portuguese
+        ("en", "23 November 2026"),  # British English, not "November 23, 2026"
         ("fr", "23 novembre 2026"),
     ],
 )
@@ -40,15 +42,27 @@ def test_numbers_and_amounts_use_the_readers_separators() -> None:
     assert formatting.format_number(4200000.5, "en") == "4,200,000.5"
     assert formatting.format_currency(4200000, "EUR", "es") == "4.200.000,00\xa0€"
     assert formatting.format_currency(4200000, "EUR", "en") == "€4,200,000.00"
-    assert formatting.format_size(482113, "fr") == "470,8 kB"
-    assert formatting.format_size(512, "en") == "512 B"
+    assert formatting.format_size(482113, "fr") == "470,8\u202fko"  # CLDR: octets, narrow no-break space
+    assert formatting.format_size(482113, "en") == "470.8 kB"
+    assert formatting.format_size(512, "en") == "512 bytes"
+    assert formatting.format_size(3 * 1024**2, "fr") == "3\u202fMo"
+
+
+def test_portuguese_varieties_format_as_their_country_does() -> None:
+    # Babel's bare "pt" is Brazilian; European Portuguese groups thousands with a space.
+    assert formatting.format_number(4200000.5, "pt_BR") == "4.200.000,5"
+    assert formatting.format_number(4200000.5, "pt_PT") == "4\xa0200\xa0000,5"
+    assert formatting.format_number(4200000.5, "pt") == formatting.format_number(4200000.5, "pt_PT")
+    assert formatting.format_date("2026-11-23", "pt_BR", style="short") == "23/11/2026"
+    assert formatting.format_date("2026-11-23", "en", style="short") == "23/11/2026"
 
 
 @pytest.mark.parametrize(
     ("lang", "country", "language"),
     [
         ("es", "Brasil", "portugués"),
-        ("pt", "Brasil", "português"),
+        ("pt_PT", "Brasil", "português"),
+        ("pt_BR", "Brasil", "português"),
         ("en", "Brazil", "Portuguese"),
         ("fr", "Brésil", "portugais"),
     ],
@@ -56,19 +70,24 @@ def test_numbers_and_amounts_use_the_readers_separators() -> None:
 def test_country_and_language_names_in_the_document_language(lang: str, country: str, language: str) -> None:
     assert formatting.country_name("BR", lang) == country
     assert formatting.language_name("pt", lang) == language
+    assert formatting.language_name("pt_BR", lang).startswith(language + " (")
     assert formatting.country_name("ZZ9", lang) == "ZZ9"  # unknown codes are shown as given
 
 
 def test_negotiation_goes_user_then_authority_then_english() -> None:
     assert formatting.negotiate_language("fr", ["es"]) == "fr"
-    assert formatting.negotiate_language("de", ["pt", "es"]) == "pt"
-    assert formatting.negotiate_language("pt-BR", None) == "pt"
+    assert formatting.negotiate_language("de", ["pt", "es"]) == "pt_PT"
+    assert formatting.negotiate_language("pt-BR", None) == "pt_BR"
+    assert formatting.negotiate_language("pt-PT", None) == "pt_PT"
+    assert formatting.negotiate_language("pt", None) == "pt_PT"  # documented: bare pt is European
+    assert formatting.negotiate_language(["de", "pt-br"], ["es"]) == "pt_BR"
+    assert formatting.negotiate_language("en-US", None) == "en"
     assert formatting.negotiate_language(None, ["nl", "de"]) == "en"
     assert formatting.negotiate_language(None, None) == "en"
 
 
 def test_unsupported_formatting_language_names_the_supported_ones() -> None:
-    with pytest.raises(UnsupportedLanguage, match="es, pt, en, fr"):
+    with pytest.raises(UnsupportedLanguage, match="es, pt_PT, pt_BR, en, fr"):
         formatting.format_date("2026-11-23", "de")
 
 

@@ -67,7 +67,8 @@ def test_errors_are_one_clear_line(node: tuple[str, str], tmp_path: Path) -> Non
                                     "--user", "cl.clerk"])
     assert bad_lang.exit_code == 1
     assert bad_lang.output.replace("\xa0", " ").strip() == (
-        "error: Les documents ne peuvent pas être établis en « de ». Langues disponibles\u202f: es, pt, en, fr."
+        "error: Les documents ne peuvent pas être établis en «\u202fde\u202f». "
+        "Langues disponibles\u202f: es, pt_PT, pt_BR, en, fr."
     )
     missing = runner.invoke(app, ["--db", url, "pdf", "XX-NONE/2026/000009", "--user", "cl.clerk"])
     assert (

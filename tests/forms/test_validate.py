@@ -134,7 +134,7 @@ MESSAGES = {
     "es": "«Resumen de los hechos» es obligatorio.",
     "pt": "«Resumo dos factos» é obrigatório.",
     "en": "“Summary of facts” is required.",
-    "fr": "«\u00a0Exposé des faits\u00a0» est obligatoire.",
+    "fr": "«\u202fExposé des faits\u202f» est obligatoire.",
 }
 
 

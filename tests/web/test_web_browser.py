@@ -253,7 +253,8 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
 
 LABELS = {
     "es": ("Iniciar sesión", "Bandeja de entrada", "Seguimiento", "Solicitudes recibidas"),
-    "pt": ("Iniciar sessão", "Caixa de entrada", "Acompanhamento", "Pedidos recebidos"),
+    "pt_PT": ("Iniciar sessão", "Caixa de entrada", "Acompanhamento", "Pedidos recebidos"),
+    "pt_BR": ("Entrar", "Caixa de entrada", "Acompanhamento", "Pedidos recebidos"),
     "en": ("Log in", "Inbox", "Tracking", "Incoming requests"),
     "fr": ("Se connecter", "Boîte de réception", "Suivi", "Demandes reçues"),
 }
@@ -262,8 +263,8 @@ LABELS = {
 @pytest.mark.parametrize("lang", list(LABELS))
 def test_labels_in_each_language(browser: Any, live: Live, lang: str) -> None:
     login_label, inbox, tracking, incoming = LABELS[lang]
-    page = _page(browser, live, None, lang)
-    assert page.get_attribute("html", "lang") == lang
+    page = _page(browser, live, None, lang.replace("_", "-"))
+    assert page.get_attribute("html", "lang") == lang.replace("_", "-")
     assert page.inner_text("h1") == login_label
     page.fill("#username", "es.judge")
     page.fill("#password", PASSWORD)
@@ -272,9 +273,9 @@ def test_labels_in_each_language(browser: Any, live: Live, lang: str) -> None:
     assert page.inner_text("h1") == inbox
     assert page.inner_text("nav a[href='/web/tracking']") == tracking
     assert page.inner_text("#s-incoming").startswith(incoming)
-    other = {"es": "fr", "pt": "es", "en": "pt", "fr": "en"}[lang]
+    other = {"es": "fr", "pt_PT": "es", "pt_BR": "pt_PT", "en": "pt_BR", "fr": "en"}[lang]
     page.click(f"form.lang button[value={other}]")  # the switch wins over the browser's language
     page.wait_for_load_state()
-    assert page.get_attribute("html", "lang") == other
+    assert page.get_attribute("html", "lang") == other.replace("_", "-")
     assert page.inner_text("h1") == LABELS[other][1]
     page.context.close()

@@ -244,16 +244,28 @@ def test_uploads_are_checked_for_size_type_and_content(sqlite_web: Web) -> None:
 
 def test_language_follows_accept_language_and_the_switch(sqlite_web: Web) -> None:
     web = sqlite_web
-    expected = {"es": "Iniciar sesión", "pt": "Iniciar sessão", "en": "Log in", "fr": "Se connecter"}
-    for lang, label in expected.items():
-        page = web.client(lang=lang).get("/web/login")
-        assert f'<html lang="{lang}">' in page.text and label in page.text, lang
+    # Accept-Language → (html lang, label). A bare "pt" is European Portuguese (docs/i18n.md); a browser set to
+    # Brazilian Portuguese sends pt-BR.
+    expected = {
+        "es": ("es", "Iniciar sesión"),
+        "es-CO,es;q=0.9": ("es", "Iniciar sesión"),
+        "pt": ("pt-PT", "Iniciar sessão"),
+        "pt-PT": ("pt-PT", "Iniciar sessão"),
+        "pt-BR,pt;q=0.8": ("pt-BR", "Entrar"),
+        "de, pt-br;q=0.5": ("pt-BR", "Entrar"),
+        "en-US": ("en", "Log in"),
+        "fr-BE,fr": ("fr", "Se connecter"),
+    }
+    for header, (tag, label) in expected.items():
+        page = web.client(lang=header).get("/web/login")
+        assert f'<html lang="{tag}">' in page.text and label in page.text, header
     client = web.client(lang="es")
-    switched = client.post(
-        "/web/language",
-        data={"csrf_token": csrf_of(client.get("/web/login").text), "lang": "pt", "next": "/web/login"},
-    )
-    assert '<html lang="pt">' in switched.text
+    for chosen, tag in (("pt_BR", "pt-BR"), ("pt", "pt-PT"), ("pt_PT", "pt-PT")):
+        switched = client.post(
+            "/web/language",
+            data={"csrf_token": csrf_of(client.get("/web/login").text), "lang": chosen, "next": "/web/login"},
+        )
+        assert f'<html lang="{tag}">' in switched.text, chosen
 
 
 def test_password_change_ends_sessions_and_reads_are_logged(sqlite_web: Web) -> None:

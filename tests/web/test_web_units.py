@@ -55,7 +55,8 @@ def test_labels_come_from_the_schema_in_the_reader_language() -> None:
     assert fields["reasons"].required and fields["reasons"].kind == "textarea"
     request = {f.key: f for f in schema_form.build("request", {}, schema_form.Context(lang="es"))}
     assert request["persons"].children, "a required list starts with one entry to fill in"
-    assert ("pt", "portugués") in request["language"].options
+    options = request["language"].options
+    assert ("pt_PT", "portugués (Portugal)") in options and ("pt_BR", "portugués (Brasil)") in options
     assert "$schema" not in request
     # Request v2: codes added by the version are named from the schema, older ones from the catalogs.
     assert ("judge_or_court", "Juez, tribunal o juez de instrucción") in request["issuing_authority_type"].options

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from engine.i18n import LANGUAGES, N_
+from engine.i18n import N_, is_language
 from engine.web import session as sessions
 from engine.web.context import WebRoute, set_language, web_context
 from engine.web.passwords import check_login, revoke_sessions
@@ -70,6 +70,6 @@ async def language(request: Request) -> Response:
     ctx = web_context(request)
     form = await request.form()
     chosen = str(form.get("lang") or "")
-    if chosen in LANGUAGES:
+    if is_language(chosen):
         set_language(ctx, chosen)
     return ctx.redirect(_safe_next(str(form.get("next") or "")).removeprefix("/web"))

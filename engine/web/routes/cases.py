@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 
 from engine import documents, forms
-from engine.i18n import LANGUAGES
+from engine.i18n import check_language, is_language
 from engine.web import schema_form, services
 from engine.web.context import PageNotFound, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case
@@ -40,8 +40,9 @@ def case_page(request: Request, case_id: int) -> Response:
 @router.get("/cases/{case_id}/pdf/{lang}")
 def case_pdf(request: Request, case_id: int, lang: str, download: bool = False) -> Response:
     ctx = web_context(request)
-    if lang not in LANGUAGES:
+    if not is_language(lang):
         raise PageNotFound()
+    lang = check_language(lang)
     case = own_case(ctx, case_id)
     services.record_read(ctx.db, ctx.actor, case, "document")
     document = documents.render_case(ctx.db, case.id or 0, lang)
