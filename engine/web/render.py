@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -75,6 +76,17 @@ def helpers(lang: str) -> dict[str, Any]:
     def day(value: datetime | str | None) -> str:
         return formatting.format_date(value, lang, style="medium") if value else ""
 
+    def moment(value: datetime | str | None, timezone: str = "UTC") -> str:
+        # Minutes and the zone named, no seconds: "23:59:59" of another zone's end of day reads as noise.
+        return formatting.format_datetime(value, lang, timezone, style="long") if value else ""
+
+    def local_day(value: datetime | str | None, timezone: str) -> str:
+        """The calendar day ``value`` falls on in ``timezone`` (the counterpart's wall calendar)."""
+        if not value:
+            return ""
+        local = formatting.parse_datetime(value).astimezone(ZoneInfo(timezone))
+        return formatting.format_date(local.date(), lang, style="medium")
+
     def country(code: str | None) -> str:
         return formatting.country_name(code, lang) if code else ""
 
@@ -121,6 +133,8 @@ def helpers(lang: str) -> dict[str, Any]:
         "lang": lang,
         "when": when,
         "day": day,
+        "moment": moment,
+        "local_day": local_day,
         "country": country,
         "state_label": state_label,
         "action_label": action_label,

@@ -1,0 +1,90 @@
+"""The case page tells the whole story: what the counterpart said (acknowledgement remarks, questions and answers,
+grounds, executed measures, evidence with descriptions) is read on the page in the reader's language; deadlines
+in the reader's zone with the counterpart's local day; why a message is not delivered yet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import unescape
+
+from sqlmodel import select
+
+from engine.store.models import Message, utcnow
+from engine.store.privacy_models import AccessLogEntry
+from engine.transport.base import Transport, TransportError
+from engine.transport.envelope import Envelope, Receipt
+from tests.helpers import action_payload
+from tests.web.conftest import Web
+
+
+def _page(web: Web, username: str, case_id: int, lang: str) -> str:
+    response = web.client(username, lang=lang).get(f"/web/cases/{case_id}")
+    assert response.status_code == 200, response.text[:300]
+    return unescape(response.text)
+
+
+def test_the_requesting_side_reads_the_answers_on_the_case_page(sqlite_web: Web) -> None:
+    web = sqlite_web
+    requesting, requested = web.world.transmitted("CO-FGN", "ES-MJ")
+    acknowledgement = action_payload("acknowledge")
+    web.world.act(requested, "acknowledge", "ES-MJ", "clerk", acknowledgement)
+    web.world.act(requested, "start_execution", "ES-MJ", "judge")
+    report = action_payload("report_execution")
+    web.world.act(requested, "report_execution", "ES-MJ", "clerk", report)
+    from engine.outbox import dispatch_all
+
+    dispatch_all(web.db)
+    before = _reads(web)
+    page = _page(web, "co.clerk", requesting.id or 0, "en")
+    assert _reads(web) == before + 1  # the read is logged like every other
+    # the acknowledgement's remarks and the report's measures and evidence, with the forms' own labels
+    assert acknowledgement["remarks"][:60] in page
+    assert "Acknowledgement of receipt" in page or "Acknowledgement" in page
+    measure = report["measures_executed"][0]
+    assert measure["description"] in page
+    for item in report["evidence"]:
+        assert item["name"] in page and item["description"] in page
+    assert 'id="h-messages"' in page and page.count('class="message incoming"') >= 2
+    # the same page in Spanish uses the Spanish labels of the same forms
+    spanish = _page(web, "co.clerk", requesting.id or 0, "es")
+    assert "Mensajes" in spanish and "Recibido" in spanish
+
+
+def test_deadlines_show_the_readers_time_and_the_counterparts_day(sqlite_web: Web) -> None:
+    web = sqlite_web
+    requesting, _ = web.world.transmitted("CO-FGN", "ES-MJ")
+    page = _page(web, "co.clerk", requesting.id or 0, "en")
+    deadlines = page.split('id="h-clocks"')[1].split("</section>")[0]
+    assert "America/Bogota" in deadlines and ":59:59" not in deadlines
+    assert "at ES-MJ" in deadlines  # the day it falls on in Madrid, beside it
+
+
+class _Unreachable(Transport):
+    def deliver(self, envelope: Envelope) -> Receipt:
+        raise TransportError("ES-MJ unreachable: connection refused")
+
+
+def test_an_undelivered_message_says_why_and_when_it_is_retried(sqlite_web: Web) -> None:
+    web = sqlite_web
+    from engine.outbox import dispatch
+
+    case = web.world.new_request("CO-FGN", "ES-MJ")
+    web.world.act(case, "submit", "CO-FGN", "clerk")
+    web.world.act(case, "approve", "CO-FGN", "judge")
+    web.world.act(case, "transmit", "CO-FGN", "clerk")
+    queued = _page(web, "co.clerk", case.id or 0, "en")
+    assert "Waiting for delivery to ES-MJ since" in queued
+    now = utcnow()
+    dispatch(web.db, _Unreachable(), now=now)
+    dispatch(web.db, _Unreachable(), now=now + timedelta(minutes=5))
+    with web.db.reader() as session:
+        message = session.exec(select(Message).where(Message.case_id == case.id)).one()
+    assert message.attempts == 2 and message.status == "pending"
+    page = _page(web, "co.clerk", case.id or 0, "en")
+    assert "ES-MJ unreachable since" in page and "attempt 3 at" in page
+    assert "connection refused" in page.split("<details>")[1]  # the technical reason behind a disclosure
+
+
+def _reads(web: Web) -> int:
+    with web.db.reader() as session:
+        return len(session.exec(select(AccessLogEntry)).all())
