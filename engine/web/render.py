@@ -50,6 +50,8 @@ EVENT_LABELS = {
     "receive": N_("Request received"),
     "delivery_confirmed": N_("Delivery confirmed"),
     "redact": N_("Personal data pseudonymised"),
+    "retry_delivery": N_("Delivery retried by a supervisor"),
+    "retry_notification": N_("Notification queued again by a supervisor"),
 }
 
 

@@ -4,12 +4,14 @@ in the reader's zone with the counterpart's local day; why a message is not deli
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html import unescape
 
 from sqlmodel import select
 
-from engine.store.models import Message, utcnow
+from engine.store.deadline_models import Notification
+from engine.store.models import AuditEvent, Case, Message, utcnow
 from engine.store.privacy_models import AccessLogEntry
 from engine.transport.base import Transport, TransportError
 from engine.transport.envelope import Envelope, Receipt
@@ -54,9 +56,9 @@ def test_deadlines_show_the_readers_time_and_the_counterparts_day(sqlite_web: We
     web = sqlite_web
     requesting, _ = web.world.transmitted("CO-FGN", "ES-MJ")
     page = _page(web, "co.clerk", requesting.id or 0, "en")
-    deadlines = page.split('id="h-clocks"')[1].split("</section>")[0]
+    deadlines = re.sub(r"<[^>]+>", " ", page.split('id="h-clocks"')[1].split("</section>")[0])  # text shown
     assert "America/Bogota" in deadlines and ":59:59" not in deadlines
-    assert "at ES-MJ" in deadlines  # the day it falls on in Madrid, beside it
+    assert "Local date at ES-MJ: " in deadlines  # the day it falls on in Madrid, beside it
 
 
 class _Unreachable(Transport):
@@ -88,3 +90,60 @@ def test_an_undelivered_message_says_why_and_when_it_is_retried(sqlite_web: Web)
 def _reads(web: Web) -> int:
     with web.db.reader() as session:
         return len(session.exec(select(AccessLogEntry)).all())
+
+
+def _stuck_request(web: Web) -> tuple[Case, Message]:
+    """A transmitted request whose two delivery attempts failed (the counterpart was unreachable)."""
+    from engine.outbox import dispatch
+
+    case = web.world.new_request("CO-FGN", "ES-MJ")
+    for action, role in (("submit", "clerk"), ("approve", "judge"), ("transmit", "clerk")):
+        web.world.act(case, action, "CO-FGN", role)
+    now = utcnow()
+    dispatch(web.db, _Unreachable(), now=now)
+    dispatch(web.db, _Unreachable(), now=now + timedelta(seconds=20))
+    with web.db.reader() as session:
+        message = session.exec(select(Message).where(Message.case_id == case.id)).one()
+    return case, message
+
+
+def test_supervisors_see_what_is_not_delivered_and_retry_it(sqlite_web: Web) -> None:
+    web = sqlite_web
+    case, message = _stuck_request(web)
+    failed = Notification(uid="n-1", case_id=case.id, channel="email", recipient="judge@example.org",
+                          subject="Deadline near", body="…", status="failed", attempts=5,
+                          last_error="SMTP 550 mailbox unavailable")
+    with web.db.transaction() as session:
+        session.add(failed)
+    with web.db.reader() as session:
+        notification_id = session.exec(select(Notification.id).where(Notification.uid == "n-1")).one()
+    # clerks and judges: no such page, no such retry
+    clerk = web.client("co.clerk")
+    assert "/web/operations" not in clerk.get("/web/").text
+    assert clerk.get("/web/operations").status_code == 404
+    refused = web.post(clerk, f"/web/operations/messages/{message.message_id}/retry", page="/web/")
+    assert refused.status_code == 404
+    # another authority's supervisor does not see it and cannot retry it
+    spanish = web.client("es.supervisor")
+    assert case.reference not in spanish.get("/web/operations").text
+    other = web.post(spanish, f"/web/operations/messages/{message.message_id}/retry", page="/web/operations")
+    assert other.status_code == 404
+    supervisor = web.client("co.supervisor", lang="es")
+    page = unescape(supervisor.get("/web/operations").text)
+    assert case.reference in page and "connection refused" in page and "SMTP 550" in page
+    # a retry without the form's token is refused and changes nothing
+    forged = supervisor.post(f"/web/operations/messages/{message.message_id}/retry", data={"csrf_token": "x"})
+    assert forged.status_code == 403
+    retried = web.post(supervisor, f"/web/operations/messages/{message.message_id}/retry", page="/web/operations")
+    assert retried.url.path == "/web/operations" and retried.status_code == 200
+    with web.db.reader() as session:
+        assert session.get(Message, message.id).status == "delivered"  # the hub delivered it right away
+        events = session.exec(select(AuditEvent.action, AuditEvent.actor).where(AuditEvent.case_id == case.id)).all()
+    assert ("retry_delivery", "co.supervisor") in events
+    requeued = web.post(supervisor, f"/web/operations/notifications/{notification_id}/retry", page="/web/operations")
+    assert requeued.status_code == 200
+    with web.db.reader() as session:
+        row = session.get(Notification, notification_id)
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                     AuditEvent.action == "retry_notification")).first()
