@@ -136,6 +136,7 @@ def helpers(lang: str) -> dict[str, Any]:
         "when": when,
         "day": day,
         "moment": moment,
+        "colon": lambda label: formatting.with_colon(label, lang),
         "local_day": local_day,
         "country": country,
         "state_label": state_label,

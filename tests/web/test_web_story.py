@@ -49,7 +49,7 @@ def test_the_requesting_side_reads_the_answers_on_the_case_page(sqlite_web: Web)
     assert 'id="h-messages"' in page and page.count('class="message incoming"') >= 2
     # the same page in Spanish uses the Spanish labels of the same forms
     spanish = _page(web, "co.clerk", requesting.id or 0, "es")
-    assert "Mensajes" in spanish and "Recibido" in spanish
+    assert "Mensajes" in spanish and "Mensaje recibido:" in spanish
 
 
 def test_deadlines_show_the_readers_time_and_the_counterparts_day(sqlite_web: Web) -> None:

@@ -11,8 +11,8 @@ from engine.web.routes._common import form_context
 
 router = APIRouter(route_class=WebRoute)
 
-RETRY_QUEUED = N_("Delivery retry")
-NOTIFICATION_QUEUED = N_("Notification queued again")
+RETRY_QUEUED = N_("Retry delivery")
+NOTIFICATION_QUEUED = N_("Queue the notification again")
 
 
 def _supervisor(request: Request) -> WebContext:
