@@ -7,11 +7,13 @@ extracts the templates). Dates, numbers and country names come from Babel throug
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine import formatting, forms
@@ -82,6 +84,21 @@ def helpers(lang: str) -> dict[str, Any]:
         # Minutes and the zone named, no seconds: "23:59:59" of another zone's end of day reads as noise.
         return formatting.format_datetime(value, lang, timezone, style="long") if value else ""
 
+    def wall_clock(value: str) -> str:
+        """A form's wall-clock value (``2026-11-24T03:15``, already in the reader's zone) as the reader writes it."""
+        try:
+            local = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return babel_dates.format_datetime(local, format="medium", locale=formatting.locale(lang)).removesuffix(":00")
+
+    def number(value: str) -> str:
+        try:
+            parsed = Decimal(value)
+        except InvalidOperation:
+            return value
+        return formatting.format_number(parsed, lang)
+
     def local_day(value: datetime | str | None, timezone: str) -> str:
         """The calendar day ``value`` falls on in ``timezone`` (the counterpart's wall calendar)."""
         if not value:
@@ -136,6 +153,8 @@ def helpers(lang: str) -> dict[str, Any]:
         "when": when,
         "day": day,
         "moment": moment,
+        "wall_clock": wall_clock,
+        "show_number": number,
         "colon": lambda label: formatting.with_colon(label, lang),
         "local_day": local_day,
         "country": country,

@@ -147,3 +147,24 @@ def test_supervisors_see_what_is_not_delivered_and_retry_it(sqlite_web: Web) -> 
         assert (row.status, row.attempts) == ("pending", 0)
         assert session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id,
                                                      AuditEvent.action == "retry_notification")).first()
+
+
+def test_questions_answers_and_grounds_are_read_on_both_sides(sqlite_web: Web) -> None:
+    web = sqlite_web
+    requesting, requested = web.world.transmitted("CO-FGN", "ES-MJ")
+    web.world.act(requested, "request_clarification", "ES-MJ", "clerk",
+                  {"questions": ["¿Incluye cuentas como autorizado?"], "reply_by": "2026-12-10"})
+    from engine.outbox import dispatch_all
+
+    dispatch_all(web.db)
+    web.world.act(requesting, "answer_clarification", "CO-FGN", "clerk", {"answers": ["Sí, también como autorizado."]})
+    dispatch_all(web.db)
+    web.world.act(requested, "refuse", "ES-MJ", "judge",
+                  {"grounds": ["ne_bis_in_idem"], "reasons": "Ya juzgado en España en 2024."})
+    dispatch_all(web.db)
+    for username, case in (("co.clerk", requesting), ("es.clerk", requested)):
+        page = _page(web, username, case.id or 0, "es")
+        messages = page.split('id="h-messages"')[1].split("</section>")[0]
+        assert "¿Incluye cuentas como autorizado?" in messages and "Sí, también como autorizado." in messages
+        assert "Ya juzgado en España en 2024." in messages
+        assert "bis in idem" in messages.lower() and "ne_bis_in_idem" not in messages  # the ground's name
