@@ -236,8 +236,12 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
     clerk.goto(case_url)
     _wait_for_state(clerk, "executed")
     digest = hashlib.sha256(EVIDENCE).hexdigest()
-    link = clerk.locator(f"a[href$='/files/{digest}']")
+    link = clerk.locator(f"section[aria-labelledby=h-files] a[href$='/files/{digest}']")
     assert link.inner_text() == "extractos.pdf"
+    # the report is read on the page: the evidence listed with the sender's description, linked to its copy
+    report = clerk.locator("section[aria-labelledby=h-messages] article.incoming").last
+    assert "Extractos bancarios certificados" in report.inner_text()
+    assert report.locator(f"a[href$='/files/{digest}']").inner_text() == "extractos.pdf"
     timeline = clerk.inner_text("ol.timeline")
     for event in ("Aprobar", "Transmitir", "Registrar la entrega", "Registrar la ejecución"):
         assert event in timeline, event
