@@ -168,3 +168,36 @@ def test_questions_answers_and_grounds_are_read_on_both_sides(sqlite_web: Web) -
         assert "¿Incluye cuentas como autorizado?" in messages and "Sí, también como autorizado." in messages
         assert "Ya juzgado en España en 2024." in messages
         assert "bis in idem" in messages.lower() and "ne_bis_in_idem" not in messages  # the ground's name
+
+
+def _summary(html: str, box: str) -> list[tuple[str, str]]:
+    block = html.split(f'id="{box}"')[1].split("</div>")[0]
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', unescape(block))
+
+
+def test_submitting_shows_every_problem_at_once_in_page_order_and_names_the_group(sqlite_web: Web) -> None:
+    from tests.helpers import example
+    from tests.web.conftest import form_items
+
+    web = sqlite_web
+    client = web.client("co.clerk", lang="es")
+    created = web.post(client, "/web/requests/new", [("counterpart", "ES-MJ")])
+    url = str(created.url).removeprefix("http://testserver")
+    payload = example("request", "co-es-bank-records")
+    payload["contact_person"]["email"] = "no es un correo"
+    del payload["facts"], payload["purpose"]
+    response = web.post(client, url, [*form_items("request", payload), ("intent", "submit")])
+    assert response.status_code == 422
+    items = _summary(response.text, "error-summary")
+    targets = [target for target, _ in items]
+    # the format error and both missing fields in one round, in the order of the page
+    assert targets.index("f-facts") < targets.index("f-purpose") < targets.index("f-contact_person-email")
+    email = dict(items)["f-contact_person-email"]
+    assert email.startswith("Persona de contacto › "), email  # which of the e-mail fields
+    # a draft opened again lists what it still lacks
+    saved = web.post(client, url, [*form_items("request", payload | {"contact_person": {"name": "M. Ortiz"}}),
+                                   ("intent", "save")])
+    assert saved.status_code == 200, saved.text[:300]
+    reopened = client.get(url).text
+    missing = [target for target, _ in _summary(reopened, "checklist-title")]
+    assert "f-facts" in missing and "f-purpose" in missing and 'id="error-summary"' not in reopened
