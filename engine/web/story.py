@@ -24,6 +24,7 @@ from engine.web import schema_form
 # The request itself is the case's own content, shown once in its own section.
 SHOWN_ELSEWHERE = frozenset({"request"})
 FAILURE_EVIDENCE = "RelayREMMDFailure"
+SKIPPED = frozenset({"references"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def conversation(db: Database, case: Case, actor: Actor, ctx: schema_form.Contex
 
 def _fields(message: Message, ctx: schema_form.Context) -> list[schema_form.Field]:
     try:
-        return schema_form.build(message.schema_id or message.kind, message.payload, ctx)
+        # Both references are the case's own (its summary shows them): only what the message says is listed.
+        return schema_form.build(message.schema_id or message.kind, message.payload, ctx, skip=SKIPPED)
     except ExhortoError:  # a form this node does not know (a newer counterpart): the PDF still carries it
         return []
 
