@@ -31,12 +31,12 @@ def mount(app: FastAPI, db: Database, **config: Any) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from engine.web.context import config_from_env
-    from engine.web.routes import actions, auth, cases, editor, home, observatory
+    from engine.web.routes import actions, auth, cases, editor, home, observatory, operations
 
     settings = getattr(app.state, "settings", None)
     # A node running its own outbox dispatcher (``exhorto serve``) delivers; otherwise the page that sent does.
     config.setdefault("dispatch_after_send", not getattr(settings, "dispatch_interval", None))
     app.state.exhorto_web = config_from_env(db, **config)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=Path(__file__).with_name("static")), name="web-static")
-    for module in (auth, home, editor, cases, actions, observatory):
+    for module in (auth, home, editor, cases, actions, observatory, operations):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)

@@ -7,10 +7,13 @@ extracts the templates). Dates, numbers and country names come from Babel throug
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine import formatting, forms
@@ -51,6 +54,8 @@ EVENT_LABELS = {
     "receive": N_("Request received"),
     "delivery_confirmed": N_("Delivery confirmed"),
     "redact": N_("Personal data pseudonymised"),
+    "retry_delivery": N_("Delivery retried by a supervisor"),
+    "retry_notification": N_("Notification queued again by a supervisor"),
 }
 
 
@@ -76,6 +81,32 @@ def helpers(lang: str) -> dict[str, Any]:
 
     def day(value: datetime | str | None) -> str:
         return formatting.format_date(value, lang, style="medium") if value else ""
+
+    def moment(value: datetime | str | None, timezone: str = "UTC") -> str:
+        # Minutes and the zone named, no seconds: "23:59:59" of another zone's end of day reads as noise.
+        return formatting.format_datetime(value, lang, timezone, style="long") if value else ""
+
+    def wall_clock(value: str) -> str:
+        """A form's wall-clock value (``2026-11-24T03:15``, already in the reader's zone) as the reader writes it."""
+        try:
+            local = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return babel_dates.format_datetime(local, format="medium", locale=formatting.locale(lang)).removesuffix(":00")
+
+    def number(value: str) -> str:
+        try:
+            parsed = Decimal(value)
+        except InvalidOperation:
+            return value
+        return formatting.format_number(parsed, lang)
+
+    def local_day(value: datetime | str | None, timezone: str) -> str:
+        """The calendar day ``value`` falls on in ``timezone`` (the counterpart's wall calendar)."""
+        if not value:
+            return ""
+        local = formatting.parse_datetime(value).astimezone(ZoneInfo(timezone))
+        return formatting.format_date(local.date(), lang, style="medium")
 
     def country(code: str | None) -> str:
         return formatting.country_name(code, lang) if code else ""
@@ -133,6 +164,10 @@ def helpers(lang: str) -> dict[str, Any]:
         "lang": lang,
         "when": when,
         "day": day,
+        "moment": moment,
+        "wall_clock": wall_clock,
+        "show_number": number,
+        "local_day": local_day,
         "country": country,
         "state_label": state_label,
         "action_label": action_label,

@@ -417,3 +417,44 @@ def errors_by_pointer(errors: list[forms.FormError]) -> dict[str, list[str]]:
     for error in errors:
         grouped.setdefault(error.pointer, []).append(error.message)
     return grouped
+
+
+def summary(fields: list[Field], errors: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    """``errors`` in the order their fields appear on the page, each message led by the groups it sits in
+    ("Contact person › «E-mail» is not valid"), so that one of several alike fields is named unambiguously.
+    A pointer with no field of its own (a missing member of an absent group) takes its nearest shown
+    ancestor's place."""
+    order: dict[str, int] = {}
+    trail: dict[str, list[str]] = {}
+
+    def visit(item: Field, groups: list[str]) -> None:
+        order[item.pointer] = len(order)
+        trail[item.pointer] = groups
+        # an array's entries are labelled "List — 2" already: the list's own label would be said twice
+        inner = groups if item.kind in ("array", "files") else [*groups, item.label]
+        for sub in item.children:
+            visit(sub, inner)
+
+    for top in fields:
+        visit(top, [])
+
+    def place(pointer: str) -> tuple[int, str, list[str]]:
+        known = pointer
+        while known and known not in order:
+            known = known.rpartition("/")[0]
+        if known not in order:
+            return len(order), known, []
+        groups = trail[known] if known == pointer else [*trail[known], _label_of(fields, known)]
+        return order[known], known, groups
+
+    items = []
+    for index, (pointer, texts) in enumerate(errors.items()):
+        position, known, groups = place(pointer)
+        target = pointer if pointer in order else known  # the link goes to a field that is on the page
+        for text in texts:
+            items.append((position, index, target, " › ".join([*groups, text])))
+    return [(pointer, text) for _, _, pointer, text in sorted(items, key=lambda item: (item[0], item[1]))]
+
+
+def _label_of(fields: list[Field], pointer: str) -> str:
+    return next((f.label for top in fields for f in top.walk() if f.pointer == pointer), "")

@@ -236,8 +236,12 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
     clerk.goto(case_url)
     _wait_for_state(clerk, "executed")
     digest = hashlib.sha256(EVIDENCE).hexdigest()
-    link = clerk.locator(f"a[href$='/files/{digest}']")
+    link = clerk.locator(f"section[aria-labelledby=h-files] a[href$='/files/{digest}']")
     assert link.inner_text() == "extractos.pdf"
+    # the report is read on the page: the evidence listed with the sender's description, linked to its copy
+    report = clerk.locator("section[aria-labelledby=h-messages] article.incoming").last
+    assert "Extractos bancarios certificados" in report.inner_text()
+    assert report.locator(f"a[href$='/files/{digest}']").inner_text() == "extractos.pdf"
     timeline = clerk.inner_text("ol.timeline")
     for event in ("Aprobar", "Transmitir", "Registrar la entrega", "Registrar la ejecución"):
         assert event in timeline, event
@@ -279,3 +283,63 @@ def test_labels_in_each_language(browser: Any, live: Live, lang: str) -> None:
     assert page.get_attribute("html", "lang") == other.replace("_", "-")
     assert page.inner_text("h1") == LABELS[other][1]
     page.context.close()
+
+
+# The innermost elements that reach past the right edge of the screen (to name what overflows).
+WIDER_THAN_SCREEN = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+               && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
+  .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+class _Unreachable:
+    def deliver(self, envelope: Any) -> Any:
+        from engine.transport.base import TransportError
+
+        raise TransportError("ES-MJ unreachable: connection refused")
+
+
+@pytest.fixture(scope="module")
+def story(live: Live) -> tuple[int, int]:
+    """A case answered by the counterpart (acknowledgement, execution report with evidence) and one whose request
+    could not be delivered: (answered case id, stuck case id)."""
+    from engine.outbox import dispatch, dispatch_all
+    from engine.store.models import utcnow
+    from tests.helpers import World
+
+    world = World(live.db)
+    requesting, requested = world.transmitted("CO-FGN", "ES-MJ")
+    for action, role in (("acknowledge", "clerk"), ("start_execution", "judge"), ("report_execution", "clerk")):
+        world.act(requested, action, "ES-MJ", role)
+    dispatch_all(live.db)
+    stuck = world.new_request("CO-FGN", "ES-MJ")
+    for action, role in (("submit", "clerk"), ("approve", "judge"), ("transmit", "clerk")):
+        world.act(stuck, action, "CO-FGN", role)
+    dispatch(live.db, _Unreachable(), now=utcnow())
+    set_password(live.db, "co.supervisor", PASSWORD)
+    return requesting.id or 0, stuck.id or 0
+
+
+@pytest.mark.parametrize("lang", list(LABELS))
+def test_case_story_and_operations_pass_axe(browser: Any, live: Live, story: tuple[int, int], lang: str) -> None:
+    """axe-core on the case page (messages both ways, a delivery failing) and the operations view: no serious or
+    critical violation, in each language; and neither page is wider than a 360 px screen."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    answered, stuck = story
+    axe = Axe()
+    checks = (("co.clerk", f"/web/cases/{answered}"), ("co.clerk", f"/web/cases/{stuck}"),
+              ("co.supervisor", "/web/operations"))
+    for username, path in checks:
+        page = _page(browser, live, username, lang)
+        for width in (1280, 360):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{live.url}{path}")
+            results = axe.run(page)
+            serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+            assert not serious, f"{path} ({lang}, {width} px): " + results.generate_report()
+            if lang == "es" and width == 1280 and path != f"/web/cases/{stuck}":  # for docs/web.md
+                _shot(page, live, "operations" if path.endswith("operations") else "case-story")
+        wide = page.evaluate(WIDER_THAN_SCREEN)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} overflows at 360 px: {wide}"
+        page.context.close()

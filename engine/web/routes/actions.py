@@ -53,7 +53,7 @@ def _render(
         if row.form
         else []
     )
-    summary = [(pointer, text) for pointer, texts in (errors or {}).items() for text in texts]
+    summary = schema_form.summary(fields, errors or {})
     title = schema_form.label(forms.load_schema(row.form), ctx.lang, row.form) if row.form else None
     return ctx.render(
         "action.html.j2",

@@ -1,4 +1,5 @@
-"""A case: summary, what the user may do now, the request's content, the timeline, PDFs and files."""
+"""A case: summary, what the user may do now, the request's content, every message exchanged (read on the page,
+in the reader's language), the timeline, PDFs and files."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from engine import documents, forms
 from engine.i18n import check_language, is_language
-from engine.web import schema_form, services
+from engine.web import schema_form, services, story
 from engine.web.context import PageNotFound, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case
 
@@ -20,7 +21,8 @@ def case_page(request: Request, case_id: int) -> Response:
     ctx = web_context(request)
     case = own_case(ctx, case_id)
     services.record_read(ctx.db, ctx.actor, case, "case.show")
-    fields = schema_form.build(case.schema_id or "request", case.payload, form_context(ctx))
+    fctx = form_context(ctx)
+    fields = schema_form.build(case.schema_id or "request", case.payload, fctx)
     schema = forms.load_schema(case.schema_id or "request")
     return ctx.render(
         "case.html.j2",
@@ -28,12 +30,13 @@ def case_page(request: Request, case_id: int) -> Response:
         fields=fields,
         actions=services.actions_for(case, ctx.actor),
         timeline=services.timeline(ctx.db, case, ctx.actor),
-        clocks=services.clocks_of(ctx.db, case),
+        clocks=story.clocks(ctx.db, case, services.clocks_of(ctx.db, case), fctx.timezone),
+        conversation=story.conversation(ctx.db, case, ctx.actor, fctx),
         files=services.attachments_of(ctx.db, case),
         documents=documents.list_documents(ctx.db, case.id or 0),
         verdicts=services.signature_verdicts(ctx.db, case, ctx.lang),
         form_title=schema_form.label(schema, ctx.lang, "request"),
-        timezone=form_context(ctx).timezone,
+        timezone=fctx.timezone,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from engine import cases, forms
+from engine import cases, forms, system_fields
 from engine.actions import apply_action
 from engine.errors import FormInvalid, StaleVersion
 from engine.i18n import N_
@@ -82,7 +83,10 @@ def _render_editor(
     shown = dict(payload)
     shown.setdefault("references", {"requesting": case.reference})
     fields = schema_form.build(case.schema_id or "request", shown, form_context(ctx), errors)
-    summary = [(pointer, text) for pointer, texts in (errors or {}).items() for text in texts]
+    summary = schema_form.summary(fields, errors or {})
+    # A draft opened again says what it still lacks before it can be submitted (not marked as errors: a draft
+    # may be incomplete).
+    checklist = [] if summary else schema_form.summary(fields, _missing(ctx, case, payload))
     return ctx.render(
         "editor.html.j2",
         status_code=status_code,
@@ -90,9 +94,22 @@ def _render_editor(
         fields=fields,
         version=version,
         summary=summary,
+        checklist=checklist,
         message=message,
         form_title=_title(ctx, case),
     )
+
+
+def _missing(ctx: WebContext, case: Case, payload: dict[str, Any]) -> dict[str, list[str]]:
+    """Every problem that would stop ``payload`` from being submitted, with the system's fields as the engine
+    will set them (they are shown, never posted)."""
+    form = case.schema_id or "request"
+    with ctx.db.reader() as session:
+        values = system_fields.system_values(system_fields.facts_of(session, case), form)
+    with suppress(FormInvalid):  # a contradiction is reported by the save itself
+        payload = system_fields.settle(payload, values, lang=ctx.lang, form=form)
+    problems = forms.validate(form, payload, complete=True, lang=ctx.lang)
+    return schema_form.errors_by_pointer(problems)
 
 
 def _title(ctx: WebContext, case: Case) -> str:
@@ -124,13 +141,17 @@ async def save(request: Request, case_id: int) -> Response:
             ctx.db, case=case.id or 0, actor=ctx.actor, payload=posted.payload, expected_version=version
         )
     except FormInvalid as error:
+        errors = schema_form.errors_by_pointer(error.errors)
+        if posted.intent == "submit":  # all at once: what is wrong and what is still missing, not in rounds
+            for pointer, texts in _missing(ctx, case, posted.payload).items():
+                errors.setdefault(pointer, []).extend(t for t in texts if t not in errors[pointer])
         return _render_editor(
             ctx,
             case,
             posted.payload,
             version=version,
             status_code=422,
-            errors=schema_form.errors_by_pointer(error.errors),
+            errors=errors,
             message=ctx._(N_("The draft was not saved: correct the fields marked below.")),
         )
     except StaleVersion:
