@@ -25,17 +25,18 @@ def test_demo_command(tmp_path: Path) -> None:
     assert "report_partial_execution" in out and "(Cerrado)" in out or "(Encerrado)" in out
     assert (tmp_path / "exhorto-demo.db").exists()
     pdfs = sorted((tmp_path / "pdf").glob("*.pdf"))
-    assert {p.stem.rsplit("_", 1)[1] for p in pdfs} == {"es", "pt", "en", "fr"}
+    # File names carry BCP 47 tags: both Portuguese varieties (pt-PT, pt-BR) beside es, en, fr.
+    assert {p.stem.rsplit("_", 1)[1] for p in pdfs} == {"es", "pt-PT", "pt-BR", "en", "fr"}
     assert all(str(p) in out for p in pdfs)
     assert any("CO-FGN" in p.name and "execution_report" in p.name for p in pdfs)
     assert any("BR-MJSP" in p.name and "refusal" in p.name for p in pdfs)
-    text = PdfReader(next(p for p in pdfs if "BR-MJSP" in p.name and p.stem.endswith("_pt"))).pages[0].extract_text()
+    text = PdfReader(next(p for p in pdfs if "BR-MJSP" in p.name and p.stem.endswith("_pt-BR"))).pages[0].extract_text()
     assert "BR-MJSP/2026/000001" in text
     # An EIO between two EU States (Annex A, Annex B) and a UN-convention request EU -> LAC, in the four languages.
     for stem, marks in (("FR-MJ-2026-000001_01-request", ("SECTION A", "SECTION L", "H8")),
                         ("FR-MJ-2026-000001_02-acknowledgement", ("SECTION E", "Annex B")),
                         ("ES-MJ-2026-000003_01-request", ("1.", "6.", "Purpose of the request"))):
-        for lang in ("es", "pt", "en", "fr"):
+        for lang in ("es", "pt-PT", "pt-BR", "en", "fr"):
             path = next(p for p in pdfs if p.stem.startswith(stem) and p.stem.endswith(f"_{lang}"))
             text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
             if lang == "en":

@@ -240,7 +240,7 @@ def test_section_c_prints_the_annex_a_list_in_its_order() -> None:
 def test_signature_block_has_name_position_place_date_and_stamp_box(eio_pdfs: dict[str, bytes], lang: str) -> None:
     last = _pages(eio_pdfs[lang])[-1]
     block = last[last.rindex(translate(lang, "Name")):]
-    for label in ("Name", "Position", "Place", "Date", "Official stamp", "Signature and seal of the issuing authority"):
+    for label in ("Name", "Position", "Place", "Date", "Official stamp", "Signature and seal of the authority"):
         assert translate(lang, label) in block, label
     signature = _payload("request", EIO)["signature"]
     for value in (signature["name"], signature["position"], signature["place"]):

@@ -293,7 +293,7 @@ def test_asset_currency_outside_iso_4217_is_refused_in_the_readers_language(curr
         "en": "” is not a valid ISO 4217 currency code.",
         "es": "» no es válido: se espera código de moneda ISO 4217.",
         "pt": "» não é válido: espera-se código de moeda ISO 4217.",
-        "fr": "\u00a0» n'est pas valide\u202f: format attendu code devise ISO 4217.",  # French spacing
+        "fr": "\u202f» n'est pas valide\u202f: format attendu code devise ISO 4217.",  # French spacing
     }
     for lang, tail in expected.items():
         errors = forms.validate("execution_report", doc, lang=lang)

@@ -14,7 +14,7 @@ import uvicorn
 
 from engine import tokens
 from engine.api.app import create_app
-from engine.i18n import translate
+from engine.i18n import translate_context
 from engine.store.db import Database
 from tests.helpers import make_world
 
@@ -53,7 +53,8 @@ def test_stats_and_privacy_routes(base_url: str, sqlite_db: Database) -> None:
         data = http.get("/stats", params={"period": year}, headers=auth).json()
         assert data["totals"] == {"sent": 0, "received": None}  # 3 < 5, the policy's smallest group
         md = http.get("/stats", params={"period": year, "format": "md"}, headers={**auth, "Accept-Language": "es"})
-        assert md.status_code == 200 and translate("es", "Received") in md.text and "| <5 |" in md.text
+        received = translate_context("es", "direction", "Received")
+        assert md.status_code == 200 and received in md.text and "| <5 |" in md.text
         # Arbitrary ranges are refused, naming the field, in the user's language.
         bad = http.get("/stats", params={"from": f"{year}-01-01", "to": f"{year}-07-01"},
                        headers={**auth, "Accept-Language": "es"})
