@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from engine.store.migrate import ensure_schema
 from engine.store.models import Deadline, utcnow
 from tests.deadlines.conftest import SmtpServer
 from tests.federation.nodes import free_port
-from tests.helpers import World, make_world
+from tests.helpers import World, make_world, wait_for
 from tests.ops.conftest import children
 
 pytestmark = [pytest.mark.xdist_group("prefect-deploy"), pytest.mark.slow]
@@ -48,15 +47,6 @@ SWEEP_EVERY = 10
 HEARTBEAT = 30  # Prefect's minimum heartbeat period; crash detection after 2 missed ones
 STARTUP = 180.0
 
-
-def wait_for(predicate: Any, timeout: float, what: str, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def clean_environ() -> dict[str, str]:

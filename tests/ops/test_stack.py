@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from engine.audit import verify_all
 from engine.store.deadline_models import Notification
 from engine.store.models import AuditEvent, Case, Message
 from engine.store.ops_models import IdempotencyKey
-from tests.helpers import action_payload, example
+from tests.helpers import action_payload, example, wait_for
 from tests.ops.conftest import StackHandle, alive
 
 pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.postgres, pytest.mark.slow]
@@ -30,15 +29,6 @@ pytestmark = [pytest.mark.xdist_group("stack"), pytest.mark.postgres, pytest.mar
 ROLE = {"submit": "clerk", "approve": "judge", "transmit": "clerk", "acknowledge": "clerk",
         "start_execution": "judge", "report_execution": "clerk", "close": "judge"}
 
-
-def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def act(stack: StackHandle, authority: str, case_id: int, action: str,
