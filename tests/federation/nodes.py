@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -127,6 +128,39 @@ def colombian_node_with_a_case(folder: Path, name: str, environment: dict[str, s
     finally:
         made.server.stop()
         made.db.dispose()
+
+
+@contextmanager
+def linked_pair(backend: str, folder: Path, prefix: str) -> Iterator[tuple[Node, Node]]:
+    """CO-FGN (node A) and ES-MJ (node B), linked, each on its own SQLite file or PostgreSQL database (created
+    here, dropped afterwards; skipped with the reason when PostgreSQL is absent)."""
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL, PG_SKIP_REASON
+
+    names: list[str] = []
+    urls: dict[str, str | None] = {"a": None, "b": None}
+    if backend == "postgresql":
+        if PG_SKIP_REASON is not None:
+            pytest.skip(PG_SKIP_REASON)
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            for side in urls:
+                names.append(f"exhorto_{prefix}_{side}_{os.getpid()}_{uuid.uuid4().hex[:8]}")
+                admin.execute(f'CREATE DATABASE "{names[-1]}"')
+                urls[side] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{names[-1]}"
+    a = make_node(folder, "node-a", "CO-FGN", url=urls["a"])
+    b = make_node(folder, "node-b", "ES-MJ", url=urls["b"])
+    link(a, b)
+    try:
+        yield a, b
+    finally:
+        for node in (a, b):
+            node.server.stop()
+            node.db.dispose()
+        if names:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                for name in names:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def link(a: Node, b: Node) -> None:

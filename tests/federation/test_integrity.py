@@ -6,16 +6,13 @@ authority; two dispatchers settle each message once."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from sqlmodel import func, select
 
@@ -33,40 +30,15 @@ from engine.transport.http import NodeTransport
 from engine.transport.local import LocalTransport
 from engine.transport.sender import accept_receipt, prepare
 from engine.transport.signing import sign_receipt
-from tests.conftest import PG_ADMIN_URL, PG_SKIP_REASON
-from tests.federation.nodes import Node, link, make_node
+from tests.federation.nodes import Node, linked_pair
 from tests.federation.test_inbox_rejections import minutes_ago, post, resign, with_envelope
 from tests.helpers import example
 
 
-def _pg_url(name: str) -> str:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
-    folder = tmp_path_factory.mktemp("integrity")
-    names: list[str] = []
-    urls: dict[str, str | None] = {"a": None, "b": None}
-    if request.param == "postgresql":
-        if PG_SKIP_REASON is not None:
-            pytest.skip(PG_SKIP_REASON)
-        for side in urls:
-            names.append(f"exhorto_int_{side}_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-            urls[side] = _pg_url(names[-1])
-    a = make_node(folder, "node-a", "CO-FGN", url=urls["a"])
-    b = make_node(folder, "node-b", "ES-MJ", url=urls["b"])
-    link(a, b)
-    yield a, b
-    for node in (a, b):
-        node.server.stop()
-        node.db.dispose()
-    if names:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            for name in names:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with linked_pair(request.param, tmp_path_factory.mktemp("integrity"), "int") as nodes:
+        yield nodes
 
 
 def transmitted(a: Node, payload: dict[str, Any] | None = None) -> tuple[Case, Envelope]:

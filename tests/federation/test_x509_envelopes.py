@@ -7,13 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import psycopg
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 from sqlmodel import select
@@ -24,10 +22,9 @@ from engine.pki import Identity, _x509
 from engine.store.federation_models import SignedMessage
 from engine.transport.sender import ENVELOPE_SIGNATURE_ENV, prepare
 from engine.transport.signing import X509Signer, parse_receipt, sign_envelope, thumbprint
-from tests.conftest import PG_ADMIN_URL, PG_SKIP_REASON
-from tests.federation.nodes import Node, link, make_node
+from tests.federation.nodes import Node, linked_pair
 from tests.federation.test_inbox_rejections import minutes_ago, with_envelope
-from tests.federation.test_integrity import _pg_url, status, transmitted
+from tests.federation.test_integrity import status, transmitted
 
 
 def _p12(identity: Identity) -> bytes:
@@ -52,30 +49,14 @@ def certify(node: Node, ca: Identity, *, now: datetime | None = None) -> Identit
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
          network_ca: Identity) -> Iterator[tuple[Node, Node]]:
     os.environ["EXHORTO_ATTACH_PDF"] = "0"  # the envelopes are under test, not the PDFs
-    folder = tmp_path_factory.mktemp("x509")
-    names: list[str] = []
-    urls: dict[str, str | None] = {"a": None, "b": None}
-    if request.param == "postgresql":
-        if PG_SKIP_REASON is not None:
-            pytest.skip(PG_SKIP_REASON)
-        for side in urls:
-            names.append(f"exhorto_x509_{side}_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-            urls[side] = _pg_url(names[-1])
-    a = make_node(folder, "node-a", "CO-FGN", url=urls["a"])
-    b = make_node(folder, "node-b", "ES-MJ", url=urls["b"])
-    link(a, b)
-    for node in (a, b):
-        certify(node, network_ca)
-        pki.trust_add(node.db, network_ca.certificate.public_bytes(Encoding.PEM), "federation CA")
-    yield a, b
-    os.environ.pop("EXHORTO_ATTACH_PDF", None)
-    for node in (a, b):
-        node.server.stop()
-        node.db.dispose()
-    if names:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            for name in names:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        with linked_pair(request.param, tmp_path_factory.mktemp("x509"), "x509") as (a, b):
+            for node in (a, b):
+                certify(node, network_ca)
+                pki.trust_add(node.db, network_ca.certificate.public_bytes(Encoding.PEM), "federation CA")
+            yield a, b
+    finally:
+        os.environ.pop("EXHORTO_ATTACH_PDF", None)
 
 
 def _logged(node: Node, message_id: str, direction: str) -> SignedMessage:
