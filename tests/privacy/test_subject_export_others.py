@@ -32,12 +32,16 @@ def _payload() -> dict[str, Any]:
     return payload
 
 
-def test_third_person_in_free_text_is_not_exported(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def _export(db: Database, monkeypatch: pytest.MonkeyPatch, query: privacy.SubjectQuery) -> dict[str, Any]:
+    """The data-subject export, by CO-FGN's supervisor, of a world holding the one request of _payload()."""
     monkeypatch.setenv("EXHORTO_ATTACH_PDF", "0")
     world = make_world(db)
     create_case(db, actor=world.actor("CO-FGN", "clerk"), counterpart="ES-MJ", payload=_payload())
-    dpo = world.actor("CO-FGN", "supervisor")
-    data = privacy.subject_export(db, dpo, privacy.SubjectQuery(surname="Restrepo Gaviria"))
+    return privacy.subject_export(db, world.actor("CO-FGN", "supervisor"), query)
+
+
+def test_third_person_in_free_text_is_not_exported(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _export(db, monkeypatch, privacy.SubjectQuery(surname="Restrepo Gaviria"))
     assert len(data["cases"]) == 1
     case = data["cases"][0]
     assert [p["surname"] for p in case["persons"]] == ["Restrepo Gaviria"]
@@ -50,11 +54,7 @@ def test_third_person_in_free_text_is_not_exported(db: Database, monkeypatch: py
 
 
 def test_the_witness_gets_their_own_data_only(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EXHORTO_ATTACH_PDF", "0")
-    world = make_world(db)
-    create_case(db, actor=world.actor("CO-FGN", "clerk"), counterpart="ES-MJ", payload=_payload())
-    dpo = world.actor("CO-FGN", "supervisor")
-    data = privacy.subject_export(db, dpo, privacy.SubjectQuery(document_number="xk 4455667"))
+    data = _export(db, monkeypatch, privacy.SubjectQuery(document_number="xk 4455667"))
     case = data["cases"][0]
     assert case["roles"] == ["witness"]
     assert case["measures"][0]["description"].startswith("Identificar las cuentas de [P1] abiertas con la ayuda "
