@@ -35,7 +35,7 @@ def test_demo_command(tmp_path: Path) -> None:
     # An EIO between two EU States (Annex A, Annex B) and a UN-convention request EU -> LAC, in the four languages.
     for stem, marks in (("FR-MJ-2026-000001_01-request", ("SECTION A", "SECTION L", "H8")),
                         ("FR-MJ-2026-000001_02-acknowledgement", ("SECTION E", "Annex B")),
-                        ("ES-MJ-2026-000003_01-request", ("1.", "6.", "Purpose of the request"))):
+                        ("ES-MJ-2026-000003_01-request", ("1.", "6.", "Purpose for which the evidence"))):
         for lang in ("es", "pt-PT", "pt-BR", "en", "fr"):
             path = next(p for p in pdfs if p.stem.startswith(stem) and p.stem.endswith(f"_{lang}"))
             text = "\n".join(page.extract_text() for page in PdfReader(path).pages)

@@ -157,10 +157,41 @@ def test_un_convention_request_is_numbered() -> None:
     sections = profile_for_instrument("VIENNA_1988").documents["request"].sections
     positions = []
     for number, spec in enumerate(sections, start=1):
-        found = re.search(rf"^{number}\.\s+{re.escape(spec['title']['en'])}", text, re.M)
+        title = r"\s+".join(map(re.escape, spec["title"]["en"].split()))  # a long title wraps
+        found = re.search(rf"^{number}\.\s+{title}", text, re.M)
         assert found, spec["title"]["en"]
         positions.append(found.start())
     assert positions == sorted(positions)  # in the order of UNTOC Art. 18(15)
+    # the items (a)-(f) in the words of the Convention (UNTOC Art. 18(15), UNCAC Art. 46(15): same text)
+    assert [" ".join(s["title"]["en"].split()) for s in sections[:6]] == UNTOC_18_15
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_request_for_service_of_documents_needs_no_facts(lang: str) -> None:
+    """UNTOC Art. 18(15)(c): no summary of the facts "in relation to requests for the purpose of service of judicial
+    documents"; such a request renders with its section 3 (offences) and no facts."""
+    payload = _payload("request", "cl-uy-service-of-documents")
+    del payload["facts"]
+    from engine.forms import profile_for_instrument
+    from engine.i18n import localized
+
+    text = " ".join("\n".join(_pages(_render(payload, lang))).split())
+    sections = profile_for_instrument("OAS_NASSAU_1992").documents["request"].sections
+    for number, spec in enumerate(sections, start=1):
+        assert f"{number}. {' '.join(str(localized(spec['title'], lang)).split())}" in text, (number, lang)
+    assert "El imputado habría obtenido" not in text  # the example's facts, left out
+    assert payload["measures"][0]["description"][:40] in text  # section 4: the service asked for
+
+
+UNTOC_18_15 = [
+    "Identity of the authority making the request",
+    "Subject matter and nature of the investigation, prosecution or judicial proceeding; name and functions of the"
+    " authority conducting it",
+    "Summary of the relevant facts",
+    "Description of the assistance sought and details of any particular procedure to be followed",
+    "Identity, location and nationality of any person concerned",
+    "Purpose for which the evidence, information or action is sought",
+]
 
 
 def test_a_stored_v1_request_renders_with_its_own_schema() -> None:

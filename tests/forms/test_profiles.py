@@ -115,3 +115,18 @@ def test_layouts_show_every_field_of_the_form(profile: forms.Profile) -> None:
         covered = {p.split("/")[1] for p in pointers}
         fields = set(forms.load_schema(form)["properties"]) - {"$schema"}
         assert fields <= covered, (form, sorted(fields - covered))
+
+
+def test_facts_may_be_left_out_only_of_a_request_for_service_of_documents() -> None:
+    """UNTOC Art. 18(15)(c) and UNCAC Art. 46(15)(c): "a summary of the relevant facts, except in relation to requests
+    for the purpose of service of judicial documents"; an EIO always has one (Annex A section G)."""
+    service = load(EXAMPLES / "request" / "cl-uy-service-of-documents.json")
+    assert [m["type"] for m in service["measures"]] == ["service_of_documents"]
+    del service["facts"]
+    assert forms.validate("request", service) == []
+    service["measures"].append({"type": "obtain_documents", "description": "Copia del expediente."})
+    assert ("/facts", "required") in {(e.pointer, e.code) for e in forms.validate("request", service)}
+    eio = copy.deepcopy(EIO_EXAMPLE)
+    del eio["facts"]
+    eio["measures"] = [{"type": "service_of_documents", "description": "Signification de l'ordonnance."}]
+    assert ("/facts", "required") in {(e.pointer, e.code) for e in forms.validate("request", eio)}
