@@ -34,16 +34,27 @@ KINDS: tuple[tuple[str, str, str, str, str | None], ...] = (
 )
 
 
+def _party(payload: dict, key: str, code: str, country: str) -> Party:
+    """The request's own authority in the running header (its example names both); a placeholder for the other
+    forms, whose payloads leave the two authorities to the case."""
+    block = payload.get(key)
+    if isinstance(block, dict) and {"code", "name", "country"} <= set(block):
+        return Party(block["code"], block["name"], block["country"])
+    side = "sender" if key == "requesting_authority" else "recipient"
+    return Party(code, f"Central authority ({side})", country)
+
+
 def first_pages(out: Path, resolution: int = 70) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, form, slug, lang, instrument in KINDS:
             raw = (EXAMPLES / form / f"{slug}.json").read_bytes()
+            payload = json.loads(raw)
             pdf = render_pdf(RenderRequest(
-                form=form, payload=json.loads(raw), language=lang, payload_bytes=raw, issued_at=ISSUED,
-                instrument=instrument, sender=Party("XX-SENDER", "Central authority (sender)", "FR"),
-                recipient=Party("XX-RECIPIENT", "Central authority (recipient)", "ES"),
+                form=form, payload=payload, language=lang, payload_bytes=raw, issued_at=ISSUED,
+                instrument=instrument, sender=_party(payload, "requesting_authority", "XX-SENDER", "FR"),
+                recipient=_party(payload, "requested_authority", "XX-RECIPIENT", "ES"),
             ))
             source = Path(tmp) / f"{name}.pdf"
             source.write_bytes(pdf.content)
