@@ -165,12 +165,12 @@ def test_pickers_name_codes_in_the_readers_language_and_post_the_codes(sqlite_we
 
     posted = [(k, v) for k, v in form_items("request", payload) if k not in (
         "/offences/0/iccs_code", "/offences/1/iccs_code", "/persons/0/nationalities")]
-    chosen = [("/offences/0/iccs_code", "0703 — Fraude"), ("/offences/1/iccs_code", "Homicidio intencional"),
+    chosen = [("/offences/0/iccs_code", "0701 — Fraude"), ("/offences/1/iccs_code", "Homicidio intencional"),
               ("/persons/0/nationalities", "CO"), ("/persons/0/nationalities", ""),
               ("/persons/0/nationalities", "PE")]
     assert web.post(client, url, [*posted, *chosen, ("intent", "save")]).status_code == 200
     case = _saved(web, case_id)
-    assert [o["iccs_code"] for o in case.payload["offences"]] == ["0703", "0101"]
+    assert [o["iccs_code"] for o in case.payload["offences"]] == ["0701", "0101"]
     assert case.payload["persons"][0]["nationalities"] == ["CO", "PE"]
 
     # the server still judges: a code that is not one is refused next to its field, nothing saved
