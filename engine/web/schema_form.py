@@ -465,8 +465,9 @@ def summary(fields: list[Field], errors: Mapping[str, list[str]]) -> list[tuple[
     trail: dict[str, list[str]] = {}
 
     def visit(item: Field, groups: list[str]) -> None:
-        order[item.pointer] = len(order)
-        trail[item.pointer] = groups
+        # a group shown in parts (the editor's sections) is placed where its first part is
+        order.setdefault(item.pointer, len(order))
+        trail.setdefault(item.pointer, groups)
         # an array's entries are labelled "List — 2" already: the list's own label would be said twice
         inner = groups if item.kind in ("array", "files") else [*groups, item.label]
         for sub in item.children:
