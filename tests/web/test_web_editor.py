@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from typing import Any
 
 from engine.forms._profiles import PROFILES_FILE
 from engine.store.models import Case
@@ -51,6 +52,17 @@ def _draft_to(web: Web, client: object, counterpart: str) -> int:
     return int(match.group(1))
 
 
+def _example_saved(web: Web) -> tuple[Any, int, str, dict[str, Any], Any]:
+    """A Spanish-speaking CO-FGN clerk's draft to ES-MJ, saved with the complete example request:
+    (client, case id, editor URL, payload, the save's response)."""
+    client = web.client("co.clerk", lang="es")
+    case_id = _draft(web, client)
+    url = f"/web/cases/{case_id}/edit"
+    payload = example("request", "co-es-bank-records")
+    saved = web.post(client, url, [*form_items("request", payload), ("intent", "save")])
+    return client, case_id, url, payload, saved
+
+
 def test_an_mla_draft_has_the_untoc_items_in_order_with_their_titles_and_what_each_lacks(sqlite_web: Web) -> None:
     web = sqlite_web
     client = web.client("co.clerk", lang="es")
@@ -83,11 +95,7 @@ def test_an_eio_draft_has_annex_a_sections_a_to_l_in_the_readers_language(sqlite
 
 def test_a_complete_request_is_complete_in_every_section_and_errors_open_their_section(sqlite_web: Web) -> None:
     web = sqlite_web
-    client = web.client("co.clerk", lang="es")
-    case_id = _draft(web, client)
-    url = f"/web/cases/{case_id}/edit"
-    payload = example("request", "co-es-bank-records")
-    saved = web.post(client, url, [*form_items("request", payload), ("intent", "save")])
+    client, case_id, url, payload, saved = _example_saved(web)
     assert saved.status_code == 200
     assert {mark for *_, mark in _sections(saved.text)} == {"Completa"}
     assert 'class="checklist card"' not in saved.text
@@ -146,11 +154,7 @@ def test_authority_blocks_are_shown_read_only_and_what_is_posted_for_them_is_ign
 
 def test_pickers_name_codes_in_the_readers_language_and_post_the_codes(sqlite_web: Web) -> None:
     web = sqlite_web
-    client = web.client("co.clerk", lang="es")
-    case_id = _draft(web, client)
-    url = f"/web/cases/{case_id}/edit"
-    payload = example("request", "co-es-bank-records")
-    web.post(client, url, [*form_items("request", payload), ("intent", "save")])
+    client, case_id, url, payload, _ = _example_saved(web)
     html = client.get(url).text
     # ICCS: one datalist of "code — title" in Spanish; the field shows the stored code with its title
     assert '<datalist id="iccs-entries">' in html and '<option value="0101 — Homicidio intencional">' in html
