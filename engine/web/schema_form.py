@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from engine import formatting, forms
 from engine.documents import enum_msgid
 from engine.i18n import is_language, localized, translate
+from engine.web import pickers
 
 SKIPPED = frozenset({"$schema"})
 FILE_KEYS = frozenset({"name", "media_type", "size", "sha256"})
@@ -85,7 +86,7 @@ class Field:
     key: str
     label: str
     kind: str  # object | array | files | text | textarea | date | datetime | email | number | integer |
-    #            enum | boolean | choices | lines
+    #            enum | boolean | choices | lines | picks (a list of codes chosen from ``options``, one select each)
     required: bool = False
     value: Any = None
     options: list[tuple[str, str]] = field(default_factory=list)
@@ -96,10 +97,13 @@ class Field:
     errors: list[str] = field(default_factory=list)
     depth: int = 0
     readonly: bool = False  # set by the system (engine.system_fields): shown, never posted
+    picker: str | None = None  # engine.web.pickers: a country, language or ICCS code chosen by name
+    part: int = 0  # a group shown in several sections of the editor: its n-th part (0: the first, keeps the id)
 
     @property
     def id(self) -> str:
-        return "f" + (self.pointer.replace("/", "-").replace("~", "_") or "-root")
+        own = "f" + (self.pointer.replace("/", "-").replace("~", "_") or "-root")
+        return f"{own}--{self.part}" if self.part else own
 
     @property
     def is_group(self) -> bool:
@@ -114,6 +118,7 @@ class Context:
     lang: str
     timezone: str = "UTC"
     translate: Callable[[str], str] = str
+    pickers: bool = False  # countries, languages and ICCS codes chosen from named lists (the request editor)
 
 
 def _kind(node: Mapping[str, Any]) -> str:
@@ -178,6 +183,13 @@ def build(
     return fields
 
 
+def _picker(raw: Mapping[str, Any], node: Mapping[str, Any]) -> str | None:
+    """The picker of a string field: its format (country, language) or its type of the common schema (ICCS)."""
+    if node.get("format") in (pickers.COUNTRY, pickers.LANGUAGE):
+        return str(node["format"])
+    return pickers.ICCS if str(raw.get("$ref", "")).endswith("/iccs_code") else None
+
+
 def _build(
     node: Mapping[str, Any],
     base: Mapping[str, Any],
@@ -189,6 +201,7 @@ def _build(
     required: bool,
     depth: int,
 ) -> Field:
+    raw = node
     node, base = resolve(node, base)
     kind = _kind(node)
     out = Field(
@@ -232,7 +245,21 @@ def _build(
         out.value = _local_datetime(value, ctx.timezone)
     else:
         out.value = "" if value is MISSING or value is None else str(value)
+        if ctx.pickers and kind == "text":
+            _pick_one(out, _picker(raw, node), ctx)
     return out
+
+
+def _pick_one(out: Field, picker: str | None, ctx: Context) -> None:
+    out.picker = picker
+    if picker == pickers.ICCS:
+        out.value = pickers.iccs_shown(out.value, ctx.lang)
+        out.max_length = None  # the entry shown is longer than the code posted back
+    elif picker is not None:
+        out.kind = "enum"
+        out.options = pickers.options(picker, ctx.lang)
+        if out.value and out.value not in {code for code, _ in out.options}:
+            out.options.insert(0, (out.value, out.value))  # kept as it is: validation names it
 
 
 def _build_array(out: Field, node: Mapping[str, Any], base: Mapping[str, Any], value: Any, ctx: Context) -> None:
@@ -261,6 +288,13 @@ def _build_array(out: Field, node: Mapping[str, Any], base: Mapping[str, Any], v
         out.kind = "choices"
         out.options = _options(items, ctx)
         out.value = [str(v) for v in items_list]
+    elif ctx.pickers and items.get("format") in (pickers.COUNTRY, pickers.LANGUAGE):
+        out.kind = "picks"
+        out.picker = str(items["format"])
+        out.options = pickers.options(out.picker, ctx.lang)
+        out.value = [str(v) for v in items_list]
+        known = {code for code, _ in out.options}
+        out.options[:0] = [(v, v) for v in out.value if v not in known]
     else:
         out.kind = "lines"
         out.value = "\n".join(str(v) for v in items_list)
@@ -311,6 +345,7 @@ def parse(form: str, posted: Posted, ctx: Context, *, keep: Mapping[str, Any] | 
 
 
 def _parse(node: Mapping[str, Any], base: Mapping[str, Any], pointer: str, posted: Posted, ctx: Context) -> Any:
+    raw_node = node
     node, base = resolve(node, base)
     kind = _kind(node)
     if kind == "object":
@@ -327,6 +362,8 @@ def _parse(node: Mapping[str, Any], base: Mapping[str, Any], pointer: str, poste
     raw = (posted.get(pointer) or "").strip()
     if raw == "":
         return MISSING
+    if kind == "text" and _picker(raw_node, node) == pickers.ICCS:
+        return pickers.iccs_code(raw)  # "0101 — Homicidio intencional" → "0101"
     return _scalar(kind, raw, ctx)
 
 
@@ -364,7 +401,7 @@ def _parse_array(node: Mapping[str, Any], base: Mapping[str, Any], pointer: str,
         allowed = [str(v) for v in items["enum"]]
         chosen = [v for v in posted.getlist(pointer) if v in allowed]
         return chosen or MISSING
-    text = posted.get(pointer) or ""
+    text = "\n".join(posted.getlist(pointer))  # one text area, or one select per entry (a picker)
     parts = (
         [p.strip() for p in text.replace(",", "\n").splitlines()]
         if items.get("type") == "integer"
@@ -428,8 +465,9 @@ def summary(fields: list[Field], errors: Mapping[str, list[str]]) -> list[tuple[
     trail: dict[str, list[str]] = {}
 
     def visit(item: Field, groups: list[str]) -> None:
-        order[item.pointer] = len(order)
-        trail[item.pointer] = groups
+        # a group shown in parts (the editor's sections) is placed where its first part is
+        order.setdefault(item.pointer, len(order))
+        trail.setdefault(item.pointer, groups)
         # an array's entries are labelled "List — 2" already: the list's own label would be said twice
         inner = groups if item.kind in ("array", "files") else [*groups, item.label]
         for sub in item.children:

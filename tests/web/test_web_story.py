@@ -190,10 +190,12 @@ def test_submitting_shows_every_problem_at_once_in_page_order_and_names_the_grou
     assert response.status_code == 422
     items = _summary(response.text, "error-summary")
     targets = [target for target, _ in items]
-    # the format error and both missing fields in one round, in the order of the page
-    assert targets.index("f-facts") < targets.index("f-purpose") < targets.index("f-contact_person-email")
+    # the format error and both missing fields in one round, in the order of the page: the request's sections
+    # (UNTOC Art. 18(15): 1 the requesting authority and its contact, 3 the facts, 6 the purpose)
+    assert targets.index("f-contact_person-email") < targets.index("f-facts") < targets.index("f-purpose")
     email = dict(items)["f-contact_person-email"]
-    assert email.startswith("Persona de contacto › "), email  # which of the e-mail fields
+    # which section, and which of the e-mail fields
+    assert email.startswith("1. Identidad de la autoridad que hace la solicitud › Persona de contacto › "), email
     # a draft opened again lists what it still lacks
     saved = web.post(client, url, [*form_items("request", payload | {"contact_person": {"name": "M. Ortiz"}}),
                                    ("intent", "save")])

@@ -1,7 +1,9 @@
-"""The request editor: generated from the request schema, saves drafts, submits them for approval."""
+"""The request editor: generated from the request schema, in the sections of the request's instrument profile;
+saves drafts, submits them for approval."""
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import suppress
 from typing import Any
 
@@ -13,7 +15,7 @@ from engine.errors import FormInvalid, StaleVersion
 from engine.i18n import N_
 from engine.lifecycle import Role, Side, State
 from engine.store.models import Case
-from engine.web import queries, schema_form, services
+from engine.web import editor_sections, pickers, queries, schema_form, services
 from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case, read_posted
 
@@ -79,28 +81,43 @@ def _render_editor(
     errors: dict[str, list[str]] | None = None,
     message: str | None = None,
     status_code: int = 200,
+    opened: str = "",
 ) -> Response:
     shown = dict(payload)
     shown.setdefault("references", {"requesting": case.reference})
-    fields = schema_form.build(case.schema_id or "request", shown, form_context(ctx), errors)
-    summary = schema_form.summary(fields, errors or {})
-    # A draft opened again says what it still lacks before it can be submitted (not marked as errors: a draft
-    # may be incomplete).
-    checklist = [] if summary else schema_form.summary(fields, _missing(ctx, case, payload))
+    fctx = dataclasses.replace(form_context(ctx), pickers=True)
+    fields = schema_form.build(case.schema_id or "request", shown, fctx, errors)
+    editor_sections.directory_blocks(fields)
+    sections = editor_sections.build_sections(_profile(ctx, case, shown), fields, ctx.lang)
+    # The marks and the checklist: what would stop the draft from being submitted, from the same validation as the
+    # submission itself. A draft may be incomplete: what is missing is listed, not marked as an error.
+    summary = editor_sections.mark(sections, _problems(ctx, case, payload), errors or {}, opened=opened)
     return ctx.render(
         "editor.html.j2",
         status_code=status_code,
         case=case,
-        fields=fields,
+        sections=sections,
         version=version,
-        summary=summary,
-        checklist=checklist,
+        summary=[(pointer, text) for pointer, text, _ in summary],
+        checklist=[] if summary else [s for s in sections if s.missing or s.invalid],
+        iccs_entries=pickers.iccs_entries(ctx.lang),
         message=message,
         form_title=_title(ctx, case),
     )
 
 
-def _missing(ctx: WebContext, case: Case, payload: dict[str, Any]) -> dict[str, list[str]]:
+def _profile(ctx: WebContext, case: Case, payload: dict[str, Any]) -> forms.Profile:
+    """The profile of the request's instrument; before one is chosen, the one the two States would use (an EIO
+    between two States bound by the Directive, otherwise the general MLA profile)."""
+    basis = payload.get("legal_basis")
+    if isinstance(basis, dict) and basis.get("instrument"):
+        return forms.profile_of(payload)
+    with ctx.db.reader() as session:
+        facts = system_fields.facts_of(session, case)
+    return forms.profile_for_instrument(forms.default_instrument(facts.requesting.country, facts.requested.country))
+
+
+def _problems(ctx: WebContext, case: Case, payload: dict[str, Any]) -> list[forms.FormError]:
     """Every problem that would stop ``payload`` from being submitted, with the system's fields as the engine
     will set them (they are shown, never posted)."""
     form = case.schema_id or "request"
@@ -108,8 +125,16 @@ def _missing(ctx: WebContext, case: Case, payload: dict[str, Any]) -> dict[str, 
         values = system_fields.system_values(system_fields.facts_of(session, case), form)
     with suppress(FormInvalid):  # a contradiction is reported by the save itself
         payload = system_fields.settle(payload, values, lang=ctx.lang, form=form)
-    problems = forms.validate(form, payload, complete=True, lang=ctx.lang)
-    return schema_form.errors_by_pointer(problems)
+    return forms.validate(form, payload, complete=True, lang=ctx.lang)
+
+
+def _keep_directory_blocks(payload: dict[str, Any], stored: dict[str, Any]) -> None:
+    """The authority blocks are the directory's: whatever was posted for them, the stored ones stay."""
+    for pointer in editor_sections.DIRECTORY_BLOCKS:
+        key = pointer.strip("/")
+        payload.pop(key, None)
+        if key in stored:
+            payload[key] = stored[key]
 
 
 def _title(ctx: WebContext, case: Case) -> str:
@@ -130,10 +155,12 @@ async def save(request: Request, case_id: int) -> Response:
     ctx = web_context(request)
     case = _editable(ctx, case_id)
     posted = await read_posted(ctx, case.schema_id or "request", case)
+    _keep_directory_blocks(posted.payload, case.payload)
     version = posted.version if posted.version is not None else case.version
-    if posted.operation:  # add or remove an entry: show the form again, nothing saved yet
+    if posted.operation:  # add or remove an entry: show the form again, nothing saved yet, its section open
         payload = schema_form.edit_list(posted.payload, posted.operation)
-        return _render_editor(ctx, case, payload, version=version, errors=posted.errors or None)
+        opened = posted.operation.partition(":")[2]
+        return _render_editor(ctx, case, payload, version=version, errors=posted.errors or None, opened=opened)
     if posted.errors:
         return _render_editor(ctx, case, posted.payload, version=version, errors=posted.errors, status_code=422)
     try:
@@ -143,7 +170,7 @@ async def save(request: Request, case_id: int) -> Response:
     except FormInvalid as error:
         errors = schema_form.errors_by_pointer(error.errors)
         if posted.intent == "submit":  # all at once: what is wrong and what is still missing, not in rounds
-            for pointer, texts in _missing(ctx, case, posted.payload).items():
+            for pointer, texts in schema_form.errors_by_pointer(_problems(ctx, case, posted.payload)).items():
                 errors.setdefault(pointer, []).extend(t for t in texts if t not in errors[pointer])
         return _render_editor(
             ctx,
