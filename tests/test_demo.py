@@ -33,7 +33,7 @@ def test_demo_command(tmp_path: Path) -> None:
     text = PdfReader(next(p for p in pdfs if "BR-MJSP" in p.name and p.stem.endswith("_pt-BR"))).pages[0].extract_text()
     assert "BR-MJSP/2026/000001" in text
     # An EIO between two EU States (Annex A, Annex B) and a UN-convention request EU -> LAC, in the four languages.
-    for stem, marks in (("FR-MJ-2026-000001_01-request", ("SECTION A", "SECTION L", "H8")),
+    for stem, marks in (("FR-MJ-2026-000001_01-request", ("SECTION A", "SECTION L", "H7")),
                         ("FR-MJ-2026-000001_02-acknowledgement", ("SECTION E", "Annex B")),
                         ("ES-MJ-2026-000003_01-request", ("1.", "6.", "Purpose for which the evidence"))):
         for lang in ("es", "pt-PT", "pt-BR", "en", "fr"):

@@ -1,7 +1,7 @@
 """A document laid out as its legal instrument's form: the sections of an instrument profile (``forms/profiles.json``)
 filled from a payload.
 
-Pure, like :mod:`engine.documents._view`: each section of the profile (EIO Annex A "A"-"L" with "H1"-"H8", Annex B
+Pure, like :mod:`engine.documents._view`: each section of the profile (EIO Annex A "A"-"L" with "H1"-"H7", Annex B
 "A"-"E", or the numbered items of a UNTOC Art. 18(15) request) becomes a :class:`FormSection` whose items are
 numbered. A coded field (a list of options, or yes/no) becomes a :class:`Checkboxes` grid that shows every option,
 ticked or not, as the printed form does; any other field becomes a block of the ordinary view (fields, paragraphs,

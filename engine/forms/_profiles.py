@@ -1,7 +1,7 @@
 """Instrument profiles: which legal instrument governs a request between two States, and what its documents hold.
 
 The profiles are data (``forms/profiles.json``): for each instrument family the sections of its documents in the
-instrument's own order and numbering (EIO Annex A sections A-L and H1-H8, Annex B A-E; the items of UNTOC
+instrument's own order and numbering (EIO Annex A sections A-L and H1-H7, Annex B A-E; the items of UNTOC
 Art. 18(15) for every other request), the fields it requires, the document layout and the deadline policy. The
 request schema enforces the same requirements (its ``allOf``); ``tests/forms/test_profiles.py`` checks that the
 two agree and that every pointer names a field of the schema.

@@ -56,8 +56,9 @@ def test_every_annex_a_section_is_on_the_eio_pages(eio_pdfs: dict[str, bytes], l
     word = translate(lang, "Section").upper()
     found = re.findall(rf"{word}\s+([A-L])\b", text)
     assert found == list("ABCDEFGHIJKL"), found
-    for sub in range(1, 9):
+    for sub in range(1, 8):  # Annex A's seven subsections of section H
         assert f"H{sub} " in text, sub
+    assert "H8 " not in text
     assert translate(lang, "Not applicable") in text  # section L and the empty H subsections
     assert "☒" in text and "☐" in text  # every option shown, ticked or not
 
@@ -265,6 +266,32 @@ def test_section_c_prints_the_annex_a_list_in_its_order() -> None:
     payload["measures"].append({"type": "search_and_seizure", "description": "Perquisition du domicile."})
     text = "\n".join(_pages(_render(payload, "en"))).replace("\n", " ")
     assert "☒ Search and seizure" in text[text.index("SECTION C"):text.index("SECTION D")]
+
+
+def test_covert_investigation_reasons_follow_section_c_only_when_given() -> None:
+    """Annex A section H has no subsection for a covert investigation: the reasons Art. 29(2) requires ("why it
+    considers the covert investigation likely to be relevant") print after the measures of section C, and only
+    when the request gives them; a numbered treaty request keeps them with the assistance sought (item 4)."""
+    def between(text: str, start: str, end: str) -> str:
+        return text[text.index(start):text.index(end)]
+
+    title = "Covert investigation: why it is relevant (Art. 29(2))"
+    text = "\n".join(_pages(_render(_payload("request", EIO), "en"))).replace("\n", " ")
+    assert title not in text
+    payload = copy.deepcopy(_payload("request", EIO))
+    payload["measures"].append({"type": "covert_investigation", "description": "Infiltration d'un agent."})
+    payload["specific_measures"]["covert_investigation"] = {"relevance": "Le réseau ne se réunit qu'en personne."}
+    text = "\n".join(_pages(_render(payload, "en"))).replace("\n", " ")
+    section_c = between(text, "SECTION C", "SECTION D")
+    assert title in section_c and "Le réseau ne se réunit qu'en personne." in section_c
+    assert section_c.index("Infiltration d'un agent.") < section_c.index(title)  # after the measures
+    assert title not in between(text, "SECTION H", "SECTION I")
+    text = "\n".join(_pages(_render(payload, "es"))).replace("\n", " ")
+    assert "Investigación encubierta: por qué es pertinente (art. 29.2)" in between(text, "SECCIÓN C", "SECCIÓN D")
+    numbered = copy.deepcopy(_payload("request", MLA))
+    numbered["specific_measures"] = {"covert_investigation": {"relevance": "La red solo se reúne en persona."}}
+    text = "\n".join(_pages(_render(numbered, "en"))).replace("\n", " ")
+    assert "La red solo se reúne en persona." in text[text.index("4. "):text.index("5. ")]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -42,13 +42,21 @@ def test_sections_are_the_instruments_own() -> None:
     eio = forms.profile_for_instrument("EIO")
     annex_a = [s["key"] for s in eio.documents["request"].sections]
     assert annex_a == [*"ABCDEFGHIJKL", "annexes"]
-    section_h = next(s for s in eio.documents["request"].sections if s["key"] == "H")
+    sections = {s["key"]: s for s in eio.documents["request"].sections}
     subsections = forms.load_schema("request")["properties"]["specific_measures"]["properties"]
-    titles = [subsections[p.rsplit("/", 1)[1]]["title"] for p in section_h["pointers"]]
-    assert [t[:2] for t in titles] == [f"H{n}" for n in range(1, 9)]
+    titles = [subsections[p.rsplit("/", 1)[1]]["title"] for p in sections["H"]["pointers"]]
+    # Annex A has seven subsections, the last one interception; none for a covert investigation, whose reasons
+    # (Art. 29(2)) go with the measures of section C.
+    assert [t[:2] for t in titles] == [f"H{n}" for n in range(1, 8)]
+    assert sections["H"]["pointers"][-1] == "/specific_measures/interception"
+    assert "/specific_measures/covert_investigation" in sections["C"]["pointers"]
+    assert not re.match(r"H\d", subsections["covert_investigation"]["title"])
+    assert not any(re.match(r"H\d", t) for t in subsections["covert_investigation"]["x-title"].values())
     assert [s["key"] for s in eio.documents["acknowledgement"].sections] == list("ABCDE")
     mla = forms.profile_for_instrument("UNTOC")
     assert [s.get("untoc") for s in mla.documents["request"].sections if s.get("untoc")] == list("abcdef")
+    item_d = next(s for s in mla.documents["request"].sections if s.get("untoc") == "d")
+    assert "/specific_measures" in item_d["pointers"]  # every specific measure, covert investigation included
 
 
 @pytest.mark.parametrize("profile", forms.profiles(), ids=lambda p: p.id)
@@ -102,9 +110,10 @@ def test_docs_table_covers_every_section_and_pointer() -> None:
         for pointer in re.findall(r"`(/[^`]*)`", row):
             assert schema_node(form, pointer) is not None, (row, pointer)
     labels = {row.split("|")[1].strip() for row in rows}
-    expected = {f"Annex A {k}" for k in "ABCDEFGIJKL"} | {f"Annex A H{n}" for n in range(1, 9)}
+    expected = {f"Annex A {k}" for k in "ABCDEFGIJKL"} | {f"Annex A H{n}" for n in range(1, 8)}
     expected |= {f"Annex B {k}" for k in "ABCDE"} | {f"UNTOC 18(15)({k})" for k in "abcdef"}
     assert expected <= labels, sorted(expected - labels)
+    assert "Annex A H8" not in labels
 
 
 @pytest.mark.parametrize("profile", forms.profiles(), ids=lambda p: p.id)
