@@ -47,7 +47,7 @@ def _documents(web: Web, case: Case) -> int:
 
 @pytest.mark.parametrize(("lang", "approved", "transmitted", "country"), [
     ("es", "La solicitud será aprobada y transmitida a", "Estado tras la acción: Transmitida.", "España"),
-    ("fr", "La demande sera approuvée et transmise à", "État après l’action\u202f: Transmise.", "Espagne"),
+    ("fr", "La demande sera approuvée et transmise à", "État après l'action\u202f: Transmise.", "Espagne"),
     ("en", "The request will be approved and transmitted to", "State after the action: Transmitted.", "Spain"),
 ])
 def test_the_approval_page_shows_the_request_and_says_what_will_happen(sqlite_web: Web, lang: str, approved: str,
@@ -79,7 +79,7 @@ def test_approval_without_transmission_says_so_before_and_after(sqlite_web: Web)
     assert web.world.refresh(case).state == State.APPROVED
     assert flashes(unescape(unticked.text)) == [
         "La solicitud fue aprobada. Todavía no se ha transmitido. Nuevo estado: Aprobada."]
-    # The page for the other variant: rendered again after a refusal, with the box as the user left it.
+    # The approved request waits here: the case page offers to transmit it.
     again = judge.get(f"/web/cases/{case.id}")
     assert "Transmitir" in unescape(again.text)
 
