@@ -121,8 +121,7 @@ def test_previews_and_downloads_never_add_a_file_and_each_read_is_logged(sqlite_
         assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert _documents(web, case) == 0 and documents.list_documents(web.db, case.id or 0) == []
     assert _reads(web, case).count("document") == len(urls)
-    page = clerk.get(f"/web/cases/{case.id}").text
-    assert 'id="h-files"' not in page  # nothing listed under "Files"
+    assert 'id="h-files"' not in clerk.get(f"/web/cases/{case.id}").text  # nothing listed under "Files"
     # A transmission keeps the document it sent, once; previews of the sent case still add nothing.
     web.world.act(case, "submit", "CO-FGN", "clerk")
     web.world.act(case, "approve", "CO-FGN", "judge")
@@ -130,5 +129,19 @@ def test_previews_and_downloads_never_add_a_file_and_each_read_is_logged(sqlite_
     for url in urls[:3]:
         assert clerk.get(url).status_code == 200
     assert _documents(web, case) == 1
-    files = re.search(r'<section class="card" aria-labelledby="h-files">.*?</section>', clerk.get(f"/web/cases/{case.id}").text, re.S)
+    page = clerk.get(f"/web/cases/{case.id}").text
+    files = re.search(r'<section class="card" aria-labelledby="h-files">.*?</section>', page, re.S)
     assert files and len(re.findall(r"\.pdf</a>", files.group(0))) == 1
+
+
+def test_technical_details_are_behind_a_disclosure(sqlite_web: Web) -> None:
+    web = sqlite_web
+    _, requested = web.world.transmitted("CO-FGN", "ES-MJ")
+    web.world.act(requested, "acknowledge", "ES-MJ", "clerk")
+    html = unescape(web.client("es.clerk", lang="fr").get(f"/web/cases/{requested.id}").text)
+    main = re.sub(r"<details class=\"technical\">.*?</details>", "", html, flags=re.S)
+    for technical in ("system:", "SHA-256", "e-CODEX", "ETSI", "<dt>Version</dt>"):
+        assert technical not in main, technical
+        assert technical in html, technical  # still there, one click away
+    assert "CO-FGN (automatique)" in main  # who received it, in words
+    assert "Détails techniques" in html
