@@ -60,7 +60,11 @@ def test_the_approval_page_shows_the_request_and_says_what_will_happen(sqlite_we
     html = unescape(page.text)
     # The request itself, in the reviewer's language, and its PDF in that language.
     surname = case.payload["persons"][0]["surname"]
-    assert surname in html and case.payload["facts"]["summary"][:40] in html
+    glance, whole = html.split('<details class="request-full">', 1)
+    assert surname in glance and case.payload["facts"]["summary"][:40] in glance  # at a glance …
+    assert case.payload["persons"][0]["birth_place"] in whole  # … and the whole request one click away
+    assert f"ES-MJ (Ministerio de Justicia — Subdirección General de Cooperación Jurídica Internacional, {country})" \
+        in glance
     assert f'href="/web/cases/{case.id}/pdf/{lang}"' in html
     # Ticked by default: approved and transmitted, to whom, and the state that follows.
     assert 'id="transmit" name="transmit" value="1" checked' in html

@@ -13,7 +13,7 @@ from engine.errors import ExhortoError, FormInvalid, StaleVersion
 from engine.i18n import N_
 from engine.lifecycle import Transition
 from engine.store.models import Case
-from engine.web import effects, schema_form, services
+from engine.web import effects, schema_form, services, story
 from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case, read_posted
 
@@ -62,6 +62,8 @@ def _render(
     if row.action in SHOWS_REQUEST:
         services.record_read(ctx.db, ctx.actor, case, "case.review")
         request_fields = schema_form.build(case.schema_id or "request", case.payload, form_context(ctx))
+    own, other = case.authority_code, case.counterpart_code
+    requesting, requested = (own, other) if case.side == "requesting" else (other, own)
     return ctx.render(
         "action.html.j2",
         status_code=status_code,
@@ -70,6 +72,8 @@ def _render(
         fields=fields,
         request_fields=request_fields,
         request_title=schema_form.label(forms.load_schema(case.schema_id or "request"), ctx.lang, "request"),
+        request_summary=story.request_summary(request_fields, ctx.lang),
+        parties=[effects.party(ctx.db, code, ctx.lang) for code in (requesting, requested)],
         effects=effects.planned(ctx.db, case, row, ctx.lang),
         version=version,
         summary=summary,
