@@ -8,9 +8,10 @@ import re
 from html import unescape
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import col, func, select
 
-from engine import documents
+from engine import documents, tokens
 from engine.lifecycle import State
 from engine.store.documents_models import Document
 from engine.store.models import Case
@@ -123,8 +124,13 @@ def test_previews_and_downloads_never_add_a_file_and_each_read_is_logged(sqlite_
     for url in urls:
         response = clerk.get(url)
         assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    token, _ = tokens.issue(web.db, "co.clerk")
+    api = TestClient(web.app, headers={"Authorization": f"Bearer {token}"})
+    for lang in ("es", "en"):  # the API's PDF is the same preview
+        assert api.get(f"/cases/{case.id}/document?lang={lang}").content.startswith(b"%PDF")
     assert _documents(web, case) == 0 and documents.list_documents(web.db, case.id or 0) == []
     assert _reads(web, case).count("document") == len(urls)
+    assert _reads(web, case).count("request document") == 2
     assert 'id="h-files"' not in clerk.get(f"/web/cases/{case.id}").text  # nothing listed under "Files"
     # A transmission keeps the document it sent, once; previews of the sent case still add nothing.
     web.world.act(case, "submit", "CO-FGN", "clerk")
