@@ -56,6 +56,7 @@ EVENT_LABELS = {
     "redact": N_("Personal data pseudonymised"),
     "retry_delivery": N_("Delivery retried by a supervisor"),
     "retry_notification": N_("Notification queued again by a supervisor"),
+    "file_written": N_("File written outside the database"),  # engine.privacy.record_files (exhorto pdf, demo)
 }
 
 # Who acted, when it was not a person: "system:ES-MJ" (a message from that authority applied here) or a process.
