@@ -50,6 +50,7 @@ def _documents(web: Web, case: Case) -> int:
     ("es", "La solicitud será aprobada y transmitida a", "Estado tras la acción: Transmitida.", "España"),
     ("fr", "La demande sera approuvée et transmise à", "État après l'action\u202f: Transmise.", "Espagne"),
     ("en", "The request will be approved and transmitted to", "State after the action: Transmitted.", "Spain"),
+    ("pt_BR", "O pedido será aprovado e transmitido a", "Estado após a ação: Transmitido.", "Espanha"),
 ])
 def test_the_approval_page_shows_the_request_and_says_what_will_happen(sqlite_web: Web, lang: str, approved: str,
                                                                      transmitted: str, country: str) -> None:
@@ -155,3 +156,26 @@ def test_technical_details_are_behind_a_disclosure(sqlite_web: Web) -> None:
         assert technical in html, technical  # still there, one click away
     assert "CO-FGN (automatique)" in main  # who received it, in words
     assert "Détails techniques" in html
+
+
+def test_an_approval_whose_transmission_is_refused_stands_and_says_why(sqlite_web: Web,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.actions import apply_action
+    from engine.web.routes import actions
+
+    def stale_transmit(ctx: object, approved: object) -> object:  # the engine refuses it: someone acted meanwhile
+        return apply_action(web.db, case=case.id or 0, action="transmit", actor=web.world.actor("CO-FGN", "judge"),
+                            payload={}, expected_version=0)
+
+    web = sqlite_web
+    case = _pending(web)
+    monkeypatch.setattr(actions, "_transmit", stale_transmit)
+    judge = web.client("co.judge", lang="en")
+    url = f"/web/cases/{case.id}/actions/approve"
+    done = web.post(judge, url, [("transmit", "1")])
+    assert done.url.path == f"/web/cases/{case.id}"
+    assert web.world.refresh(case).state == State.APPROVED
+    said = flashes(unescape(done.text))
+    assert said[0] == "The request was approved. It has not been transmitted yet. New state: Approved."
+    assert said[1].startswith("The request was not transmitted. ")
+    assert '<div class="flash error" role="alert">The request was not transmitted.' in unescape(done.text)
