@@ -158,3 +158,22 @@ def test_rejected_terms_appear_nowhere(lang: str) -> None:
             found += [(row["concept"], where, localized(titles, lang)) for where, _, titles in _schema_titles()
                       if pattern.search(str(localized(titles, lang)))]
     assert not found, "\n".join(map(str, found))
+
+
+def test_every_term_row_checks_something() -> None:
+    """A row whose English expression (in its context) matches no msgid and no schema title tests nothing: a
+    renamed msgid or context would let a mix of terms back in unnoticed."""
+    idle = []
+    messages = list(_messages("fr"))
+    titles = _schema_titles()
+    for row in _rows("term"):
+        if row["scope"] != "catalogs and schemas" or not row["en"]:
+            continue
+        english = re.compile(row["en"], re.IGNORECASE)
+        in_catalog = any(english.search(msgid) for context, msgid, _ in messages
+                         if not row["msgctxt"] or context == row["msgctxt"])
+        in_schemas = not row["msgctxt"] and any(english.search(en) for _, en, _ in titles)
+        if not (in_catalog or in_schemas):
+            idle.append(row["concept"])
+    assert not idle, idle
+

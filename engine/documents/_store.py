@@ -1,5 +1,5 @@
-"""Rendering the documents of a case from the database, keeping them with the case, attaching them to
-messages.
+"""Rendering the documents of a case from the database, keeping those sent with the case, attaching them to
+messages. Previews (web, API, ``exhorto pdf``) are rendered on demand and never kept.
 
 Who issues a document and who receives it, its references, its date and the timezone its date-times are read
 in all come from the case record and the message, so the same case renders to the same bytes every time."""
@@ -33,26 +33,29 @@ _DRAFT_STATES = {State.DRAFT.value, State.PENDING_APPROVAL.value, State.APPROVED
 
 # --- public API ---------------------------------------------------------------------------------------------
 def render_case(db: Database, case_ref: int | str, lang: str, bilingual: str | None = None) -> Document:
-    """Render the request of a case in ``lang`` (optionally side by side with ``bilingual``) and keep it with
-    the case. Rendering the same case and languages again returns the stored document."""
+    """Render the request of a case in ``lang`` (optionally side by side with ``bilingual``). A preview is not
+    kept: the case's stored documents are those of messages actually sent. When the rendering is one of them
+    (the request as transmitted), that stored, signed copy is returned."""
     lang, bilingual = _languages(lang, bilingual)
-    with db.transaction() as session:
+    with db.reader() as session:
         case = load_case(session, case_ref)
-        return _store(session, case, None, _request_for_case(session, case, lang, bilingual))
+        request = _request_for_case(session, case, lang, bilingual)
+    return _preview(db, case, request)
 
 
 def render_message(db: Database, message_id: str, lang: str, bilingual: str | None = None, *,
                    case_id: int | None = None) -> Document:
-    """Render the form a message carries (acknowledgement, refusal, …) and keep it with the message's case; with
-    ``case_id``, the message's row on that case (a message of another case "does not exist")."""
+    """Render the form a message carries (acknowledgement, refusal, …), without keeping it (the copy sent with
+    the message, when the rendering is that one); with ``case_id``, the message's row on that case (a message
+    of another case "does not exist")."""
     lang, bilingual = _languages(lang, bilingual)
-    with db.transaction() as session:
+    with db.reader() as session:
         message = _load_message(session, message_id, case_id)
         if message.case_id is None:
             raise NotRenderable(form=message.kind, reason=f"message {message_id} belongs to no case")
         case = load_case(session, message.case_id)
-        rendering = _request_for_message(session, case, message, lang, bilingual)
-        return _store(session, case, message.message_id, rendering)
+        request = _request_for_message(session, case, message, lang, bilingual)
+    return _preview(db, case, request)
 
 
 def write_case_pdfs(
@@ -221,36 +224,52 @@ def _store(session: Session, case: Case, message_id: str | None, request: Render
     return document
 
 
+def _preview(db: Database, case: Case, request: RenderRequest) -> Document:
+    """``request`` rendered outside any transaction: the stored document with the same rendering (a message
+    sent), else a new one that is not kept (signed like the stored ones would be, unless it is a draft)."""
+    pdf = render_pdf(request)
+    rendering = pdf.rendering_sha256 or pdf.sha256
+    with db.reader() as session:
+        stored = session.exec(
+            select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
+        ).first()
+        if stored is not None:
+            return stored
+        pdf = sign_rendering(session, request, pdf)
+    return Document(**_row(case, None, request, pdf, rendering))
+
+
 def _insert(session: Session, case: Case, message_id: str | None, request: RenderRequest, pdf: RenderedPdf,
             rendering: str) -> Document:
+    insert_ignore(session, Document, _row(case, message_id, request, pdf, rendering))
+    # A concurrent writer may have kept its own signed copy first: that one is the document.
+    return session.exec(
+        select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
+    ).one()
+
+
+def _row(case: Case, message_id: str | None, request: RenderRequest, pdf: RenderedPdf,
+         rendering: str) -> dict[str, object]:
     filename = (
         pdf.filename
         if message_id is None
         else pdf.filename.replace(f"_{request.form}_", f"_{request.form}-{message_id[-8:]}_")
     )
-    insert_ignore(
-        session,
-        Document,
-        {
-            "case_id": case.id,
-            "message_id": message_id,
-            "kind": request.form,
-            "language": pdf.languages[0],
-            "secondary_language": pdf.languages[1] if len(pdf.languages) > 1 else None,
-            "filename": filename,
-            "media_type": "application/pdf",
-            "size": pdf.size,
-            "sha256": pdf.sha256,
-            "payload_sha256": sha256_hex(pdf.payload_bytes),
-            "rendering_sha256": rendering,
-            "content": pdf.content,
-            "created_at": request.issued_at or case.updated_at,
-        },
-    )
-    # A concurrent writer may have kept its own signed copy first: that one is the document.
-    return session.exec(
-        select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
-    ).one()
+    return {
+        "case_id": case.id,
+        "message_id": message_id,
+        "kind": request.form,
+        "language": pdf.languages[0],
+        "secondary_language": pdf.languages[1] if len(pdf.languages) > 1 else None,
+        "filename": filename,
+        "media_type": "application/pdf",
+        "size": pdf.size,
+        "sha256": pdf.sha256,
+        "payload_sha256": sha256_hex(pdf.payload_bytes),
+        "rendering_sha256": rendering,
+        "content": pdf.content,
+        "created_at": request.issued_at or case.updated_at,
+    }
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from engine.web.render import render_template
 
 PREFIX = "/web"
 DONE = N_("Done: {action}.")
+# Flash kinds whose text is already translated (it names authorities and states): shown as success / error.
+SAID = {"said": "success", "said-error": "error"}
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
     "form-action 'self'; base-uri 'none'"
@@ -109,12 +111,17 @@ class WebContext:
         self.session.flash.append((kind, msgid))
         self.dirty = True
 
+    def flash_said(self, text: str, *, error: bool = False) -> None:
+        """A confirmation (or a failure) already worded in the reader's language."""
+        self.flash("said-error" if error else "said", text)
+
     def url(self, path: str) -> str:
         return PREFIX + path
 
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         flashes = [
-            ("success", self._(DONE).format(action=self._(msgid))) if kind == "done" else (kind, self._(msgid))
+            ("success", self._(DONE).format(action=self._(msgid))) if kind == "done"
+            else (SAID[kind], msgid) if kind in SAID else (kind, self._(msgid))
             for kind, msgid in self.session.flash
         ]
         if self.session.flash:

@@ -56,6 +56,15 @@ EVENT_LABELS = {
     "redact": N_("Personal data pseudonymised"),
     "retry_delivery": N_("Delivery retried by a supervisor"),
     "retry_notification": N_("Notification queued again by a supervisor"),
+    "file_written": N_("File written outside the database"),  # engine.privacy.record_files (exhorto pdf, demo)
+}
+
+# Who acted, when it was not a person: "system:ES-MJ" (a message from that authority applied here) or a process.
+AUTOMATIC = N_("{who} (automatic)")
+PROCESS_LABELS = {
+    "deadlines": N_("Deadline clocks"),
+    "retention": N_("Data retention"),
+    "demo": N_("Demonstration"),
 }
 
 
@@ -146,6 +155,14 @@ def helpers(lang: str) -> dict[str, Any]:
         """A translated label followed by the colon as ``lang`` writes it ("Date\u202f:" in French)."""
         return formatting.with_colon(translate(lang, msgid), lang)
 
+    def actor_label(actor: str | None) -> str:
+        """A person's user name as is; ``system:ES-MJ`` as "ES-MJ (automatic)", ``system:deadlines`` as "Deadline
+        clocks (automatic)" (the raw value goes under "Technical details")."""
+        if not actor or not actor.startswith("system:"):
+            return actor or ""
+        who = actor.removeprefix("system:")
+        return _(AUTOMATIC).format(who=_(PROCESS_LABELS[who]) if who in PROCESS_LABELS else who)
+
     def pgettext(context: str, msgid: str) -> str:
         return translate(lang, C_(context, msgid))
 
@@ -155,6 +172,7 @@ def helpers(lang: str) -> dict[str, Any]:
         "colon": colon,
         "colon_mark": formatting.with_colon("", lang),  # after a label that is not a msgid
         "role_label": role_label,
+        "actor_label": actor_label,
         "clock_label": clock_label,
         "clock_event": clock_event,
         "level_label": level_label,

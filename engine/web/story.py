@@ -113,3 +113,50 @@ def clocks(db: Database, case: Case, rows: list[Any], reader_timezone: str) -> l
         counterpart = session.get(Authority, case.counterpart_code)
     other = counterpart.timezone if counterpart is not None else None
     return [Clock(row, other if other and other != reader_timezone else None) for row in rows]
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    label: str
+    values: list[str]
+
+
+def request_summary(fields: list[schema_form.Field], lang: str) -> list[SummaryLine]:
+    """The request at a glance, from its field tree (labels and enum titles already in the reader's language): the
+    legal basis, the urgency, who it concerns, the measures asked for and the facts in brief. The approval page
+    shows it above the whole request."""
+    from engine import formatting
+
+    by_pointer = {f.pointer: f for top in fields for f in top.walk()}
+
+    def shown(pointer: str) -> str:
+        f = by_pointer.get(pointer)
+        if f is None or f.value in (None, "", []):
+            return ""
+        if f.kind == "enum":
+            return next((title for value, title in f.options if value == f.value), str(f.value))
+        if f.kind == "date":
+            return formatting.format_date(f.value, lang, style="medium")
+        return str(f.value)
+
+    def line(pointer: str, values: list[str]) -> list[SummaryLine]:
+        f = by_pointer.get(pointer)
+        kept = [v for v in values if v]
+        return [SummaryLine(f.label, kept)] if f is not None and kept else []
+
+    urgency = " · ".join(v for v in (shown("/urgency/level"), shown("/urgency/due_date")) if v)
+    people = []
+    for person in by_pointer["/persons"].children if "/persons" in by_pointer else []:
+        p = person.pointer
+        name = shown(f"{p}/company_name") or " ".join(v for v in (shown(f"{p}/given_names"),
+                                                                  shown(f"{p}/surname")) if v)
+        people.append(f"{name} ({shown(f'{p}/role')})" if shown(f"{p}/role") else name)
+    measures = [shown(f"{m.pointer}/type") for m in by_pointer["/measures"].children] if "/measures" in by_pointer \
+        else []
+    return [
+        *line("/legal_basis/instrument", [shown("/legal_basis/instrument") or shown("/legal_basis/kind")]),
+        *line("/urgency/level", [urgency]),
+        *line("/persons", people),
+        *line("/measures", measures),
+        *line("/facts/summary", [shown("/facts/summary")]),
+    ]

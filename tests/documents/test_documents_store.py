@@ -77,13 +77,13 @@ def test_every_outbound_form_message_gets_a_document(db: Database) -> None:
     assert "Acuse de recibo" in _text(document.content)
 
 
-def test_render_case_is_stored_once_and_found_again(db: Database) -> None:
+def test_a_preview_is_rendered_the_same_every_time_and_never_kept(db: Database) -> None:
     world = make_world(db)
     case = world.new_request()
     first = render_case(db, case.reference, "pt", bilingual="es")
     again = render_case(db, case.reference, "pt", bilingual="es")
-    assert again.id == first.id and again.sha256 == first.sha256
-    assert [d.id for d in list_documents(db, case.reference)] == [first.id]
+    assert first.id is None and again.content == first.content and again.sha256 == first.sha256
+    assert list_documents(db, case.reference) == []
     text = _text(first.content)
     assert translate("pt", "Draft — not transmitted; without legal effect") in text
     assert "Pedido de auxílio judiciário" in text and "Solicitud de asistencia judicial" in text
@@ -91,6 +91,16 @@ def test_render_case_is_stored_once_and_found_again(db: Database) -> None:
         render_case(db, "XX-NONE/2026/000001", "es")
     with pytest.raises(MessageNotFound):
         render_message(db, "00000000-0000-0000-0000-000000000000", "es")
+
+
+def test_previews_of_a_transmitted_case_add_no_document(db: Database) -> None:
+    world = make_world(db)
+    requesting, _ = world.transmitted("FR-MJ", "MX-FGR")
+    [sent] = list_documents(db, requesting.reference)
+    # The copy transmitted is the one kept (tests/signatures/test_pades.py finds it again); others are previews.
+    assert render_message(db, sent.message_id or "", "en").id is None
+    assert render_case(db, requesting.reference, "en").id is None
+    assert [d.id for d in list_documents(db, requesting.reference)] == [sent.id]
 
 
 def test_a_rolled_back_action_leaves_no_document(db: Database) -> None:

@@ -52,10 +52,11 @@ WEB_LOGGED = {
     "/web/cases/{case_id}/documents/{document_id}": "document",
     "/web/cases/{case_id}/files/{sha256}": "attachment",
     "/web/cases/{case_id}/edit": "case.edit",
+    # Approve, transmit and send back show the request being decided on; the other actions' pages show their form,
+    # prefilled with references and measure types only, and log nothing (tests/web/test_web_approval.py).
+    "/web/cases/{case_id}/actions/{action}": "case.review",
 }
-WEB_NOT_PERSONAL = {
-    "/web/cases/{case_id}/actions/{action}": "the action's form, prefilled with references and measure types only",
-}
+WEB_NOT_PERSONAL: dict[str, str] = {}
 # CLI commands that take a case: logged (purpose) or not personal (reason).
 CLI_LOGGED = {
     ("case", "show"): "case.show",
@@ -193,9 +194,13 @@ def test_web_page_logs_before_showing_and_shows_nothing_when_it_cannot(web: Any,
     world, case, digest, client, document = web
     if document is None and "{document_id}" in path:
         pytest.skip("no stored document on this case")
-    if path.endswith(("/edit", "/{action}")):  # pages of a draft
+    if path.endswith("/edit"):  # the page of a draft
         case = world.new_request()
-    url = _web_url(path, case, digest, document, "submit")
+    if path.endswith("/{action}"):  # the page of an approved request, before it is transmitted
+        case = world.new_request()
+        world.act(case, "submit", "CO-FGN", "clerk")
+        world.act(case, "approve", "CO-FGN", "judge")
+    url = _web_url(path, case, digest, document, "transmit")
     before = len(_entries(world.db))
     response = client.get(url)
     assert response.status_code == 200, response.text[:300]

@@ -11,9 +11,9 @@ from engine import forms
 from engine.actions import Outcome, apply_action
 from engine.errors import ExhortoError, FormInvalid, StaleVersion
 from engine.i18n import N_
-from engine.lifecycle import ACTION_LABELS, Transition
+from engine.lifecycle import Transition
 from engine.store.models import Case
-from engine.web import schema_form, services
+from engine.web import effects, schema_form, services, story
 from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case, read_posted
 
@@ -21,7 +21,10 @@ router = APIRouter(route_class=WebRoute)
 
 # Actions whose guard asks for reasons although they carry no form of their own.
 REASONS_ONLY = frozenset({"send_back"})
+# Decisions on the request itself: their page shows the request (a read of its personal data, logged first).
+SHOWS_REQUEST = frozenset({"approve", "transmit", "send_back"})
 NOTHING_DONE = N_("Nothing was done: correct the fields marked below.")
+NOT_TRANSMITTED = N_("The request was not transmitted.")
 STALE = N_(
     "Someone else acted on this case while you were looking at it: nothing was done. The page now "
     "shows the current state; check it and try again."
@@ -55,12 +58,23 @@ def _render(
     )
     summary = schema_form.summary(fields, errors or {})
     title = schema_form.label(forms.load_schema(row.form), ctx.lang, row.form) if row.form else None
+    request_fields: list[schema_form.Field] = []
+    if row.action in SHOWS_REQUEST:
+        services.record_read(ctx.db, ctx.actor, case, "case.review")
+        request_fields = schema_form.build(case.schema_id or "request", case.payload, form_context(ctx))
+    own, other = case.authority_code, case.counterpart_code
+    requesting, requested = (own, other) if case.side == "requesting" else (other, own)
     return ctx.render(
         "action.html.j2",
         status_code=status_code,
         case=case,
         row=row,
         fields=fields,
+        request_fields=request_fields,
+        request_title=schema_form.label(forms.load_schema(case.schema_id or "request"), ctx.lang, "request"),
+        request_summary=story.request_summary(request_fields, ctx.lang),
+        parties=[effects.party(ctx.db, code, ctx.lang) for code in (requesting, requested)],
+        effects=effects.planned(ctx.db, case, row, ctx.lang),
         version=version,
         summary=summary,
         message=message,
@@ -123,8 +137,7 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
             payload=payload,
             expected_version=version,
         )
-        if action == "approve" and transmit:
-            outcome = _transmit(ctx, outcome)
+        outcomes = [outcome]
     except StaleVersion:
         ctx.flash("error", STALE)
         return ctx.redirect(f"/cases/{case.id}")
@@ -142,9 +155,17 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
             reasons=reasons,
             transmit=transmit,
         )
-    if outcome.message is not None and ctx.config.dispatch_after_send:
+    if action == "approve" and transmit:
+        try:
+            outcomes.append(_transmit(ctx, outcome))
+        except ExhortoError as error:  # approved all the same: say so, and why it was not transmitted
+            ctx.flash_said(effects.done(ctx.db, outcomes, ctx.lang, dispatching=False))
+            ctx.flash_said(f"{ctx._(NOT_TRANSMITTED)} {error.message(ctx.lang)}", error=True)
+            return ctx.redirect(f"/cases/{case.id}")
+    dispatching = ctx.config.dispatch_after_send
+    if any(o.message is not None for o in outcomes) and dispatching:
         background.add_task(services.dispatch_quietly, ctx.db)
-    ctx.flash("done", ACTION_LABELS.get(action, action))
+    ctx.flash_said(effects.done(ctx.db, outcomes, ctx.lang, dispatching=dispatching))
     return ctx.redirect(f"/cases/{case.id}")
 
 

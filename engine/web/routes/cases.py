@@ -33,7 +33,7 @@ def case_page(request: Request, case_id: int) -> Response:
         clocks=story.clocks(ctx.db, case, services.clocks_of(ctx.db, case), fctx.timezone),
         conversation=story.conversation(ctx.db, case, ctx.actor, fctx),
         files=services.attachments_of(ctx.db, case),
-        documents=documents.list_documents(ctx.db, case.id or 0),
+        documents=[d for d in documents.list_documents(ctx.db, case.id or 0) if d.message_id],  # sent, not previews
         verdicts=services.signature_verdicts(ctx.db, case, ctx.lang),
         form_title=schema_form.label(schema, ctx.lang, "request"),
         timezone=fctx.timezone,
