@@ -182,6 +182,29 @@ def test_rendering_is_deterministic() -> None:
     assert first.content == second.content and first.sha256 == second.sha256
 
 
+@pytest.mark.parametrize(("form", "slug", "lang", "second"), [
+    ("request", "co-es-bank-records", "fr", None),  # numbered items (list markers), tables, checkboxes
+    ("request", "fr-es-eio-interception", "es", "fr"),  # EIO letters, bilingual
+    ("refusal", "mx-fr-double-criminality", "en", None),  # ordinary sections, bulleted items
+])
+def test_the_trimmed_user_agent_stylesheet_prints_the_same_bytes(
+    form: str, slug: str, lang: str, second: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # engine.documents._render trims WeasyPrint's user-agent stylesheet for speed (docs/performance.md): it must be
+    # in use with the pinned WeasyPrint, and print exactly what WeasyPrint's own sheet prints.
+    from weasyprint import HTML
+
+    from engine.documents import _render
+
+    assert _render.user_agent_stylesheet() is not None, "WeasyPrint's user-agent stylesheet changed: check _render"
+    css = (_render.TEMPLATES_DIR / "document.css").read_text()
+    assert "list-item" not in css and "footnote" not in css and "float" not in css
+    raw = (EXAMPLES / form / f"{slug}.json").read_bytes()
+    trimmed = render_pdf(_request(form, raw, lang, second)).content
+    monkeypatch.setattr(_render, "_html_class", lambda: HTML)
+    assert render_pdf(_request(form, raw, lang, second)).content == trimmed
+
+
 def test_without_raw_bytes_the_canonical_json_is_embedded() -> None:
     payload = json.loads((EXAMPLES / "withdrawal" / "cl-uy-withdrawal.json").read_bytes())
     pdf = render_pdf(RenderRequest(form="withdrawal", payload=payload, language="pt", issued_at=ISSUED))
