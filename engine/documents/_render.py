@@ -155,6 +155,7 @@ def render_html(request: RenderRequest) -> str:
         _=lambda msgid: _bi_markup(langs.gettext(msgid)),
         colon=lambda msgid: _bi_markup(langs.each(lambda lang: formatting.with_colon(translate(lang, msgid), lang))),
         bi=_bi_markup,
+        cell=_cell_markup,
     )
 
 
@@ -309,17 +310,29 @@ def _lines(text: object) -> Markup:
     return Markup("<br>").join(escape(line) for line in str(text).split("\n"))
 
 
-def _bi_markup(value: Bi | str | None) -> Markup:
+def _bi_markup(value: Bi | str | None, lines: Any = _lines) -> Markup:
     if value is None:
         return Markup("")
     if isinstance(value, str):
-        return _lines(value)
-    main = _lines(value.main)
+        return lines(value)
+    main = lines(value.main)
     return (
         main
         if value.alt is None
-        else main + Markup('<span class="alt">') + _lines(value.alt) + Markup("</span>")
+        else main + Markup('<span class="alt">') + lines(value.alt) + Markup("</span>")
     )
+
+
+def _newlines(text: object) -> Markup:
+    """Like :func:`_lines`, for elements with ``white-space: pre-line`` (document.css): line breaks stay newline
+    characters. A ``<br>`` is an element with a generated ``::before`` box; a grid of 60 persons had 120 of them.
+    A lone carriage return becomes a space, as the HTML parser's newline would collapse to under ``<br>``."""
+    return escape(str(text).replace("\r\n", "\n").replace("\r", " "))
+
+
+def _cell_markup(value: Bi | str | None) -> Markup:
+    """:func:`_bi_markup` for the cells of a grid (``table.grid``, ``white-space: pre-line``)."""
+    return _bi_markup(value, _newlines)
 
 
 def _party(party: Party | None, langs: Languages) -> dict[str, Any] | None:
