@@ -94,9 +94,9 @@ def startup(out: str) -> list[Row]:
 
 
 def pdf(out: str) -> list[Row]:
-    lang = r"\w\w(?:_[A-Z]{2})?"  # es, pt_PT; bilingual: es+fr
+    tag = r"\w\w(?:_[A-Z]{2})?"  # es, pt_PT; bilingual: es+fr
     rows = [(f"PDF/A p50 {lang}", f"{p50} s", f"cpu {cpu} s", f"{pps} pages/s")
-            for lang, p50, cpu, pps in re.findall(rf"^({lang}(?:\+{lang})?)\s+\d+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+"
+            for lang, p50, cpu, pps in re.findall(rf"^({tag}(?:\+{tag})?)\s+\d+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+"
                                                   r"([\d.]+)\s+([\d.]+)", out, re.M)]
     verdict = re.search(r"target p50 < ([\d.]+) s: (met|NOT met)", out)
     if verdict:
