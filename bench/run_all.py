@@ -94,9 +94,10 @@ def startup(out: str) -> list[Row]:
 
 
 def pdf(out: str) -> list[Row]:
+    tag = r"\w\w(?:_[A-Z]{2})?"  # es, pt_PT; bilingual: es+fr
     rows = [(f"PDF/A p50 {lang}", f"{p50} s", f"cpu {cpu} s", f"{pps} pages/s")
-            for lang, p50, cpu, pps in re.findall(r"^(\w\w(?:\+\w\w)?)\s+\d+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+([\d.]+)"
-                                                  r"\s+([\d.]+)", out, re.M)]
+            for lang, p50, cpu, pps in re.findall(rf"^({tag}(?:\+{tag})?)\s+\d+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+"
+                                                  r"([\d.]+)\s+([\d.]+)", out, re.M)]
     verdict = re.search(r"target p50 < ([\d.]+) s: (met|NOT met)", out)
     if verdict:
         rows.append(("PDF/A target", verdict.group(2), "", f"p50 < {verdict.group(1)} s"))
@@ -110,8 +111,15 @@ def pdf_persons(out: str) -> list[Row]:
     if not (found and verdict):
         return []
     persons, pages, engine, plain_pages, bare, ratio, spread = found.groups()
-    return [(f"PDF/A of a {persons}-person request ({pages} pages), cpu", f"{engine} s",
+    rows = [(f"PDF/A of a {persons}-person request ({pages} pages), cpu", f"{engine} s",
              f"bare WeasyPrint, {plain_pages} plain pages: {bare} s", f"{ratio}x ({spread}); ≤ 2×: {verdict.group(1)}")]
+    own = re.search(r"^bare WeasyPrint on the request's own HTML and stylesheet: cpu p50 ([\d.]+) s; engine / that "
+                    r"([\d.]+)x \(([\d.]+-[\d.]+)\); text lines per page: request (\d+), plain (\d+)", out, re.M)
+    if own:
+        rows.append((f"same, beside its own HTML and CSS in bare WeasyPrint ({own.group(4)} text lines a page; "
+                     f"plain pages {own.group(5)})", f"{engine} s", f"bare WeasyPrint, same HTML: {own.group(1)} s",
+                     f"{own.group(2)}x ({own.group(3)}); what the engine adds"))
+    return rows
 
 
 def sweep(out: str) -> list[Row]:

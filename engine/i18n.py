@@ -172,7 +172,9 @@ def accept_language(header: str | None) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
+@cache
 def locale(language: str) -> Locale:
+    """Babel's locale for ``language`` (cached: a document formats hundreds of dates and names)."""
     from babel import Locale
 
     return Locale.parse(BABEL_LOCALES[check_language(language)])

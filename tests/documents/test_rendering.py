@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,6 +181,65 @@ def test_rendering_is_deterministic() -> None:
     raw = (EXAMPLES / "refusal" / "mx-fr-double-criminality.json").read_bytes()
     first, second = render_pdf(_request("refusal", raw, "fr")), render_pdf(_request("refusal", raw, "fr"))
     assert first.content == second.content and first.sha256 == second.sha256
+
+
+@pytest.mark.parametrize(("form", "slug", "lang", "second"), [
+    ("request", "co-es-bank-records", "fr", None),  # numbered items (list markers), tables, checkboxes
+    ("request", "fr-es-eio-interception", "es", "fr"),  # EIO letters, bilingual
+    ("refusal", "mx-fr-double-criminality", "en", None),  # ordinary sections, bulleted items
+])
+def test_the_trimmed_user_agent_stylesheet_prints_the_same_bytes(
+    form: str, slug: str, lang: str, second: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # engine.documents._render trims WeasyPrint's user-agent stylesheet for speed (docs/performance.md): it must be
+    # in use with the pinned WeasyPrint, and print exactly what WeasyPrint's own sheet prints.
+    from weasyprint import HTML
+
+    from engine.documents import _render
+
+    assert _render.user_agent_stylesheet() is not None, "WeasyPrint's user-agent stylesheet changed: check _render"
+    css = (_render.TEMPLATES_DIR / "document.css").read_text()
+    assert "list-item" not in css and "footnote" not in css and "float" not in css
+    raw = (EXAMPLES / form / f"{slug}.json").read_bytes()
+    trimmed = render_pdf(_request(form, raw, lang, second)).content
+    monkeypatch.setattr(_render, "_html_class", lambda: HTML)
+    assert render_pdf(_request(form, raw, lang, second)).content == trimmed
+
+
+@pytest.mark.parametrize(("surname", "same_bytes"), [
+    ("Línea uno\nLínea  dos\rsigue\n\nfin\n", True),  # a lone CR is a space; an empty line is kept
+    ("\nuno \r\ndos", False),  # spaces before a break: not drawn either way, but the text runs differ
+])
+def test_line_breaks_in_grid_cells_print_as_with_br_elements(
+    surname: str, same_bytes: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Grid cells keep line breaks as newline characters under white-space: pre-line (docs/performance.md); they
+    # must print as the <br> elements they replaced, in cells without pre-line.
+    from weasyprint import CSS
+
+    from engine.documents import _render
+
+    payload = json.loads((EXAMPLES / "request" / "co-es-bank-records.json").read_bytes())
+    next(p for p in payload["persons"] if "surname" in p)["surname"] = surname
+    raw = json.dumps(payload, ensure_ascii=False).encode()
+    with_newlines = render_pdf(_request("request", raw, "en")).content
+    css = (_render.TEMPLATES_DIR / "document.css").read_text()
+    assert "table.grid td, table.grid th { white-space: pre-line; }" in css
+    fonts = _render._weasyprint_resources()[0]
+    old_css = CSS(string=css.replace("white-space: pre-line;", ""), font_config=fonts)
+    monkeypatch.setattr(_render, "_weasyprint_resources", lambda: (fonts, old_css))
+    monkeypatch.setattr(_render, "_cell_markup", _render._bi_markup)
+    assert "<br>" in render_html(_request("request", raw, "en")).split("Persons concerned")[-1]
+    with_br = render_pdf(_request("request", raw, "en")).content
+    assert (with_newlines == with_br) is same_bytes
+    drawn = []
+    for name, pdf in (("newlines", with_newlines), ("br", with_br)):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "100", "-png", tmp_path / f"{name}.pdf", tmp_path / name], check=True)
+        text = subprocess.run(["pdftotext", "-layout", tmp_path / f"{name}.pdf", "-"], check=True,
+                              capture_output=True, text=True).stdout
+        drawn.append((text, [page.read_bytes() for page in sorted(tmp_path.glob(f"{name}-*.png"))]))
+    assert drawn[0] == drawn[1] and drawn[0][1]
 
 
 def test_without_raw_bytes_the_canonical_json_is_embedded() -> None:
