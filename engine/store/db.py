@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_SQLITE_PATH = Path("exhorto.db")
@@ -79,6 +80,32 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "exhorto_checked_in"  # connection record info: monotonic time of the last return to the pool
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat unused for IDLE_PING_SECONDS or more; a dead one
+    raises DisconnectionError, on which the pool discards it and checks out another (SQLAlchemy's pessimistic
+    disconnect handling, without a round trip on every busy checkout)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_CHECKED_IN)
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure of the ping means "use another connection"
+            raise DisconnectionError(f"pooled connection unusable after {IDLE_PING_SECONDS:g} s idle") from error
+        if not alive:
+            raise DisconnectionError("pooled connection unusable")
+
+
 def _make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -86,8 +113,16 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
     if not url.startswith("sqlite"):
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        # No ping before every checkout (a round trip per transaction, a fifth of a transition's): connections
+        # are recycled after half an hour, pinged at checkout only after IDLE_PING_SECONDS unused (a restarted
+        # server or a dropped idle connection is found there, and the pool takes a fresh one), and a connection
+        # lost while in use invalidates the whole pool, so the next transaction starts on a fresh one. The write
+        # that was on it fails with DatabaseUnavailable (retried when it carries an idempotency key).
+        kwargs.setdefault("pool_recycle", 1800)
+        engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _ping_when_idle(engine)
+        return engine
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", 30)
