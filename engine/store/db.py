@@ -8,13 +8,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, create_engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+# SQLModel (pydantic, the ORM) is imported by the first session, not here: a command that reads with Core only
+# (`exhorto case list`, engine/store/core_reads.py) starts without it (issue 19).
 
 DEFAULT_SQLITE_PATH = Path("exhorto.db")
 _READ_ONLY = "exhorto_read_only"  # execution option of reader connections
@@ -46,6 +51,8 @@ class Database:
 
         The connection owns the transaction and the session joins it: the session flushes, the connection commits
         (or rolls back). Same semantics as a plain session, at about half the bookkeeping per transaction."""
+        from sqlmodel import Session
+
         with self.engine.begin() as connection, Session(bind=connection, expire_on_commit=False) as session:
             yield session
             session.flush()
@@ -54,13 +61,25 @@ class Database:
     def reader(self) -> Iterator[Session]:
         """A session for reading only. On SQLite its transaction is deferred: a WAL snapshot that neither waits
         for a writer nor holds one up (writers start with ``BEGIN IMMEDIATE``)."""
+        from sqlmodel import Session
+
         with self.engine.connect() as connection:
             connection.execution_options(**{_READ_ONLY: True})
             with Session(bind=connection, expire_on_commit=False) as session:
                 yield session
 
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection for reading with SQLAlchemy Core only (no ORM session), with the reader's transaction
+        discipline (SQLite: a deferred, WAL-snapshot transaction)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_READ_ONLY: True})
+            yield connection
+
     def create_all(self) -> None:
         """Create tables directly from the models (tests, demo). Production uses ``exhorto db upgrade``."""
+        from sqlmodel import SQLModel
+
         import engine.store.models  # noqa: F401 - registers the tables
 
         SQLModel.metadata.create_all(self.engine)
