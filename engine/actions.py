@@ -25,6 +25,7 @@ from engine.errors import (
 from engine.guards import Actor, GuardContext
 from engine.ids import new_id
 from engine.lifecycle import ACTIONS, TRANSITIONS, Role, Transition, available, transitions_for
+from engine.store import driver
 from engine.store.db import Database, connection_of
 from engine.store.models import AuditEvent, AuditText, Case, Message, utcnow
 from engine.store.queries import load_case
@@ -288,9 +289,10 @@ def _move(session: Session, case: Case, row: Transition, actor: Actor, event: di
         params.update({f"e_{k}": v for k, v in event.items()})
         for i, text_row in enumerate(texts):
             params.update({f"t{i}_{k}": v for k, v in text_row.items()})
-        inserted = connection.execute(_ONE_STATEMENT[len(texts)], params).scalar()
-        if inserted is None:
+        returned = driver.compiled(_ONE_STATEMENT[len(texts)], connection.dialect).first(connection, params)
+        if returned is None:
             _stale(session, case)
+        inserted = returned[0]
     else:  # SQLite: no data-modifying CTEs; its writers are serialized by BEGIN IMMEDIATE anyway
         if connection.execute(_COMPARE_AND_SET, params).rowcount != 1:
             _stale(session, case)
