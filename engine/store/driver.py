@@ -49,7 +49,8 @@ class DriverStatement:
             row = cursor.fetchone() if self.columns else None
         except connection.dialect.loaded_dbapi.Error as error:
             lost = connection.dialect.is_disconnect(error, driver, cursor)
-            if lost:
+            if lost:  # as SQLAlchemy does on a disconnect: every connection of the pool made before is suspect
+                connection.engine.pool._invalidate(driver, error)  # noqa: SLF001 - SQLAlchemy's own reaction
                 connection.invalidate(error)
             raise DBAPIError.instance(self.sql, values, error, connection.dialect.loaded_dbapi.Error,
                                       connection_invalidated=lost, dialect=connection.dialect) from error
