@@ -43,7 +43,9 @@ def load_case(session: Session, case: int | str, *, authority: str | None = None
     ``for_update``: the write path of a transition locks the row as it reads it. Writers of one case then queue on
     the lock and each decides on the state the previous one committed, instead of all reading the same version
     and all but one failing at the compare-and-set UPDATE (StaleVersion) after doing the work; on a busy case
-    that is the difference between most writes succeeding and most being retried. The compare-and-set stays."""
+    that is the difference between most writes succeeding and most being retried. The compare-and-set stays.
+    On PostgreSQL this locked read runs on the driver's cursor (engine.store.driver: the same SQL and values,
+    without SQLAlchemy's per-execution work)."""
     by_id = isinstance(case, int) or case.isdigit()
     statement = _CASE_BY_ID if by_id else _CASE_BY_REFERENCE
     if for_update:
