@@ -69,7 +69,7 @@ def test_driver_errors_are_sqlalchemys(pg: Database) -> None:
 def test_a_pooled_connection_dead_while_idle_is_replaced_at_checkout(pg: Database,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     make_world(pg)
-    database = Database(pg.url)  # its own pool of one connection
+    database = Database(pg.url)  # its own pool, one connection at a time: the one terminated is the one reused
     try:
         monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)
         _terminate(database, _backend_pid(database))
