@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from engine.errors import (
 from engine.guards import Actor, GuardContext
 from engine.ids import new_id
 from engine.lifecycle import ACTIONS, TRANSITIONS, Role, Transition, available, transitions_for
+from engine.store import driver
 from engine.store.db import Database, connection_of
 from engine.store.models import AuditEvent, AuditText, Case, Message, utcnow
 from engine.store.queries import load_case
@@ -191,10 +192,7 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
     fields, texts = audit.event_fields(case, at=now, actor=actor.username, action=action,
                                        from_state=row.from_state, to_state=row.to_state,
                                        payload_hash=payload_hash(payload) if payload else None, detail=detail)
-    _compare_and_set(session, case, row, actor, fields, now)
-    inserted = connection_of(session).execute(_INSERTS[AuditEvent], fields).inserted_primary_key[0]
-    for text_row in texts:  # the reasons, beside the chain (audit.py, format 2)
-        connection_of(session).execute(_INSERT_TEXT, text_row.model_dump(exclude={"id"}))
+    inserted = _move(session, case, row, actor, fields, texts, now)
     # A plain record of what was just written (the ORM never needs to track it).
     event = AuditEvent.model_construct(id=inserted, **fields)
     if message is not None:
@@ -234,6 +232,8 @@ def _context(case: Case, actor: Actor, row: Transition | None, payload: Mapping[
 
 
 _CASES = Case.__table__  # type: ignore[attr-defined]
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_TEXTS = AuditText.__table__  # type: ignore[attr-defined]
 _CAS_COLUMNS = ("state", "version", "updated_at", "audit_seq", "audit_head", "submitted_by")
 # Built once: statements with bound parameters are compiled once and cached, the hot path only binds values.
 _COMPARE_AND_SET = (
@@ -242,25 +242,71 @@ _COMPARE_AND_SET = (
     .values({name: bindparam(f"b_{name}") for name in _CAS_COLUMNS})
 )
 _INSERTS = {model: model.__table__.insert() for model in (AuditEvent, Message)}  # type: ignore[attr-defined]
-_INSERT_TEXT = AuditText.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_TEXT = _TEXTS.insert()
+_TEXT_COLUMNS = ("case_id", "seq", "key", "salt", "text")
 
 
-def _compare_and_set(session: Session, case: Case, row: Transition, actor: Actor, event: dict[str, Any],
-                     now: datetime) -> None:
-    """One UPDATE moves state, version and audit head together, guarded by the version read: of two concurrent
-    writers exactly one matches the row."""
+def _typed(name: str, column: Any) -> Any:
+    """A parameter for ``column`` in a SELECT list, cast to its type: PostgreSQL infers no type there (a JSON text
+    would stay text). Strings are cast without their length: ``CAST(x AS VARCHAR(40))`` would silently cut a
+    longer value where the INSERT refuses it."""
+    target = String() if isinstance(getattr(column.type, "impl_instance", column.type), String) else column.type
+    return cast(bindparam(name, type_=column.type), target)
+
+
+def _one_statement(texts: int) -> Any:
+    """PostgreSQL: the compare-and-set UPDATE, the audit event and its ``texts`` free-text rows as one statement
+    (data-modifying CTEs), one round trip instead of two or three. The INSERTs select from the UPDATE's RETURNING:
+    when the version read no longer matches, the statement writes nothing and returns no row."""
+    moved = _COMPARE_AND_SET.returning(_CASES.c.id).cte("moved")
+    columns = [c for c in _EVENTS.columns if c.name != "id"]
+    event = select(*[_typed(f"e_{c.name}", c) for c in columns]).select_from(moved)
+    statement = _EVENTS.insert().from_select([c.name for c in columns], event).returning(_EVENTS.c.id)
+    ctes = [moved]
+    for i in range(texts):
+        row = select(*[_typed(f"t{i}_{name}", _TEXTS.c[name]) for name in _TEXT_COLUMNS]).select_from(moved)
+        ctes.append(_TEXTS.insert().from_select(list(_TEXT_COLUMNS), row).cte(f"text{i}"))
+    return statement.add_cte(*ctes)
+
+
+_ONE_STATEMENT = {n: _one_statement(n) for n in range(len(audit.FREE_TEXT_KEYS) + 1)}
+
+
+def _move(session: Session, case: Case, row: Transition, actor: Actor, event: dict[str, Any],
+          texts: list[dict[str, Any]], now: datetime) -> int:
+    """Write the move: one UPDATE moves state, version and audit head together, guarded by the version read (of
+    two concurrent writers exactly one matches the row), then the audit event and its free texts (the reasons,
+    beside the chain: audit.py, format 2). Returns the event's id; raises StaleVersion (nothing written) when
+    the case moved since it was read."""
     values: dict[str, Any] = {
         "state": row.to_state.value, "version": case.version + 1, "updated_at": now, "audit_seq": event["seq"],
         "audit_head": event["hash"],
         "submitted_by": actor.username if row.action == "submit" else case.submitted_by,
     }
     params = {"b_id": case.id, "b_expected": case.version, **{f"b_{k}": v for k, v in values.items()}}
-    result = connection_of(session).execute(_COMPARE_AND_SET, params)
-    if result.rowcount != 1:
-        current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
-        raise StaleVersion(case=case.reference, expected=case.version, actual=current)
+    connection = connection_of(session)
+    if connection.dialect.name == "postgresql":
+        params.update({f"e_{k}": v for k, v in event.items()})
+        for i, text_row in enumerate(texts):
+            params.update({f"t{i}_{k}": v for k, v in text_row.items()})
+        returned = driver.compiled(_ONE_STATEMENT[len(texts)], connection.dialect).first(connection, params)
+        if returned is None:
+            _stale(session, case)
+        inserted = returned[0]
+    else:  # SQLite: no data-modifying CTEs; its writers are serialized by BEGIN IMMEDIATE anyway
+        if connection.execute(_COMPARE_AND_SET, params).rowcount != 1:
+            _stale(session, case)
+        inserted = connection.execute(_INSERTS[AuditEvent], event).inserted_primary_key[0]
+        for text_row in texts:
+            connection.execute(_INSERT_TEXT, text_row)
     for key, value in values.items():
         set_committed_value(case, key, value)  # already written: keep the ORM from flushing it again
+    return int(inserted)
+
+
+def _stale(session: Session, case: Case) -> None:
+    current = session.execute(select(Case.version).where(Case.id == case.id)).scalar()
+    raise StaleVersion(case=case.reference, expected=case.version, actual=current)
 
 
 def _insert(session: Session, row: AuditEvent | Message) -> None:

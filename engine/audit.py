@@ -54,8 +54,10 @@ def split_texts(detail: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[s
     return stored, texts
 
 
-def text_rows(case_id: int, seq: int, texts: Iterable[tuple[str, str, str]]) -> list[AuditText]:
-    return [AuditText(case_id=case_id, seq=seq, key=k, salt=salt, text=t) for k, salt, t in texts]
+def text_rows(case_id: int, seq: int, texts: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """The column values of the ``audit_text`` rows of one event (plain dicts: the write path inserts them with
+    Core, :func:`append` builds the ORM rows)."""
+    return [{"case_id": case_id, "seq": seq, "key": k, "salt": salt, "text": t} for k, salt, t in texts]
 
 
 def event_hash(prev_hash: str, *, reference: str, seq: int, at: datetime, actor: str, action: str,
@@ -75,9 +77,9 @@ def event_hash(prev_hash: str, *, reference: str, seq: int, at: datetime, actor:
 
 def event_fields(case: Case, *, at: datetime, actor: str, action: str, from_state: str | None,
                  to_state: str | None, payload_hash: str | None = None,
-                 detail: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[AuditText]]:
-    """The column values of the event that would extend the case's chain now, and the free-text rows to insert
-    with it (pure: nothing is written)."""
+                 detail: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The column values of the event that would extend the case's chain now, and those of the free-text rows to
+    insert with it (pure: nothing is written)."""
     assert case.id is not None
     stored, texts = split_texts(detail or {})
     seq = case.audit_seq + 1
@@ -123,7 +125,7 @@ def append(session: Session, case: Case, *, at: datetime, actor: str, action: st
                                  to_state=to_state, payload_hash=payload_hash, detail=detail)
     event = AuditEvent(**fields)
     session.add(event)
-    session.add_all(texts)
+    session.add_all(AuditText(**values) for values in texts)
     case.audit_seq, case.audit_head = event.seq, event.hash
     session.add(case)
     return event

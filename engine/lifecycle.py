@@ -208,10 +208,18 @@ def inbound_action(kind: str, payload: dict[str, object]) -> str | None:
     return INBOUND_ACTIONS.get((kind, report_type if isinstance(report_type, str) else None))
 
 
+# The table indexed once: every transition looks its rows up (scanning the table was a few percent of one).
+_BY_ACTION: dict[str, tuple[Transition, ...]] = {
+    action: tuple(t for t in TRANSITIONS if t.action == action) for action in ACTIONS}
+_BY_STATE: dict[tuple[str, str], tuple[Transition, ...]] = {}
+for _t in TRANSITIONS:
+    _BY_STATE[(_t.from_state.value, _t.side.value)] = (*_BY_STATE.get((_t.from_state.value, _t.side.value), ()), _t)
+
+
 def transitions_for(action: str) -> tuple[Transition, ...]:
-    return tuple(t for t in TRANSITIONS if t.action == action)
+    return _BY_ACTION.get(action, ())
 
 
 def available(state: State | str, side: Side | str) -> tuple[Transition, ...]:
-    return tuple(t for t in TRANSITIONS if t.from_state == state and t.side == side)
+    return _BY_STATE.get((str(state), str(side)), ())
 

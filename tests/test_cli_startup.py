@@ -52,6 +52,9 @@ def test_commands_import_what_they_use(tmp_path: Path) -> None:
     modules = imported_by("case", "list", env=env)
     assert "sqlalchemy" in modules
     assert modules & {"alembic", "weasyprint", "prefect", "fastapi", "uvicorn", "httpx", "matplotlib"} == set()
+    # `case list` reads two tables with SQLAlchemy Core (engine/store/core_reads.py): not even the ORM models.
+    assert modules & {"sqlmodel", "jsonschema_rs", "babel"} == set()
+    assert "sqlmodel" in imported_by("case", "show", "CO-FGN/2026/000001", env=env)  # the ORM where it is used
 
 
 def test_stats_help_says_the_smallest_group_comes_from_the_authoritys_policy() -> None:

@@ -55,15 +55,16 @@ def case_list(state: str | None = typer.Option(None, help="only cases in this st
               due_within: str | None = typer.Option(None, "--due-within", help="clocks due within e.g. 7d, 48h"),
               user: str | None = USER) -> None:
     """Cases of the acting user's authority (with --overdue / --due-within: their clocks, soonest first)."""
-    from engine import cases, directory
-
     if overdue or due_within:
         from engine.cli.deadlines import due_command
 
         due_command(overdue=overdue, due_within=due_within, now=None, user=user)
         return
-    actor = directory.actor_for(STATE.db(), current_user(user))
-    for c in cases.list_cases(STATE.db(), authority=actor.authority_code, state=state, side=side):
+    # Core only, no ORM: this command's start-up is mostly imports (bench/startup.py).
+    from engine.store.core_reads import acting_authority, case_rows
+
+    authority = acting_authority(STATE.db(), current_user(user))
+    for c in case_rows(STATE.db(), authority=authority, state=state, side=side):
         typer.echo(f"{c.reference:22} {c.side:10} {c.counterpart_code:10} {state_label(c.state):28} "
                    f"v{c.version} {c.urgency}")
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from engine.errors import AuthorityNotFound, CaseNotFound, ForeignCase, UserNotFound
+from engine.store import driver
 from engine.store.db import connection_of
 from engine.store.models import Authority, Case, User
 
@@ -19,6 +20,7 @@ _CASES = Case.__table__  # type: ignore[attr-defined]
 # Compiled once, reused: the hot path only binds a value.
 _CASE_BY_ID = _CASES.select().where(_CASES.c.id == bindparam("key"))
 _CASE_BY_REFERENCE = _CASES.select().where(_CASES.c.reference == bindparam("key"))
+_COLUMNS = [column.key for column in _CASES.c]
 # PostgreSQL: FOR NO KEY UPDATE, the lock the transition's UPDATE takes anyway, only earlier. Not FOR UPDATE: that
 # one also waits for every transaction inserting a row that references the case (a foreign key check takes KEY
 # SHARE). SQLite's BEGIN IMMEDIATE already serializes writers, and its dialect omits the clause.
@@ -41,12 +43,21 @@ def load_case(session: Session, case: int | str, *, authority: str | None = None
     ``for_update``: the write path of a transition locks the row as it reads it. Writers of one case then queue on
     the lock and each decides on the state the previous one committed, instead of all reading the same version
     and all but one failing at the compare-and-set UPDATE (StaleVersion) after doing the work; on a busy case
-    that is the difference between most writes succeeding and most being retried. The compare-and-set stays."""
+    that is the difference between most writes succeeding and most being retried. The compare-and-set stays.
+    On PostgreSQL this locked read runs on the driver's cursor (engine.store.driver: the same SQL and values,
+    without SQLAlchemy's per-execution work)."""
     by_id = isinstance(case, int) or case.isdigit()
     statement = _CASE_BY_ID if by_id else _CASE_BY_REFERENCE
     if for_update:
         statement = _LOCKED[statement]
-    row = connection_of(session).execute(statement, {"key": int(case) if by_id else case}).mappings().first()
+    connection = connection_of(session)
+    key = {"key": int(case) if by_id else case}
+    row: Mapping[str, Any] | None
+    if for_update and connection.dialect.name == "postgresql":  # the transition's hot path (engine.store.driver)
+        found = driver.compiled(statement, connection.dialect).first(connection, key)
+        row = None if found is None else dict(zip(_COLUMNS, found, strict=True))
+    else:
+        row = connection.execute(statement, key).mappings().first()
     if row is None:
         raise CaseNotFound(case=str(case))
     if authority is not None and row["authority_code"] != authority:

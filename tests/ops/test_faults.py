@@ -185,7 +185,7 @@ def _terminate_when_blocked(db: Database, table: str) -> int:
         def blocked() -> Any:
             return admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                                  "AND wait_event_type = 'Lock' AND query LIKE %s",
-                                 (f"INSERT INTO {table}%",)).fetchone()
+                                 (f"%INSERT INTO {table} %",)).fetchone()
 
         (pid,) = wait_for(blocked, 30, f"a backend blocked inserting into {table}")
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
@@ -210,7 +210,8 @@ def test_backend_terminated_mid_transaction(pg: Database, keyed: bool) -> None:
     clerk = world.actor("CO-FGN", "clerk")
     before = world.counts()
     # Take the audit row the action will write (seq 2) in an open transaction: the action's INSERT waits there,
-    # after its compare-and-set UPDATE of the case, until its backend is terminated.
+    # after its compare-and-set UPDATE of the case (on PostgreSQL one statement: the INSERT selects from the
+    # UPDATE's RETURNING), until its backend is terminated.
     blocker = psycopg.connect(pg.url.replace("postgresql+psycopg://", "postgresql://"))
     blocker.execute("INSERT INTO auditevent (case_id, seq, at, actor, action, detail, prev_hash, hash) "
                     "VALUES (%s, 2, now(), 'blocker', 'blocker', '{}', '', '')", (case.id,))

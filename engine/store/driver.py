@@ -1,0 +1,87 @@
+"""Core statements run on the database driver's own cursor, for the few statements of the transition hot path.
+
+SQLAlchemy's work per execution (result metadata from the cursor description, processors looked up per result,
+events, the execution context) cost about as much CPU as the database driver itself: on PostgreSQL, where a
+transition is one locked SELECT and one write statement, it was a fifth of a transition's client CPU (issue 19,
+docs/performance.md). A :class:`DriverStatement` is compiled once per dialect by SQLAlchemy, so the SQL is the
+same, and keeps SQLAlchemy's semantics where they matter:
+
+* values go through the column types' own bind processors and come back through their result processors;
+* a driver error is raised as SQLAlchemy raises it (:class:`sqlalchemy.exc.DBAPIError` subclasses), and a lost
+  connection is invalidated (``connection_invalidated``), so callers (engine.idempotency's retry, the API's 503)
+  see no difference;
+* it runs on the SQLAlchemy connection's own driver connection, inside its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+
+
+class DriverStatement:
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        self.statement = statement
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self.params = frozenset(compiled.binds)
+        self._binds: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.bind_processor(dialect)
+            if processor is not None:
+                self._binds[name] = processor
+        self.columns = [column.key for column in statement.exported_columns]
+        self._results = [(i, p) for i, column in enumerate(statement.exported_columns)
+                         if (p := column.type.result_processor(dialect, None)) is not None]
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row the statement returns (None when it returns none), values processed as SQLAlchemy would."""
+        values = {name: (self._binds[name](value) if name in self._binds else value) for name, value in params.items()}
+        driver = connection.connection  # the pooled driver connection, in the connection's transaction
+        cursor = _cursor(connection, driver)
+        try:
+            cursor.execute(self.sql, values, prepare=True)
+            # Only a statement with result columns has a row to fetch (no cursor.description: building it is
+            # a tenth of a transition's CPU on a wide row).
+            row = cursor.fetchone() if self.columns else None
+        except connection.dialect.loaded_dbapi.Error as error:
+            lost = connection.dialect.is_disconnect(error, driver, cursor)
+            if lost:  # as SQLAlchemy does on a disconnect: every connection of the pool made before is suspect
+                connection.engine.pool._invalidate(driver, error)  # noqa: SLF001 - SQLAlchemy's own reaction
+                connection.invalidate(error)
+            raise DBAPIError.instance(self.sql, values, error, connection.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=lost, dialect=connection.dialect) from error
+        if row is None or not self._results:
+            return row
+        processed = list(row)
+        for i, processor in self._results:
+            processed[i] = processor(processed[i])
+        return tuple(processed)
+
+
+_CURSOR = "exhorto_driver_cursor"  # connection record info: (driver connection, its cursor)
+
+
+def _cursor(connection: Connection, driver: Any) -> Any:
+    """One reused cursor per driver connection (kept in the pool record's info, which a new or invalidated
+    connection starts without)."""
+    info = connection.info
+    held = info.get(_CURSOR)
+    if held is None or held[0] is not driver.driver_connection or held[1].closed:
+        held = info[_CURSOR] = (driver.driver_connection, driver.driver_connection.cursor())
+    return held[1]
+
+
+_COMPILED: dict[tuple[int, type], DriverStatement] = {}
+
+
+def compiled(statement: Any, dialect: Dialect) -> DriverStatement:
+    """``statement`` compiled for ``dialect``, once (statements are module-level constants)."""
+    key = (id(statement), type(dialect))
+    found = _COMPILED.get(key)
+    if found is None or found.statement is not statement:  # an id reused by another (short-lived) statement
+        found = _COMPILED[key] = DriverStatement(statement, dialect)
+    return found
