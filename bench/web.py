@@ -1,6 +1,6 @@
 """The web UI as a clerk and a judge use it: how long each action takes to answer, beside a trivial page.
 
-    .venv/bin/python bench/web.py [--runs 10] [--mode serve|hub] [--database sqlite|postgresql] [--profile DIR]
+    .venv/bin/python bench/web.py [--runs 10] [--mode serve|hub] [--database sqlite|postgresql]
 
 Starts the node as production does (uvicorn on ``engine.ops.asgi:create``, real Argon2 cost, PDFs attached and
 signed, its own SQLite database in a temporary folder or a throw-away PostgreSQL database) in a subprocess on a

@@ -41,6 +41,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
         if settings.dispatch_interval:
             dispatcher = BackgroundDispatcher(db, settings.dispatch_interval)
             dispatcher.start()
+            app.state.dispatcher = dispatcher  # the web's actions wake it: delivery starts at once
         try:
             yield
         finally:

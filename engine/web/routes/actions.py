@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from engine import forms
 from engine.actions import Outcome, apply_action
@@ -13,7 +13,7 @@ from engine.errors import ExhortoError, FormInvalid, StaleVersion
 from engine.i18n import N_
 from engine.lifecycle import ACTION_LABELS, Transition
 from engine.store.models import Case
-from engine.web import schema_form, services
+from engine.web import delivery, schema_form, services
 from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case, read_posted
 
@@ -80,7 +80,7 @@ def action_page(request: Request, case_id: int, action: str) -> Response:
 
 
 @router.post("/cases/{case_id}/actions/{action}")
-async def act(request: Request, case_id: int, action: str, background: BackgroundTasks) -> Response:
+async def act(request: Request, case_id: int, action: str) -> Response:
     ctx = web_context(request)
     case = own_case(ctx, case_id)
     row = _transition(ctx, case, action)
@@ -122,6 +122,7 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
             actor=ctx.actor,
             payload=payload,
             expected_version=version,
+            defer_document=True,  # rendered and signed by the dispatcher: this page answers at once
         )
         if action == "approve" and transmit:
             outcome = _transmit(ctx, outcome)
@@ -142,8 +143,8 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
             reasons=reasons,
             transmit=transmit,
         )
-    if outcome.message is not None and ctx.config.dispatch_after_send:
-        background.add_task(services.dispatch_quietly, ctx.db)
+    if outcome.message is not None:
+        delivery.hand_over(request)
     ctx.flash("done", ACTION_LABELS.get(action, action))
     return ctx.redirect(f"/cases/{case.id}")
 
@@ -157,4 +158,5 @@ def _transmit(ctx: WebContext, approved: Outcome) -> Outcome:
         actor=ctx.actor,
         payload={},
         expected_version=approved.case.version,
+        defer_document=True,
     )
