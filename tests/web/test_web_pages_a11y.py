@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,8 @@ def test_every_page_passes_axe_and_fits_360_px(browser: Any, site: Site, lang: s
             problems.append(f"{spec.name} ({lang}, {NARROW} px): {results.generate_report()}")
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > NARROW:
-            problems.append(f"{spec.name} ({lang}) is {width} px wide at {NARROW} px: {page.evaluate(WIDER_THAN_SCREEN)}")
+            wide = page.evaluate(WIDER_THAN_SCREEN)
+            problems.append(f"{spec.name} ({lang}) is {width} px wide at {NARROW} px: {wide}")
         if site.shots and lang == "en" and spec.name in SHOT_NARROW:
             page.screenshot(path=str(site.shots / f"web-{spec.name}-{NARROW}.png"))
     for page in screens.values():
