@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/web.py [--runs 10] [--mode serve|hub] [--database sqlite|postgresql]
 
-Starts the node as production does (uvicorn on ``engine.ops.asgi:create``, real Argon2 cost, PDFs attached and
-signed, its own SQLite database in a temporary folder or a throw-away PostgreSQL database) in a subprocess on a
-free loopback port. ``--mode serve`` runs the node's background dispatcher (``EXHORTO_DISPATCH_INTERVAL``, as
-``exhorto serve`` does); ``--mode hub`` has none, so the web hands what an action queued to its own delivery
-thread. One HTTP client per user (httpx, cookies, redirects followed as a browser does) then takes ``--runs``
-requests the whole way, each step timed from the click to the page shown (the POST and the page it redirects to):
+Starts the node as production does (``exhorto serve``, real Argon2 cost, PDFs attached and signed with each
+authority's certificate from a CA made for the run, its own SQLite
+database in a temporary folder or a throw-away PostgreSQL database) in a subprocess on a free loopback port.
+``--mode serve`` runs the node's background dispatcher every 5 s (``exhorto serve``'s default); ``--mode hub``
+has none (``--dispatch-interval 0``), so the web delivers what an action queued by itself. One HTTP client per
+user (httpx, cookies, redirects followed as a browser does) then takes ``--runs`` requests the whole way, each
+step timed from the click to the page shown (the POST and the page it redirects to):
 
     login, rejected login, inbox, new request, editor save, case page, submit, approve+transmit,
     acknowledge, execute, report
@@ -24,7 +25,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from bench.api import database, free_port  # noqa: E402
+from bench.api import database, free_port, start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench: correct horse battery staple"
@@ -45,6 +45,7 @@ USERS = ("co.clerk", "co.judge", "es.clerk", "es.judge")
 TARGET_S = 1.0
 ACTIONS = ("login", "rejected login", "inbox", "new request", "editor save", "case page", "submit",
            "approve+transmit", "acknowledge", "execute", "report")
+DISPATCH_INTERVAL = 5.0  # exhorto serve's default
 EVIDENCE = b"%PDF-1.4\n% certified bank statements (bench file)\n%%EOF\n"
 
 
@@ -158,7 +159,7 @@ def editor_items() -> dict[str, str | list[str]]:
     return dict(items)
 
 
-def prepare(url: str, mode: str) -> dict[str, str]:
+def prepare(url: str) -> dict[str, str]:
     """Seed the node's database with the demo directory and a password per user; return the server's
     environment."""
     env = {**os.environ, "EXHORTO_DATABASE_URL": url, "EXHORTO_KEY_PASSPHRASE": "bench",
@@ -167,10 +168,9 @@ def prepare(url: str, mode: str) -> dict[str, str]:
            # on, before any password is checked. The rejected login measured still pays its Argon2 verification.
            "EXHORTO_AUTH_MAX_FAILURES": "100000"}
     for name in ("EXHORTO_PASSWORD_COST", "EXHORTO_DISPATCH_INTERVAL"):
-        env.pop(name, None)  # real Argon2 cost; the dispatcher only in serve mode
-    if mode == "serve":
-        env["EXHORTO_DISPATCH_INTERVAL"] = "5"
+        env.pop(name, None)  # real Argon2 cost; the dispatcher as `exhorto serve --dispatch-interval` says
     os.environ.update({k: v for k, v in env.items() if k.startswith("EXHORTO_")})
+    from engine import pki
     from engine.seed import seed_demo
     from engine.store.db import Database
     from engine.store.migrate import upgrade
@@ -179,25 +179,13 @@ def prepare(url: str, mode: str) -> dict[str, str]:
     db = Database(url)
     upgrade(db)
     seed_demo(db)
+    pki.create_ca(db, "bench CA")  # both authorities sign their documents (PAdES), as in production
+    for code in ("CO-FGN", "ES-MJ"):
+        pki.issue_certificate(db, code)
     for username in USERS:
         set_password(db, username, PASSWORD)
     db.dispose()
     return env
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "engine.ops.asgi:create", "--factory", "--port", str(port),
-               "--log-level", "warning"]
-    server = subprocess.Popen(command, env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the node did not start")
 
 
 def login(timer: Timer | None, client: httpx.Client, username: str) -> None:
@@ -297,10 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder, database(args.database, Path(folder)) as url:
-        env = prepare(url, args.mode)
+        env = prepare(url)
         items = editor_items()
         port = free_port()
-        server = start_server(env, port)
+        server = start_server(env, port, dispatch_interval=DISPATCH_INTERVAL if args.mode == "serve" else 0)
         timer = Timer()
         deliveries = []
         try:

@@ -131,3 +131,12 @@ def web(db: Database) -> Iterator[Web]:
 def sqlite_web(sqlite_db: Database) -> Iterator[Web]:
     world = make_world(sqlite_db)
     yield Web(world=world, app=create_app(sqlite_db))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, for one test module (tests.web.browser)."""
+    from tests.web.browser import chromium
+
+    with chromium() as launched:
+        yield launched

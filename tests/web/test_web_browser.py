@@ -21,28 +21,16 @@ from typing import Any
 
 import pytest
 
-from engine.api import create_app
 from engine.store.db import Database
-from engine.web.passwords import set_password
-from tests.federation.nodes import Server, free_port
 from tests.helpers import make_world
+from tests.web.browser import CHROMIUM, served
 from tests.web.conftest import PASSWORD
 
-playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
-CHROMIUM = os.environ.get("EXHORTO_CHROMIUM", "/usr/bin/chromium")
+pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
 if not shutil.which(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 pytestmark = pytest.mark.xdist_group("browser")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERS = ("co.clerk", "co.judge", "es.clerk", "es.judge")
 EVIDENCE = b"%PDF-1.4\n% certified bank statements (test file)\n%%EOF\n"
 
@@ -60,23 +48,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     db = Database(f"sqlite:///{folder / 'exhorto.db'}")
     db.create_all()
     make_world(db)
-    for username in USERS:
-        set_password(db, username, PASSWORD)
-    server = Server(create_app(db), free_port())
-    server.start()
     shots = Path(os.environ.get("EXHORTO_SCREENSHOTS") or folder / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    yield Live(url=f"http://127.0.0.1:{server.port}", db=db, shots=shots)
-    server.stop()
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with served(db, USERS, PASSWORD) as url:
+        yield Live(url=url, db=db, shots=shots)
 
 
 def _page(browser: Any, live: Live, username: str | None, lang: str = "en") -> Any:

@@ -18,22 +18,17 @@ from typing import Any
 
 import pytest
 
-from engine.api import create_app
 from engine.store.db import Database
-from engine.web.passwords import set_password
-from tests.federation.nodes import Server, free_port
 from tests.helpers import World, make_world
+from tests.web.browser import CHROMIUM, served
 from tests.web.conftest import PASSWORD
 
-playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
+pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
 pytest.importorskip("axe_playwright_python", reason="axe-playwright-python bundles axe-core")
-CHROMIUM = os.environ.get("EXHORTO_CHROMIUM", "/usr/bin/chromium")
 if not shutil.which(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 pytestmark = pytest.mark.xdist_group("browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 USERS = ("co.clerk", "co.judge", "co.supervisor", "es.clerk", "es.judge", "obs.analyst")
 LANGUAGES = ("es", "pt-PT", "en", "fr")
 NARROW = 360
@@ -138,24 +133,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = Database(f"sqlite:///{folder / 'exhorto.db'}")
     db.create_all()
     pages = _world(db)
-    for username in USERS:
-        set_password(db, username, PASSWORD)
-    server = Server(create_app(db), free_port())
-    server.start()
     shots = os.environ.get("EXHORTO_SCREENSHOTS")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
-    yield Site(url=f"http://127.0.0.1:{server.port}", pages=pages, shots=Path(shots) if shots else None)
-    server.stop()
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with served(db, USERS, PASSWORD) as url:
+        yield Site(url=url, pages=pages, shots=Path(shots) if shots else None)
 
 
 def _logged_in(browser: Any, site: Site, username: str | None, lang: str) -> Any:
