@@ -3,8 +3,8 @@
     .venv/bin/python bench/web.py [--runs 10] [--mode serve|hub] [--database sqlite|postgresql]
 
 Starts the node as production does (``exhorto serve``, real Argon2 cost, PDFs attached and signed with each
-authority's certificate from a CA made for the run, its own SQLite
-database in a temporary folder or a throw-away PostgreSQL database) in a subprocess on a free loopback port.
+authority's certificate from a CA made for the run, its own SQLite database in a temporary folder or a throw-away
+PostgreSQL database) in a subprocess on a free loopback port.
 ``--mode serve`` runs the node's background dispatcher every 5 s (``exhorto serve``'s default); ``--mode hub``
 has none (``--dispatch-interval 0``), so the web delivers what an action queued by itself. One HTTP client per
 user (httpx, cookies, redirects followed as a browser does) then takes ``--runs`` requests the whole way, each
