@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engine import outbox
+from engine import outbox, pki
 from engine.api import Settings, create_app
 from engine.lifecycle import State
 from engine.store.db import Database
@@ -25,8 +25,11 @@ def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Web:
     monkeypatch.setenv("EXHORTO_ATTACH_PDF", "1")
     db = Database(f"sqlite:///{tmp_path / 'node.db'}")
     ensure_schema(db)
+    world = make_world(db)
+    pki.create_ca(db, "node CA")  # CO-FGN signs its documents (PAdES)
+    pki.issue_certificate(db, "CO-FGN")
     # A dispatcher every minute, not started (no lifespan under TestClient): nothing moves until the test says so.
-    return Web(world=make_world(db), app=create_app(db, Settings(dispatch_interval=60)))
+    return Web(world=world, app=create_app(db, Settings(dispatch_interval=60)))
 
 
 def test_the_page_answers_first_and_shows_the_document_being_prepared(node: Web) -> None:
@@ -50,6 +53,7 @@ def test_the_page_answers_first_and_shows_the_document_being_prepared(node: Web)
         [document] = session.exec(select(Document).where(Document.case_id == case.id)).all()
         sent = session.exec(select(Message).where(Message.case_id == case.id)).one()
     assert document.message_id == sent.message_id and document.sha256 in {a["sha256"] for a in sent.attachments}
+    assert b"/ByteRange" in document.content  # signed, by the dispatcher (pyHanko cannot sign in the event loop)
 
 
 def test_the_french_page_says_it_in_french(node: Web) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine import forms
 from engine.actions import Outcome, apply_action
@@ -115,17 +116,7 @@ async def act(request: Request, case_id: int, action: str) -> Response:
         transmit = form.get("transmit") == "1"
         payload = {"reasons": reasons} if row.action in REASONS_ONLY else {}
     try:
-        outcome = apply_action(
-            ctx.db,
-            case=case.id or 0,
-            action=action,
-            actor=ctx.actor,
-            payload=payload,
-            expected_version=version,
-            defer_document=True,  # rendered and signed by the dispatcher: this page answers at once
-        )
-        if action == "approve" and transmit:
-            outcome = _transmit(ctx, outcome)
+        outcome = await run_in_threadpool(_apply, ctx, case.id or 0, action, payload, version, transmit)
     except StaleVersion:
         ctx.flash("error", STALE)
         return ctx.redirect(f"/cases/{case.id}")
@@ -147,6 +138,16 @@ async def act(request: Request, case_id: int, action: str) -> Response:
         delivery.hand_over(request)
     ctx.flash("done", ACTION_LABELS.get(action, action))
     return ctx.redirect(f"/cases/{case.id}")
+
+
+def _apply(ctx: WebContext, case_id: int, action: str, payload: dict[str, Any], version: int,
+           transmit: bool) -> Outcome:
+    """The action (and, for approve-and-transmit, the transmission), in a worker thread: the database work must not
+    hold up the event loop, and a PDF signature (pyHanko) cannot run inside it. The message's PDF is left to the
+    dispatcher (``defer_document``): the page answers at once."""
+    outcome = apply_action(ctx.db, case=case_id, action=action, actor=ctx.actor, payload=payload,
+                           expected_version=version, defer_document=True)
+    return _transmit(ctx, outcome) if action == "approve" and transmit else outcome
 
 
 def _transmit(ctx: WebContext, approved: Outcome) -> Outcome:
