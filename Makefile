@@ -27,9 +27,15 @@ test: setup
 	$(VENV)/bin/ruff check engine workflows tests bench
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-# Images of the first page of every kind of document (docs/screenshots/form-*.png), with poppler's pdftoppm.
+# Images of the first page of every kind of document (docs/screenshots/form-*.png), with poppler's pdftoppm; and
+# of every page of the web UI (docs/screenshots/web-*.png, plus the walk-through's images), from the browser tests
+# (Debian's Chromium, Playwright), which check each page as they take it.
 screenshots: setup
 	$(PY) -m engine.documents.screenshots docs/screenshots
+	EXHORTO_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/web/test_web_browser.py::test_request_from_draft_to_execution_in_the_browser \
+	  "tests/web/test_web_editor_browser.py::test_the_sectioned_editor_passes_axe_and_fits_a_small_screen[es]" \
+	  "tests/web/test_web_pages_a11y.py::test_every_page_passes_axe_and_fits_360_px[en]"
 
 catalogs: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k colon -k C_:1c,2 -k translate_context:2c,3 -o locales/exhorto.pot --no-location --sort-output --project exhorto .

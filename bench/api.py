@@ -98,11 +98,13 @@ def prepare_node(url: str) -> tuple[dict[str, str], dict[str, str]]:
     return env, issued
 
 
-def start_server(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    """``exhorto serve`` for one process; the production entry point under uvicorn for several workers."""
+def start_server(env: dict[str, str], port: int, workers: int = 1,
+                 dispatch_interval: float = 0) -> subprocess.Popen[bytes]:
+    """``exhorto serve`` for one process (its background dispatcher every ``dispatch_interval`` s, 0: none); the
+    production entry point under uvicorn for several workers."""
     if workers == 1:
         command = [sys.executable, "-c", "from engine.cli import main; main()", "serve", "--port", str(port),
-                   "--dispatch-interval", "0", "--log-level", "warning"]
+                   "--dispatch-interval", str(dispatch_interval), "--log-level", "warning"]
     else:
         command = [sys.executable, "-m", "uvicorn", "engine.ops.asgi:create", "--factory", "--port", str(port),
                    "--workers", str(workers), "--log-level", "warning"]

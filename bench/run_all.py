@@ -3,6 +3,7 @@
     .venv/bin/python bench/run_all.py              # short sizes, a few minutes on 2 cores
     .venv/bin/python bench/run_all.py --full       # the benchmarks' own default (full) sizes
     .venv/bin/python bench/run_all.py --only api pdf
+    .venv/bin/python bench/run_all.py --only web   # the web UI flow, p50/p95 per action (bench/web.py)
     .venv/bin/python bench/run_all.py --soak 10    # 10 minutes of API load with a deadline sweep every minute
     .venv/bin/python bench/run_all.py --fuzz 300   # and 300 s of envelope/form fuzzing (bench/fuzz.py)
     .venv/bin/python bench/run_all.py --readme     # and write the table into README.md (machine and date)
@@ -160,6 +161,27 @@ def api(out: str) -> list[Row]:
     return rows
 
 
+WEB_ROWS = ("rejected login", "login", "case page", "editor save", "approve+transmit", "acknowledge", "report")
+
+
+def web(out: str) -> list[Row]:
+    found = {name.strip(): (p50, p95) for name, p50, p95 in
+             re.findall(r"^([A-Za-z+: ]+?)\s+\d+\s+([\d.]+)\s+([\d.]+)\s+[\d.]+", out, re.M)}
+    base = found.get("baseline: GET static file")
+    if not base:
+        return []
+    baseline = f"static GET p50 {base[0]} / p95 {base[1]} ms"
+    rows = [(f"web UI {name}: p50 / p95", f"{found[name][0]} / {found[name][1]} ms", baseline, "p95 < 1 s")
+            for name in WEB_ROWS if name in found]
+    worst = re.search(r"^slowest action p95 (\d+) ms: target p95 < 1 s: (met|NOT met)", out, re.M)
+    delivered = re.search(r"^request delivered after approve\+transmit: p50 ([\d.]+) s", out, re.M)
+    if worst:
+        rows.append(("web UI slowest action (of 11): p95", f"{worst.group(1)} ms",
+                     f"request delivered {delivered.group(1)} s after the click" if delivered else "",
+                     f"p95 < 1 s: {worst.group(2)}"))
+    return rows
+
+
 BENCHES = [
     Bench("api", "api.py", ["--clients", "20", "--duration", "12", "--saturate", "8", "--sign-seconds", "2",
                             "--direct-seconds", "8"], [], api),
@@ -171,6 +193,7 @@ BENCHES = [
     Bench("pdf", "pdf.py", ["--runs", "5"], [], pdf),
     Bench("pdf60", "pdf.py", ["--persons", "60", "--runs", "3"], ["--persons", "60"], pdf_persons),
     Bench("sweep", "sweep.py", ["--rows", "100000", "--scale", "5"], [], sweep),
+    Bench("web", "web.py", ["--runs", "5"], [], web),
 ]
 
 

@@ -64,16 +64,21 @@ def resolve(case: Case, action: str, role: Role) -> Transition:
 
 def apply_action(db: Database, *, case: int | str, action: str, actor: Actor,
                  payload: Mapping[str, Any] | None = None, expected_version: int | None = None,
-                 now: datetime | None = None) -> Outcome:
+                 now: datetime | None = None, defer_document: bool = False) -> Outcome:
     """Apply one lifecycle action in its own transaction. Raises an :class:`~engine.errors.ExhortoError`
-    subclass (and writes nothing) when the action is not allowed."""
+    subclass (and writes nothing) when the action is not allowed.
+
+    ``defer_document``: the PDF of the message the action sends is not rendered here but by the dispatcher,
+    before it first delivers the message (:func:`engine.outbox.prepare_document`); the caller answers at once."""
     now = now or utcnow()
     payload = with_system_fields(db, case, action, _accepted(payload, actor), actor)
-    prepared = prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now)
+    prepared = (None if defer_document else
+                prepare_outbound(db, case=case, action=action, actor=actor, payload=payload, now=now))
     with db.transaction() as session:
         record = load_case(session, case, authority=actor.authority_code, for_update=True)
         return apply_in_session(session, record, action=action, actor=actor, payload=payload,
-                                expected_version=expected_version, now=now, prepared=prepared)
+                                expected_version=expected_version, now=now, prepared=prepared,
+                                defer_document=defer_document)
 
 
 def _accepted(payload: Mapping[str, Any] | None, actor: Actor) -> dict[str, Any]:
@@ -174,9 +179,10 @@ def admissible(case: Case, action: str, actor: Actor, payload: Mapping[str, Any]
 def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                      payload: Mapping[str, Any] | None = None, expected_version: int | None = None,
                      now: datetime | None = None, in_reply_to: str | None = None,
-                     prepared: Prepared | None = None) -> Outcome:
+                     prepared: Prepared | None = None, defer_document: bool = False) -> Outcome:
     """Apply an action inside the caller's transaction (used by the inbox to apply counterpart messages).
-    ``prepared`` (:func:`prepare_outbound`) is used when it was made for this action on this very version."""
+    ``prepared`` (:func:`prepare_outbound`) is used when it was made for this action on this very version;
+    ``defer_document`` leaves the message's PDF to the dispatcher (``Message.document_pending``)."""
     now = now or utcnow()
     if prepared is not None and (prepared.case_id, prepared.version, prepared.action) != (case.id, case.version,
                                                                                            action):
@@ -196,10 +202,12 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
     # A plain record of what was just written (the ORM never needs to track it).
     event = AuditEvent.model_construct(id=inserted, **fields)
     if message is not None:
-        from engine.documents import attach_outbound_document
+        from engine.documents import attach_on_send, attach_outbound_document
 
-        # Its PDF, kept with the case and listed as attachment.
-        attach_outbound_document(session, case, message, prepared.document if prepared else None)
+        if defer_document:  # the dispatcher renders, signs and lists it before the first delivery attempt
+            message.document_pending = attach_on_send()
+        else:  # its PDF, kept with the case and listed as attachment
+            attach_outbound_document(session, case, message, prepared.document if prepared else None)
         _insert(session, message)
         from engine import evidence
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from engine import audit, evidence
+from engine import audit
+from engine import evidence as _evidence
 from engine.actions import apply_in_session
 from engine.guards import Actor
 from engine.lifecycle import State
@@ -67,6 +68,14 @@ def dispatch(db: Database, transport: Transport | None = None, *, now: datetime 
             waiting.add(message.exchange_id)
             continue
         if not _claim(db, message):  # another dispatcher is sending it (or has just settled it)
+            waiting.add(message.exchange_id)
+            continue
+        try:
+            message = prepare_document(db, message)
+        except Exception as error:  # noqa: BLE001 - e.g. no key to sign with: retried with backoff, logged here
+            _schedule_retry(db, message, f"document: {error}", now, evidence=False)
+            summary.retrying += 1
+            summary.errors.append(f"{message.message_id}: document: {error}")
             waiting.add(message.exchange_id)
             continue
         try:
@@ -154,7 +163,35 @@ def _release(db: Database, message: Message) -> None:
                         .values(claimed_until=None, claimed_by=None))
 
 
-def _schedule_retry(db: Database, message: Message, error: str, now: datetime) -> None:
+def prepare_document(db: Database, message: Message) -> Message:
+    """Render and sign the PDF of a message queued with ``document_pending`` (the web's actions leave it to the
+    dispatcher, so that the click that sent it answers at once) and list it in the message's attachments; return
+    the message as now stored, ready to be put in its envelope.
+
+    The rendering and the signature happen outside any transaction (they take ~0.5 s; a timestamp authority may
+    be called). The write is one transaction that keeps the document and lists it only if the message still waits
+    for it: a crash before the commit leaves the message as it was (rendered again on the next run), and a second
+    dispatcher — which the claim already keeps away — would find it done. The document listed, carried in the
+    envelope and kept with the case is therefore the one signed, exactly once."""
+    if not message.document_pending:
+        return message
+    from engine import documents
+
+    with db.reader() as session:
+        case = session.get(Case, message.case_id)
+        request = documents.outbound_rendering(session, case, message) if case is not None else None
+    made = documents.Prerendered(request=request, pdf=documents.render_signed(db, request)) if request else None
+    with db.transaction() as session:
+        row = session.exec(select(Message).where(Message.id == message.id).with_for_update()).one()
+        if row.document_pending:
+            if case is not None:
+                documents.attach_outbound_document(session, session.get(Case, row.case_id), row, made)
+            row.document_pending = False
+            session.add(row)
+        return row
+
+
+def _schedule_retry(db: Database, message: Message, error: str, now: datetime, *, evidence: bool = True) -> None:
     with db.transaction() as session:
         row = session.exec(select(Message).where(Message.id == message.id).with_for_update()).first()
         if row is None or row.status != "pending":
@@ -164,7 +201,8 @@ def _schedule_retry(db: Database, message: Message, error: str, now: datetime) -
         row.last_error = error[:2000]
         row.next_attempt_at = now + backoff(row.attempts)
         session.add(row)
-        evidence.record(session, "RelayREMMDFailure", row, issuer=row.sender_code, at=now, detail=error[:500])
+        if evidence:  # a failed relay, not a document this node could not make
+            _evidence.record(session, "RelayREMMDFailure", row, issuer=row.sender_code, at=now, detail=error[:500])
 
 
 def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: datetime | None = None) -> None:
@@ -183,7 +221,7 @@ def record_receipt(db: Database, message_id: str, receipt: Receipt, *, now: date
         row.receipt, row.sent_at = receipt.to_dict(), now
         row.last_error = None if receipt.delivered else f"{receipt.reason}: {receipt.detail}"
         session.add(row)
-        evidence.on_receipt(session, row, receipt.to_dict(), now)
+        _evidence.on_receipt(session, row, receipt.to_dict(), now)
         case = session.get(Case, row.case_id) if row.case_id is not None else None
         if case is None:
             return

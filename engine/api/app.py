@@ -41,11 +41,14 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
         if settings.dispatch_interval:
             dispatcher = BackgroundDispatcher(db, settings.dispatch_interval)
             dispatcher.start()
+            app.state.dispatcher = dispatcher  # the web's actions wake it: delivery starts at once
         try:
             yield
         finally:
-            if dispatcher is not None:
-                dispatcher.stop()
+            # The node's dispatcher, and the one the web started when the node has none (engine/web/delivery.py).
+            for running in (dispatcher, getattr(app.state, "web_dispatcher", None)):
+                if running is not None:
+                    running.stop()
 
     app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   telemetry=FASTAPI_TELEMETRY_OFF, responses=problems.PROBLEM_RESPONSES)

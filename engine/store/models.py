@@ -152,6 +152,9 @@ class Message(SQLModel, table=True):
     # the same host, at expiry from another).
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     claimed_by: str | None = Field(default=None, max_length=100)
+    # Outbound: the PDF of the form it carries is still to be rendered and signed — by the dispatcher, before the
+    # first delivery attempt (engine.outbox.prepare_document), so that the click that sent it need not wait.
+    document_pending: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class Deadline(SQLModel, table=True):

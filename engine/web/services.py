@@ -3,7 +3,6 @@ prefilled forms, the merged timeline, and the reads recorded in the personal-dat
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +19,6 @@ from engine.store.db import Database
 from engine.store.deadline_models import Escalation
 from engine.store.federation_models import Attachment
 from engine.store.models import Authority, Case, User
-
-log = logging.getLogger(__name__)
 
 REPORT_TYPES = {"report_execution": "final", "report_partial_execution": "partial"}
 
@@ -219,17 +216,6 @@ def record_read(db: Database, actor: Actor, case: Case, purpose: str) -> None:
     from engine.privacy import record_access
 
     record_access(db, actor, channel="web", purpose=purpose, case=case)
-
-
-def dispatch_quietly(db: Database) -> None:
-    """Deliver what an action queued; failures stay queued (with their backoff) for the next dispatcher
-    run."""
-    from engine.outbox import dispatch_all
-
-    try:
-        dispatch_all(db)
-    except Exception:  # noqa: BLE001 - a background delivery must never break the page that caused it
-        log.exception("dispatch after a web action failed; messages stay queued")
 
 
 TERMINAL = {State.CLOSED.value, State.WITHDRAWN.value}

@@ -37,6 +37,12 @@ class Delivery:
     failing_since: datetime | None  # first failed attempt (its evidence), None while never tried
     next_attempt_at: datetime
     error: str | None
+    preparing: bool = False  # its PDF is still being rendered and signed (engine.outbox.prepare_document)
+
+    @property
+    def in_progress(self) -> bool:
+        """Being prepared or delivered right now (not waiting out a backoff): the page refreshes itself."""
+        return not self.attempts
 
 
 @dataclass
@@ -68,6 +74,7 @@ def conversation(db: Database, case: Case, actor: Actor, ctx: schema_form.Contex
                 failing_since=failures.get(message.message_id),
                 next_attempt_at=message.next_attempt_at,
                 error=message.last_error,
+                preparing=message.document_pending,
             )
         views.append(view)
     return views

@@ -16,7 +16,7 @@ from engine.api import create_app
 from engine.store.db import Database
 from engine.web import schema_form
 from engine.web.passwords import set_password
-from tests.helpers import World, make_world
+from tests.helpers import World, make_world, wait_for
 
 # Cheap Argon2 parameters and a fixed session key: what the tests check is the behaviour, not the cost.
 os.environ.setdefault("EXHORTO_PASSWORD_COST", "test")
@@ -98,6 +98,11 @@ class Web:
         )
         assert response.status_code == 200 and str(response.url).endswith("/web/"), response.text[:500]
 
+    def reaches(self, record: Any, state: str, seconds: float = 30) -> None:
+        """Messages travel in a dispatcher thread once the page that sent them has answered: wait until the
+        counterpart's ``record`` is in ``state``."""
+        wait_for(lambda: self.world.refresh(record).state == state, seconds, f"{record.reference} {state}", 0.1)
+
     def post(
         self,
         client: TestClient,
@@ -126,3 +131,12 @@ def web(db: Database) -> Iterator[Web]:
 def sqlite_web(sqlite_db: Database) -> Iterator[Web]:
     world = make_world(sqlite_db)
     yield Web(world=world, app=create_app(sqlite_db))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, for one test module (tests.web.browser)."""
+    from tests.web.browser import chromium
+
+    with chromium() as launched:
+        yield launched

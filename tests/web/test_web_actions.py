@@ -39,7 +39,7 @@ def test_refusal_needs_grounds_and_reasons_then_reaches_the_requesting_side(web:
     )
     assert refused.url.path == f"/web/cases/{requested.id}"
     assert web.world.refresh(requested).state == State.REFUSED
-    assert web.world.refresh(requesting).state == State.REFUSED  # delivered right after the action
+    web.reaches(requesting, State.REFUSED)  # delivered right after the action, the page not waiting for it
     mexican = web.client("mx.clerk", lang="es")
     page = unescape(mexican.get(f"/web/cases/{requesting.id}").text)
     assert "Mensaje recibido" in page and "Denegación" in page
@@ -55,7 +55,7 @@ def test_clarification_request_and_answer_through_the_forms(sqlite_web: Web) -> 
         [("/questions", "¿Incluye cuentas como autorizado?\nPrecisen el periodo."), ("/reply_by", "2026-12-10")],
     )
     assert asked.url.path == f"/web/cases/{requested.id}", asked.text[:300]
-    assert web.world.refresh(requesting).state == State.CLARIFICATION_REQUESTED
+    web.reaches(requesting, State.CLARIFICATION_REQUESTED)
     assert web.world.refresh(requested).state == State.CLARIFICATION_REQUESTED
     colombian = web.client("co.clerk", lang="es")
     answered = web.post(
@@ -64,7 +64,7 @@ def test_clarification_request_and_answer_through_the_forms(sqlite_web: Web) -> 
         [("/answers", "Sí, también.\nDe enero de 2024 a junio de 2025.")],
     )
     assert answered.url.path == f"/web/cases/{requesting.id}", answered.text[:500]
-    assert web.world.refresh(requested).state == State.ACKNOWLEDGED
+    web.reaches(requested, State.ACKNOWLEDGED)
     assert web.world.refresh(requesting).state == State.ACKNOWLEDGED
 
 
@@ -86,7 +86,7 @@ def test_postponement_by_the_judge(sqlite_web: Web) -> None:
     )
     assert response.url.path == f"/web/cases/{requested.id}"
     assert "Hecho: Aplazar la ejecución." in unescape(" ".join(flashes(response.text)))
-    assert web.world.refresh(requesting).state == State.POSTPONED
+    web.reaches(requesting, State.POSTPONED)
     # the clerk may not postpone: the action is not offered, its URL is not found
     clerk = web.client("es.clerk")
     assert "/actions/postpone" not in clerk.get(f"/web/cases/{requested.id}").text

@@ -21,28 +21,16 @@ from typing import Any
 
 import pytest
 
-from engine.api import create_app
 from engine.store.db import Database
-from engine.web.passwords import set_password
-from tests.federation.nodes import Server, free_port
 from tests.helpers import make_world
+from tests.web.browser import CHROMIUM, served
 from tests.web.conftest import PASSWORD
 
-playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
-CHROMIUM = os.environ.get("EXHORTO_CHROMIUM", "/usr/bin/chromium")
+pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
 if not shutil.which(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 pytestmark = pytest.mark.xdist_group("browser")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERS = ("co.clerk", "co.judge", "es.clerk", "es.judge")
 EVIDENCE = b"%PDF-1.4\n% certified bank statements (test file)\n%%EOF\n"
 
@@ -60,23 +48,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     db = Database(f"sqlite:///{folder / 'exhorto.db'}")
     db.create_all()
     make_world(db)
-    for username in USERS:
-        set_password(db, username, PASSWORD)
-    server = Server(create_app(db), free_port())
-    server.start()
     shots = Path(os.environ.get("EXHORTO_SCREENSHOTS") or folder / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    yield Live(url=f"http://127.0.0.1:{server.port}", db=db, shots=shots)
-    server.stop()
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with served(db, USERS, PASSWORD) as url:
+        yield Live(url=url, db=db, shots=shots)
 
 
 def _page(browser: Any, live: Live, username: str | None, lang: str = "en") -> Any:
@@ -286,63 +261,3 @@ def test_labels_in_each_language(browser: Any, live: Live, lang: str) -> None:
     assert page.get_attribute("html", "lang") == other.replace("_", "-")
     assert page.inner_text("h1") == LABELS[other][1]
     page.context.close()
-
-
-# The innermost elements that reach past the right edge of the screen (to name what overflows).
-WIDER_THAN_SCREEN = """[...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > innerWidth + 1
-               && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
-  .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
-
-
-class _Unreachable:
-    def deliver(self, envelope: Any) -> Any:
-        from engine.transport.base import TransportError
-
-        raise TransportError("ES-MJ unreachable: connection refused")
-
-
-@pytest.fixture(scope="module")
-def story(live: Live) -> tuple[int, int]:
-    """A case answered by the counterpart (acknowledgement, execution report with evidence) and one whose request
-    could not be delivered: (answered case id, stuck case id)."""
-    from engine.outbox import dispatch, dispatch_all
-    from engine.store.models import utcnow
-    from tests.helpers import World
-
-    world = World(live.db)
-    requesting, requested = world.transmitted("CO-FGN", "ES-MJ")
-    for action, role in (("acknowledge", "clerk"), ("start_execution", "judge"), ("report_execution", "clerk")):
-        world.act(requested, action, "ES-MJ", role)
-    dispatch_all(live.db)
-    stuck = world.new_request("CO-FGN", "ES-MJ")
-    for action, role in (("submit", "clerk"), ("approve", "judge"), ("transmit", "clerk")):
-        world.act(stuck, action, "CO-FGN", role)
-    dispatch(live.db, _Unreachable(), now=utcnow())
-    set_password(live.db, "co.supervisor", PASSWORD)
-    return requesting.id or 0, stuck.id or 0
-
-
-@pytest.mark.parametrize("lang", list(LABELS))
-def test_case_story_and_operations_pass_axe(browser: Any, live: Live, story: tuple[int, int], lang: str) -> None:
-    """axe-core on the case page (messages both ways, a delivery failing) and the operations view: no serious or
-    critical violation, in each language; and neither page is wider than a 360 px screen."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    answered, stuck = story
-    axe = Axe()
-    checks = (("co.clerk", f"/web/cases/{answered}"), ("co.clerk", f"/web/cases/{stuck}"),
-              ("co.supervisor", "/web/operations"))
-    for username, path in checks:
-        page = _page(browser, live, username, lang)
-        for width in (1280, 360):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.goto(f"{live.url}{path}")
-            results = axe.run(page)
-            serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-            assert not serious, f"{path} ({lang}, {width} px): " + results.generate_report()
-            if lang == "es" and width == 1280 and path != f"/web/cases/{stuck}":  # for docs/web.md
-                _shot(page, live, "operations" if path.endswith("operations") else "case-story")
-        wide = page.evaluate(WIDER_THAN_SCREEN)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} overflows at 360 px: {wide}"
-        page.context.close()

@@ -15,7 +15,7 @@ from engine.store.models import AuditEvent, Case, Message, utcnow
 from engine.store.privacy_models import AccessLogEntry
 from engine.transport.base import Transport, TransportError
 from engine.transport.envelope import Envelope, Receipt
-from tests.helpers import action_payload
+from tests.helpers import action_payload, wait_for
 from tests.web.conftest import Web
 
 
@@ -136,8 +136,12 @@ def test_supervisors_see_what_is_not_delivered_and_retry_it(sqlite_web: Web) -> 
     assert forged.status_code == 403
     retried = web.post(supervisor, f"/web/operations/messages/{message.message_id}/retry", page="/web/operations")
     assert retried.url.path == "/web/operations" and retried.status_code == 200
+    def delivered() -> bool:  # the hub delivers it right away, in the web's dispatcher thread
+        with web.db.reader() as session:
+            return session.get(Message, message.id).status == "delivered"
+
+    wait_for(delivered, 30, "the retried message delivered", 0.1)
     with web.db.reader() as session:
-        assert session.get(Message, message.id).status == "delivered"  # the hub delivered it right away
         events = session.exec(select(AuditEvent.action, AuditEvent.actor).where(AuditEvent.case_id == case.id)).all()
     assert ("retry_delivery", "co.supervisor") in events
     requeued = web.post(supervisor, f"/web/operations/notifications/{notification_id}/retry", page="/web/operations")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine import forms
 from engine.actions import Outcome, apply_action
@@ -13,7 +14,7 @@ from engine.errors import ExhortoError, FormInvalid, StaleVersion
 from engine.i18n import N_
 from engine.lifecycle import Transition
 from engine.store.models import Case
-from engine.web import effects, schema_form, services, story
+from engine.web import delivery, effects, schema_form, services, story
 from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
 from engine.web.routes._common import form_context, own_case, read_posted
 
@@ -94,7 +95,7 @@ def action_page(request: Request, case_id: int, action: str) -> Response:
 
 
 @router.post("/cases/{case_id}/actions/{action}")
-async def act(request: Request, case_id: int, action: str, background: BackgroundTasks) -> Response:
+async def act(request: Request, case_id: int, action: str) -> Response:
     ctx = web_context(request)
     case = own_case(ctx, case_id)
     row = _transition(ctx, case, action)
@@ -129,14 +130,7 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
         transmit = form.get("transmit") == "1"
         payload = {"reasons": reasons} if row.action in REASONS_ONLY else {}
     try:
-        outcome = apply_action(
-            ctx.db,
-            case=case.id or 0,
-            action=action,
-            actor=ctx.actor,
-            payload=payload,
-            expected_version=version,
-        )
+        outcome = await run_in_threadpool(_apply, ctx, case.id or 0, action, payload, version)
         outcomes = [outcome]
     except StaleVersion:
         ctx.flash("error", STALE)
@@ -157,16 +151,25 @@ async def act(request: Request, case_id: int, action: str, background: Backgroun
         )
     if action == "approve" and transmit:
         try:
-            outcomes.append(_transmit(ctx, outcome))
+            outcomes.append(await run_in_threadpool(_transmit, ctx, outcome))
         except ExhortoError as error:  # approved all the same: say so, and why it was not transmitted
             ctx.flash_said(effects.done(ctx.db, outcomes, ctx.lang, dispatching=False))
             ctx.flash_said(f"{ctx._(NOT_TRANSMITTED)} {error.message(ctx.lang)}", error=True)
             return ctx.redirect(f"/cases/{case.id}")
-    dispatching = ctx.config.dispatch_after_send
-    if any(o.message is not None for o in outcomes) and dispatching:
-        background.add_task(services.dispatch_quietly, ctx.db)
+    # Delivered right away: by the node's own dispatcher (exhorto serve) or by one the page wakes (hub, small nodes).
+    dispatching = getattr(request.app.state, "dispatcher", None) is not None or ctx.config.dispatch_after_send
+    if any(o.message is not None for o in outcomes):
+        delivery.hand_over(request)
     ctx.flash_said(effects.done(ctx.db, outcomes, ctx.lang, dispatching=dispatching))
     return ctx.redirect(f"/cases/{case.id}")
+
+
+def _apply(ctx: WebContext, case_id: int, action: str, payload: dict[str, Any], version: int) -> Outcome:
+    """The action, in a worker thread: the database work must not hold up the event loop, and a PDF signature
+    (pyHanko) cannot run inside it. The message's PDF is left to the dispatcher (``defer_document``): the page
+    answers at once."""
+    return apply_action(ctx.db, case=case_id, action=action, actor=ctx.actor, payload=payload,
+                        expected_version=version, defer_document=True)
 
 
 def _transmit(ctx: WebContext, approved: Outcome) -> Outcome:
@@ -178,4 +181,5 @@ def _transmit(ctx: WebContext, approved: Outcome) -> Outcome:
         actor=ctx.actor,
         payload={},
         expected_version=approved.case.version,
+        defer_document=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine.i18n import N_, is_language
 from engine.web import session as sessions
@@ -32,7 +33,8 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    user = check_login(ctx.db, username, password) if username and password else None
+    # Argon2 takes ~0.1 s of CPU: in a worker thread, so that the event loop serves other requests meanwhile.
+    user = await run_in_threadpool(check_login, ctx.db, username, password) if username and password else None
     if user is None:
         return ctx.render(
             "login.html.j2",

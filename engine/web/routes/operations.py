@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from engine.i18n import N_
-from engine.web import operations, services
+from engine.web import delivery, operations
 from engine.web.context import PageNotFound, WebContext, WebRoute, web_context
 from engine.web.routes._common import form_context
 
@@ -34,11 +34,10 @@ def operations_page(request: Request) -> Response:
 
 
 @router.post("/operations/messages/{message_id}/retry")
-def retry_message(request: Request, message_id: str, background: BackgroundTasks) -> Response:
+def retry_message(request: Request, message_id: str) -> Response:
     ctx = _supervisor(request)
     operations.retry_message(ctx.db, ctx.actor, message_id)
-    if ctx.config.dispatch_after_send:  # otherwise the node's own dispatcher picks it up at its next run
-        background.add_task(services.dispatch_quietly, ctx.db)
+    delivery.hand_over(request)  # the node's dispatcher, or the web's own: the page does not wait
     ctx.flash("done", RETRY_QUEUED)
     return ctx.redirect("/operations")
 

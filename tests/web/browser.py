@@ -1,0 +1,48 @@
+"""Debian's Chromium for the browser tests, driven by Playwright (the package only: no browser download)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+CHROMIUM = os.environ.get("EXHORTO_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def served(db: Any, users: tuple[str, ...], password: str) -> Iterator[str]:
+    """``db``'s node (the real app, UI at /web) on a free loopback port, ``users`` able to log in with
+    ``password``: yields its base URL."""
+    from engine.api import create_app
+    from engine.web.passwords import set_password
+    from tests.federation.nodes import Server, free_port
+
+    for username in users:
+        set_password(db, username, password)
+    server = Server(create_app(db), free_port())
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+        db.dispose()
