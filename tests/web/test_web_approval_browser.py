@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import World
-from tests.web.test_web_browser import Live, _page, browser, live  # noqa: F401 - fixtures of the browser tests
+from tests.web.test_web_browser import Live, _page, live  # noqa: F401 - the module-scoped live server (browser: conftest)
 
 pytestmark = pytest.mark.xdist_group("browser")
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_web_browser import WIDER_THAN_SCREEN, Live, _page, browser, live
+from tests.web.test_web_browser import Live, _page, live
+from tests.web.test_web_pages_a11y import WIDER_THAN_SCREEN
 
 pytestmark = pytest.mark.xdist_group("browser")
-__all__ = ["browser", "live"]  # the module's fixtures, shared with the page tests
+__all__ = ["live"]  # the live server fixture of the browser tests (browser: tests/web/conftest.py)
 
 
 def _new_draft(page: Any, live: Live, counterpart: str) -> str:
