@@ -137,7 +137,8 @@ def test_pdf_message_is_bound_to_its_case(world: tuple[World, Case, str], cli: C
     assert wrong.output == absent.output.replace(missing_id, message_id)
     assert wrong.output.strip() == f"error: Message {message_id} does not exist."  # pdf --lang: the document's
     assert _counts(made.db) == before and not list(Path.cwd().glob("*.pdf"))
-    # On a hub the same message is the requested side's too, on its own case: rendered and kept with that case.
+    # On a hub the same message is the requested side's too, on its own case: rendered for that case, as a preview
+    # (a rendering is kept only as the document of a message sent, never for a read).
     with made.db.reader() as session:
         received = session.exec(select(Message).where(Message.message_id == message_id,
                                                       Message.direction == "in")).one()
@@ -150,4 +151,4 @@ def test_pdf_message_is_bound_to_its_case(world: tuple[World, Case, str], cli: C
 
     with made.db.reader() as session:
         kept = session.exec(select(Document).where(Document.message_id == message_id)).all()
-    assert requested.id in {d.case_id for d in kept}
+    assert requested.id not in {d.case_id for d in kept} and Path("in.pdf").read_bytes().startswith(b"%PDF-")
