@@ -99,9 +99,10 @@ def act_once(db: Database, *, key: str | None, case: int, action: str, actor: Ac
 
     payload = check_payload(dict(payload or {}), lang=actor.language)  # the input boundary, before hashing
     payload = with_system_fields(db, case, action, payload, actor)  # authorities and references: the system's
-    digest = fingerprint(case, action, payload, expected_version)
+    digest = ""  # the request's fingerprint, kept beside its key: a request without a key needs none
     if key is not None:
         check_key(key)
+        digest = fingerprint(case, action, payload, expected_version)
     pause = RETRY_PAUSE
     for attempt in range(RETRIES + 1):
         try:

@@ -81,6 +81,7 @@ DEFAULT_CACHE_SECONDS = 2.0
 _MAX_REMEMBERED = 10_000
 # token hash -> (actor, the token's expiry, monotonic time until which the answer is reused)
 _verified: dict[str, tuple[Actor, datetime | None, float]] = {}
+_clock = time.monotonic  # tests move it forward
 
 
 def cache_seconds() -> float:
@@ -109,7 +110,7 @@ def remembered(token: str | None, *, now: datetime | None = None) -> Actor | Non
     if entry is None:
         return None
     actor, expires_at, fresh_until = entry
-    if time.monotonic() >= fresh_until or (expires_at is not None and expires_at <= (now or utcnow())):
+    if _clock() >= fresh_until or (expires_at is not None and expires_at <= (now or utcnow())):
         return None
     return actor
 
@@ -134,7 +135,7 @@ def authenticate(db: Database, token: str | None, *, now: datetime | None = None
     if (seconds := cache_seconds()) > 0:
         if len(_verified) >= _MAX_REMEMBERED:
             _verified.clear()
-        _verified[digest] = (actor, found.expires_at, time.monotonic() + seconds)
+        _verified[digest] = (actor, found.expires_at, _clock() + seconds)
     return actor
 
 
