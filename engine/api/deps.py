@@ -23,8 +23,12 @@ _bearer = HTTPBearer(auto_error=False, description="API token issued with `exhor
 
 # Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and each
 # such hop costs far more than the function itself.
-async def get_db(request: Request) -> Database:
+def database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def get_db(request: Request) -> Database:
+    return database(request)
 
 
 DbDep = Annotated[Database, Depends(get_db)]
@@ -44,14 +48,16 @@ async def _language(request: Request) -> str:
 LangDep = Annotated[str, Depends(_language)]
 
 
-async def current_actor(request: Request, db: DbDep,
+# The dependencies of every request take the database and the language from the request itself rather than from
+# dependencies of their own: FastAPI's cost per resolved dependency is a noticeable part of a write's (issue 19).
+async def current_actor(request: Request,
                         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
     """The token's user: from the process's memory of tokens verified moments ago (no I/O, on the event loop),
     else read in the thread pool (``engine.tokens``: revocations take effect within a few seconds)."""
     token = credentials.credentials if credentials else None
     actor = tokens.remembered(token)
     if actor is None:
-        actor = await run_in_threadpool(tokens.authenticate, db, token)
+        actor = await run_in_threadpool(tokens.authenticate, database(request), token)
     request.state.actor = actor
     return actor
 
@@ -94,13 +100,13 @@ def own_case(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
 CaseDep = Annotated[Case, Depends(own_case)]
 
 
-async def case_writer(case_id: CaseId, actor: ActorDep, db: DbDep, request: Request) -> AsyncIterator[Actor]:
+async def case_writer(case_id: CaseId, actor: ActorDep, request: Request) -> AsyncIterator[Actor]:
     """:data:`WriterDep` for a route whose own write reads the case with the actor's authority (a lifecycle
     action: ``engine.store.queries.load_case``, another authority's case is "not found" there), so the case is
     not read a second time in a thread hop of its own. An auditor is still told 404 for another authority's
     case before 403 for writing."""
     if actor.role == Role.AUDITOR:
-        await run_in_threadpool(cases.get_case, db, case_id, actor=actor)
+        await run_in_threadpool(cases.get_case, database(request), case_id, actor=actor)
         raise _read_only(actor)
     async with write_gate(request):
         yield actor

@@ -6,13 +6,24 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from engine import audit, cases
 from engine.actions import Outcome
-from engine.api.deps import ActorDep, CaseDep, CaseId, CaseWriterDep, DbDep, LangDep, WriterDep, reading
+from engine.api.deps import (
+    ActorDep,
+    CaseDep,
+    CaseId,
+    CaseWriterDep,
+    DbDep,
+    LangDep,
+    WriterDep,
+    database,
+    reading,
+    request_language,
+)
 from engine.api.schemas import (
     ActionRequest,
     ActionResult,
@@ -53,11 +64,12 @@ def list_cases(actor: ActorDep, db: DbDep, lang: LangDep, state: str | None = No
 
 
 @router.post("", response_model=CaseDetail, status_code=201)
-async def create_case(body: CaseCreate, actor: WriterDep, db: DbDep, lang: LangDep) -> Response:
+async def create_case(body: CaseCreate, actor: WriterDep, request: Request) -> Response:
     """Open a draft request to another authority (clerks and judges)."""
     # The write runs in the thread pool; the answer is built on the event loop (one thread hop, not two), and
     # serialized once by pydantic-core instead of validated again against the response model.
-    case = await run_in_threadpool(cases.create_case, db, actor=replace(actor, language=lang),
+    lang = request_language(request)
+    case = await run_in_threadpool(cases.create_case, database(request), actor=replace(actor, language=lang),
                                    counterpart=body.counterpart, payload=body.payload)
     return json_response(detail(case, lang, actor.role).model_dump_json(), status_code=201)
 
@@ -85,7 +97,7 @@ def next_actions(case: CaseDep, actor: ActorDep, lang: LangDep) -> list[Availabl
 
 
 @router.post("/{case_id}/actions", response_model=ActionResult)
-async def act(case_id: CaseId, body: ActionRequest, actor: CaseWriterDep, db: DbDep, lang: LangDep,
+async def act(case_id: CaseId, body: ActionRequest, actor: CaseWriterDep, request: Request,
               idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HELP),
               ) -> Response:
     """Apply a lifecycle action. ``version`` is the version you read: 409 if someone acted in between.
@@ -97,7 +109,8 @@ async def act(case_id: CaseId, body: ActionRequest, actor: CaseWriterDep, db: Db
 
     # One thread hop: the action reads the case with the actor's authority (another authority's: 404) in its
     # own transaction; the answer, already JSON-ready (stored as such for idempotent replays), is sent as is.
-    answer = await run_in_threadpool(act_once, db, key=idempotency_key, case=case_id, action=body.action,
+    lang = request_language(request)
+    answer = await run_in_threadpool(act_once, database(request), key=idempotency_key, case=case_id, action=body.action,
                                      actor=replace(actor, language=lang), payload=body.payload,
                                      expected_version=body.version, render=render)
     response = json_response(orjson.dumps(answer.response))
