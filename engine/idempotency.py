@@ -63,9 +63,15 @@ def check_key(key: str) -> str:
     return key
 
 
+_SAFE_INTEGER = 2**53  # canonical JSON (RFC 8785) refuses integers beyond ±(2^53−1)
+
+
 def fingerprint(case_id: int, action: str, payload: Mapping[str, Any] | None,
                 expected_version: int | None) -> str:
-    return sha256_hex(canonical_json({"case": case_id, "action": action, "payload": dict(payload or {}),
+    # It is taken before the case is read: an id no case can have in JSON terms is hashed as its digits, and the
+    # write path then answers "not found" instead of the encoder failing.
+    case = case_id if -_SAFE_INTEGER < case_id < _SAFE_INTEGER else str(case_id)
+    return sha256_hex(canonical_json({"case": case, "action": action, "payload": dict(payload or {}),
                                       "version": expected_version}))
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +21,7 @@ from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.models import Case
 
+T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="API token issued with `exhorto token issue USER`")
 
 
@@ -69,21 +73,46 @@ def _read_only(actor: Actor) -> RoleNotAllowed:
     return RoleNotAllowed(role=actor.role.value, action="write", allowed="clerk, judge, supervisor, system")
 
 
-async def writer(actor: ActorDep, request: Request) -> AsyncIterator[Actor]:
-    """Auditors read; they never change anything. Writers queue at the app's write gate: on SQLite one at a time
-    in the event loop instead of in SQLite's busy handler, whose growing sleeps make long latency tails."""
+async def writer(actor: ActorDep) -> Actor:
+    """Auditors read; they never change anything. The route then hands its write to :func:`writes`."""
     if actor.role == Role.AUDITOR:
         raise _read_only(actor)
-    async with write_gate(request):
-        yield actor
+    return actor
 
 
-def write_gate(request: Request) -> asyncio.Semaphore:
-    return request.app.state.write_gate  # type: ignore[no-any-return]
+class Writes:
+    """How the app's writes queue. On SQLite one at a time, in one writer thread of their own, in the order they
+    came: not in SQLite's busy handler, whose growing sleeps make long latency tails, and without the event loop
+    handing a gate from one write to the next (under load the next write waited for the loop to resume the
+    finished one; the writer thread goes on with the next at once). On PostgreSQL at most 16 at a time in the
+    thread pool."""
+
+    def __init__(self, db: Database) -> None:
+        self._serial = db.dialect == "sqlite"
+        self._executor = self._writer_thread()
+        self._gate = asyncio.Semaphore(16)
+
+    def _writer_thread(self) -> ThreadPoolExecutor | None:
+        # Its thread starts with the first write.
+        return ThreadPoolExecutor(1, thread_name_prefix="exhorto-writer") if self._serial else None
+
+    async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``func(*args, **kwargs)``, a write, run in its turn outside the event loop."""
+        if self._executor is None:
+            async with self._gate:
+                return await run_in_threadpool(func, *args, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        """At the app's shutdown: wait for the write in progress; a later start gets a new writer thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = self._writer_thread()
 
 
-def make_write_gate(db: Database) -> asyncio.Semaphore:
-    return asyncio.Semaphore(1 if db.dialect == "sqlite" else 16)
+def writes(request: Request) -> Writes:
+    return request.app.state.writes  # type: ignore[no-any-return]
 
 
 WriterDep = Annotated[Actor, Depends(writer)]
@@ -100,7 +129,7 @@ def own_case(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
 CaseDep = Annotated[Case, Depends(own_case)]
 
 
-async def case_writer(case_id: CaseId, actor: ActorDep, request: Request) -> AsyncIterator[Actor]:
+async def case_writer(case_id: CaseId, actor: ActorDep, request: Request) -> Actor:
     """:data:`WriterDep` for a route whose own write reads the case with the actor's authority (a lifecycle
     action: ``engine.store.queries.load_case``, another authority's case is "not found" there), so the case is
     not read a second time in a thread hop of its own. An auditor is still told 404 for another authority's
@@ -108,8 +137,7 @@ async def case_writer(case_id: CaseId, actor: ActorDep, request: Request) -> Asy
     if actor.role == Role.AUDITOR:
         await run_in_threadpool(cases.get_case, database(request), case_id, actor=actor)
         raise _read_only(actor)
-    async with write_gate(request):
-        yield actor
+    return actor
 
 
 CaseWriterDep = Annotated[Actor, Depends(case_writer)]

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlmodel import col, select
-from starlette.concurrency import run_in_threadpool
 
 from engine import audit, cases
 from engine.actions import Outcome
@@ -23,6 +22,7 @@ from engine.api.deps import (
     database,
     reading,
     request_language,
+    writes,
 )
 from engine.api.schemas import (
     ActionRequest,
@@ -66,11 +66,11 @@ def list_cases(actor: ActorDep, db: DbDep, lang: LangDep, state: str | None = No
 @router.post("", response_model=CaseDetail, status_code=201)
 async def create_case(body: CaseCreate, actor: WriterDep, request: Request) -> Response:
     """Open a draft request to another authority (clerks and judges)."""
-    # The write runs in the thread pool; the answer is built on the event loop (one thread hop, not two), and
+    # The write runs in its turn outside the event loop (writes); the answer is built on the event loop, and
     # serialized once by pydantic-core instead of validated again against the response model.
     lang = request_language(request)
-    case = await run_in_threadpool(cases.create_case, database(request), actor=replace(actor, language=lang),
-                                   counterpart=body.counterpart, payload=body.payload)
+    case = await writes(request).run(cases.create_case, database(request), actor=replace(actor, language=lang),
+                                     counterpart=body.counterpart, payload=body.payload)
     return json_response(detail(case, lang, actor.role).model_dump_json(), status_code=201)
 
 
@@ -81,10 +81,12 @@ def read_case(case: DetailRead, actor: ActorDep, lang: LangDep) -> CaseDetail:
 
 
 @router.put("/{case_id}/draft", response_model=CaseDetail)
-def edit_draft(case: CaseDep, body: DraftUpdate, actor: WriterDep, db: DbDep, lang: LangDep) -> CaseDetail:
+async def edit_draft(case: CaseDep, body: DraftUpdate, actor: WriterDep, db: DbDep, lang: LangDep,
+                     request: Request) -> CaseDetail:
     """Replace the request form of a draft; 409 if it changed since the version you read."""
-    record = cases.update_draft(db, case=case.id or 0, actor=replace(actor, language=lang), payload=body.payload,
-                                expected_version=body.version)
+    record = await writes(request).run(cases.update_draft, db, case=case.id or 0,
+                                       actor=replace(actor, language=lang), payload=body.payload,
+                                       expected_version=body.version)
     return detail(record, lang, actor.role)
 
 
@@ -110,9 +112,9 @@ async def act(case_id: CaseId, body: ActionRequest, actor: CaseWriterDep, reques
     # One thread hop: the action reads the case with the actor's authority (another authority's: 404) in its
     # own transaction; the answer, already JSON-ready (stored as such for idempotent replays), is sent as is.
     lang = request_language(request)
-    answer = await run_in_threadpool(act_once, database(request), key=idempotency_key, case=case_id, action=body.action,
-                                     actor=replace(actor, language=lang), payload=body.payload,
-                                     expected_version=body.version, render=render)
+    answer = await writes(request).run(act_once, database(request), key=idempotency_key, case=case_id,
+                                       action=body.action, actor=replace(actor, language=lang),
+                                       payload=body.payload, expected_version=body.version, render=render)
     response = json_response(orjson.dumps(answer.response))
     if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
