@@ -1,6 +1,7 @@
 """REST API under load, and envelope signing speed.
 
     .venv/bin/python bench/api.py [--clients 50] [--duration 20] [--think 1.0] [--saturate 10]
+                                  [--direct-seconds 5] [--rounds 3]
                                   [--database sqlite|postgresql] [--workers 1] [--json out.json]
 
 1. Starts a node (``exhorto serve``, or uvicorn with ``--workers`` processes; its own SQLite database in a
@@ -14,6 +15,10 @@
    time excluded) and errors (must be 0). The target applies to this phase.
 2. Saturation (``--saturate`` seconds, 0 to skip): the same clients without pauses, to measure the node's
    capacity. Closed-loop latency there is clients ÷ throughput (Little's law), so it is reported, not targeted.
+   Its baseline (issue 19, target ≥ 0.5×) is the engine called directly in this process for ``--direct-seconds``
+   on a database of the same kind: the two alternate ``--rounds`` times (the server idles meanwhile), and the
+   median of the rounds' ratios is reported with their spread and the load average, so that a neighbour's load
+   coming and going moves both sides of a ratio instead of one.
 3. Signs and verifies a realistic request envelope (RFC 8785 canonical JSON, Ed25519) for ``--sign-seconds``:
    sign+verify pairs per second.
 
@@ -217,30 +222,87 @@ def sign_verify(seconds: float) -> dict[str, Any]:
     return {"envelope_bytes": size, "sign_verify_per_s": round(count / elapsed, 1)}
 
 
-def direct_engine(url: str, seconds: float) -> dict[str, Any]:
+class DirectEngine:
     """The baseline of the saturated API (issue 19): the same four writes per case through the engine's functions
-    in this process, one after another, on a fresh database of the same kind: no HTTP, no token check, no JSON."""
-    from engine.actions import apply_action
-    from engine.cases import create_case
-    from engine.directory import actor_for
-    from engine.seed import seed_demo
-    from engine.store.db import Database
-    from engine.store.migrate import upgrade
+    in this process, one after another, on a database of the same kind: no HTTP, no token check, no JSON."""
 
-    db = Database(url)
-    upgrade(db)
-    seed_demo(db)
-    clerk, judge = actor_for(db, "co.clerk"), actor_for(db, "co.judge")
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        case = create_case(db, actor=clerk, counterpart="ES-MJ", payload=EXAMPLE)
-        apply_action(db, case=case.id or 0, action="submit", actor=clerk)
-        apply_action(db, case=case.id or 0, action="approve", actor=judge)
-        apply_action(db, case=case.id or 0, action="withdraw", actor=judge, payload=WITHDRAWAL)
-        count += 4
-    elapsed = time.perf_counter() - started
-    db.dispose()
-    return {"operations_per_s": round(count / elapsed, 1)}
+    def __init__(self, url: str) -> None:
+        from engine.directory import actor_for
+        from engine.seed import seed_demo
+        from engine.store.db import Database
+        from engine.store.migrate import upgrade
+
+        self.db = Database(url)
+        upgrade(self.db)
+        seed_demo(self.db)
+        self.clerk, self.judge = actor_for(self.db, "co.clerk"), actor_for(self.db, "co.judge")
+
+    def run(self, seconds: float) -> tuple[int, float]:
+        """Engine operations done in ``seconds``, and the seconds they took."""
+        from engine.actions import apply_action
+        from engine.cases import create_case
+
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            case = create_case(self.db, actor=self.clerk, counterpart="ES-MJ", payload=EXAMPLE)
+            apply_action(self.db, case=case.id or 0, action="submit", actor=self.clerk)
+            apply_action(self.db, case=case.id or 0, action="approve", actor=self.judge)
+            apply_action(self.db, case=case.id or 0, action="withdraw", actor=self.judge, payload=WITHDRAWAL)
+            count += 4
+        return count, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by process ``pid`` and its children (uvicorn's workers), from
+    /proc; None where there is no /proc."""
+    try:
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        pending = [pid]
+        while pending:
+            current = pending.pop()
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 1)
+
+
+def interleaved(base: str, issued: dict[str, str], direct: DirectEngine, args: argparse.Namespace,
+                server: int) -> dict[str, Any]:
+    """Saturated API and direct engine, one after the other, ``--rounds`` times (the server idles while the
+    engine runs in this process): each round's ratio compares two figures taken seconds apart, so a neighbour's
+    load that comes and goes moves both. Reports the median ratio and its spread, with the load average, and
+    the CPU time one request costs the server beside the CPU time one operation costs the engine called directly
+    (less sensitive to the neighbours than throughput)."""
+    rounds = []
+    for _ in range(args.rounds):
+        load_before, cpu_before = load_average(), cpu_seconds(server)
+        saturated = asyncio.run(load(base, issued, args.clients, args.saturate, 0.0))
+        cpu_after = cpu_seconds(server)
+        direct_cpu = time.process_time()
+        count, elapsed = direct.run(args.direct_seconds)
+        direct_ops = count / elapsed
+        direct_ms = (time.process_time() - direct_cpu) * 1000 / count
+        server_ms = (None if cpu_before is None or cpu_after is None or not saturated["requests"] else
+                     round((cpu_after - cpu_before) * 1000 / saturated["requests"], 2))
+        rounds.append({"saturated": saturated, "direct_ops_per_s": round(direct_ops, 1),
+                       "ratio": round(saturated["requests_per_s"] / direct_ops, 3),
+                       "server_cpu_ms_per_request": server_ms, "direct_cpu_ms_per_operation": round(direct_ms, 2),
+                       "load_average": [load_before, load_average()]})
+    ratios = [r["ratio"] for r in rounds]
+    return {"rounds": rounds, "ratio_median": round(statistics.median(ratios), 3), "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "requests_per_s_median": statistics.median(r["saturated"]["requests_per_s"] for r in rounds),
+            "direct_ops_per_s_median": statistics.median(r["direct_ops_per_s"] for r in rounds),
+            "load_average": [min(min(r["load_average"]) for r in rounds),
+                             max(max(r["load_average"]) for r in rounds)]}
 
 
 def main() -> None:
@@ -253,45 +315,65 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="API worker processes (uvicorn --workers)")
     parser.add_argument("--sign-seconds", type=float, default=3.0)
     parser.add_argument("--direct-seconds", type=float, default=5.0,
-                        help="engine functions called directly, the saturated API's baseline (0: skip)")
+                        help="engine functions called directly, the saturated API's baseline, per round (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="saturated API and direct engine measured alternately this many times")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="exhorto-bench-") as tmp, database(args.database, Path(tmp)) as url:
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database(args.database, Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="exhorto-bench-")))))
         env, issued = prepare_node(url)
+        direct = None
+        if args.direct_seconds and args.saturate:  # its own database of the same kind, ready before the rounds
+            direct_url = stack.enter_context(database(args.database, Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="exhorto-bench-")))))
+            direct = DirectEngine(direct_url)
+            stack.callback(direct.db.dispose)
         port = free_port()
         server = start_server(env, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             asyncio.run(load(base, issued, 5, 3.0, 0.0))  # warm-up, not measured: imports, caches, first cases
+            if direct is not None:
+                direct.run(1.0)  # the same warm-up for the baseline
             api = asyncio.run(load(base, issued, args.clients, args.duration, args.think))
-            saturated = asyncio.run(load(base, issued, args.clients, args.saturate, 0.0)) if args.saturate else None
+            compared = interleaved(base, issued, direct, args, server.pid) if direct is not None else None
+            saturated = None
+            if args.saturate and compared is None:
+                saturated = asyncio.run(load(base, issued, args.clients, args.saturate, 0.0))
         finally:
             server.terminate()
             server.wait(timeout=30)
-    direct = None
-    if args.direct_seconds:
-        with tempfile.TemporaryDirectory(prefix="exhorto-bench-") as tmp, database(args.database, Path(tmp)) as url:
-            direct = direct_engine(url, args.direct_seconds)
     signing = sign_verify(args.sign_seconds)
-    result = {"database": args.database, "workers": args.workers, "api": api, "saturated": saturated, "direct": direct,
-              "signing": signing, "target_p99_ms": TARGET_P99_MS,
+    if compared is not None:  # the round with the median ratio stands for the saturated phase
+        saturated = sorted(compared["rounds"], key=lambda r: r["ratio"])[len(compared["rounds"]) // 2]["saturated"]
+    result = {"database": args.database, "workers": args.workers, "api": api, "saturated": saturated,
+              "compared": compared, "signing": signing, "target_p99_ms": TARGET_P99_MS,
               "p99_within_target": api["p99_ms"] < TARGET_P99_MS, "cpu_count": os.cpu_count()}
     print(f"node: {args.database}, {args.workers} worker(s)")
     print(report("API", api))
     if saturated:
         print(report("saturated", saturated))
-    if direct:
-        print(f"direct: {direct['operations_per_s']} engine operations/s (create, submit, approve, withdraw; one "
-              "process, no HTTP)")
-        if saturated:
-            ratio = saturated["requests_per_s"] / direct["operations_per_s"]
-            print(f"saturated API / direct engine: {ratio:.2f}x (target >= 0.5)")
+    if compared:
+        for number, one in enumerate(compared["rounds"], 1):
+            print(f"  round {number}: API {one['saturated']['requests_per_s']} req/s, direct "
+                  f"{one['direct_ops_per_s']} ops/s, ratio {one['ratio']:.2f}x; CPU per request: server "
+                  f"{one['server_cpu_ms_per_request']} ms, direct {one['direct_cpu_ms_per_operation']} ms; "
+                  f"load average {one['load_average'][0]}-{one['load_average'][1]}")
+        print(f"direct: {compared['direct_ops_per_s_median']} engine operations/s (create, submit, approve, "
+              "withdraw; one process, no HTTP; median of the rounds)")
+        print(f"saturated API / direct engine: {compared['ratio_median']:.2f}x median of {args.rounds} rounds "
+              f"({compared['ratio_min']:.2f}-{compared['ratio_max']:.2f}), load average "
+              f"{compared['load_average'][0]}-{compared['load_average'][1]} on {os.cpu_count()} CPUs "
+              "(target >= 0.5)")
     print(f"signing: {signing['sign_verify_per_s']} sign+verify/s ({signing['envelope_bytes']}-byte envelope)")
     print(f"p99 target {TARGET_P99_MS} ms: {'met' if result['p99_within_target'] else 'NOT met'}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    if api["errors"] or (saturated and saturated["errors"]):
+    if api["errors"] or (saturated and saturated["errors"]) or (
+            compared and any(r["saturated"]["errors"] for r in compared["rounds"])):
         raise SystemExit(1)
 
 

@@ -63,9 +63,15 @@ def check_key(key: str) -> str:
     return key
 
 
+_SAFE_INTEGER = 2**53  # canonical JSON (RFC 8785) refuses integers beyond ±(2^53−1)
+
+
 def fingerprint(case_id: int, action: str, payload: Mapping[str, Any] | None,
                 expected_version: int | None) -> str:
-    return sha256_hex(canonical_json({"case": case_id, "action": action, "payload": dict(payload or {}),
+    # It is taken before the case is read: an id no case can have in JSON terms is hashed as its digits, and the
+    # write path then answers "not found" instead of the encoder failing.
+    case = case_id if -_SAFE_INTEGER < case_id < _SAFE_INTEGER else str(case_id)
+    return sha256_hex(canonical_json({"case": case, "action": action, "payload": dict(payload or {}),
                                       "version": expected_version}))
 
 
@@ -99,9 +105,10 @@ def act_once(db: Database, *, key: str | None, case: int, action: str, actor: Ac
 
     payload = check_payload(dict(payload or {}), lang=actor.language)  # the input boundary, before hashing
     payload = with_system_fields(db, case, action, payload, actor)  # authorities and references: the system's
-    digest = fingerprint(case, action, payload, expected_version)
+    digest = ""  # the request's fingerprint, kept beside its key: a request without a key needs none
     if key is not None:
         check_key(key)
+        digest = fingerprint(case, action, payload, expected_version)
     pause = RETRY_PAUSE
     for attempt in range(RETRIES + 1):
         try:

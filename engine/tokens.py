@@ -1,10 +1,18 @@
-"""Bearer tokens for the REST API: issued once in clear, stored as SHA-256 only, tied to one active user."""
+"""Bearer tokens for the REST API: issued once in clear, stored as SHA-256 only, tied to one active user.
+
+A verified token is remembered by the process for a short while (``EXHORTO_TOKEN_CACHE_SECONDS``, default 2 s;
+0 turns it off), keyed on its hash, so that a busy client's requests do not each read the token table in a
+worker thread of their own before their real work. The entry never outlives the token's expiry. A revocation
+made by this process (:func:`revoke`) empties the memory at once; one made by another process (``exhorto token
+revoke``) is seen within those seconds, as is a deactivated user. Failures are never remembered.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
@@ -68,19 +76,67 @@ _BY_HASH = (
 )
 
 
+CACHE_ENV = "EXHORTO_TOKEN_CACHE_SECONDS"
+DEFAULT_CACHE_SECONDS = 2.0
+_MAX_REMEMBERED = 10_000
+# token hash -> (actor, the token's expiry, monotonic time until which the answer is reused)
+_verified: dict[str, tuple[Actor, datetime | None, float]] = {}
+_clock = time.monotonic  # tests move it forward
+
+
+def cache_seconds() -> float:
+    """How long a verified token is reused without reading the database: ``EXHORTO_TOKEN_CACHE_SECONDS``."""
+    raw = os.environ.get(CACHE_ENV)
+    if raw is None:
+        return DEFAULT_CACHE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return DEFAULT_CACHE_SECONDS
+    return seconds if 0 <= seconds <= 60 else DEFAULT_CACHE_SECONDS
+
+
+def forget_verified() -> None:
+    """Empty the memory of verified tokens: the next request of every token reads the database again."""
+    _verified.clear()
+
+
+def remembered(token: str | None, *, now: datetime | None = None) -> Actor | None:
+    """The actor of ``token`` if this process verified it moments ago and it has not expired since; None
+    otherwise (then :func:`authenticate` decides). No I/O: the API calls it on its event loop."""
+    if not token:
+        return None
+    entry = _verified.get(token_hash(token))
+    if entry is None:
+        return None
+    actor, expires_at, fresh_until = entry
+    if _clock() >= fresh_until or (expires_at is not None and expires_at <= (now or utcnow())):
+        return None
+    return actor
+
+
 def authenticate(db: Database, token: str | None, *, now: datetime | None = None) -> Actor:
     """The acting user of a valid token, or :class:`InvalidToken` (the same answer whatever the cause)."""
     now = now or utcnow()
     if not token or not token.startswith(PREFIX):
         raise InvalidToken()
+    if (actor := remembered(token, now=now)) is not None:
+        return actor
+    digest = token_hash(token)
     with db.reader() as session:
-        found = connection_of(session).execute(_BY_HASH, {"token_hash": token_hash(token)}).first()
+        found = connection_of(session).execute(_BY_HASH, {"token_hash": digest}).first()
     if found is None:
         raise InvalidToken()
     if not found.active or found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
+        _verified.pop(digest, None)
         raise InvalidToken()
-    return Actor(username=found.username, authority_code=found.authority_code, role=Role(found.role),
-                 language=found.preferred_language)
+    actor = Actor(username=found.username, authority_code=found.authority_code, role=Role(found.role),
+                  language=found.preferred_language)
+    if (seconds := cache_seconds()) > 0:
+        if len(_verified) >= _MAX_REMEMBERED:
+            _verified.clear()
+        _verified[digest] = (actor, found.expires_at, _clock() + seconds)
+    return actor
 
 
 def revoke(db: Database, prefix: str, *, now: datetime | None = None) -> int:
@@ -93,6 +149,7 @@ def revoke(db: Database, prefix: str, *, now: datetime | None = None) -> int:
         for row in rows:
             row.revoked_at = now or utcnow()
             session.add(row)
+    forget_verified()  # refused at once by this process; other processes within cache_seconds()
     return len(rows)
 
 

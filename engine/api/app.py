@@ -49,12 +49,13 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
             for running in (dispatcher, getattr(app.state, "web_dispatcher", None)):
                 if running is not None:
                     running.stop()
+            app.state.writes.close()
 
     app = FastAPI(title="exhorto", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   telemetry=FASTAPI_TELEMETRY_OFF, responses=problems.PROBLEM_RESPONSES)
     app.state.db = db
     app.state.settings = settings
-    app.state.write_gate = deps.make_write_gate(db)
+    app.state.writes = deps.Writes(db)
     problems.install(app)
     app.add_middleware(JsonBoundary)  # the input boundary for JSON bodies, inside the hardening layer
     hardening.install(app)  # security headers, failed-login limiting, database outages as 503

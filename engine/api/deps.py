@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from engine import cases, tokens
 from engine.errors import RoleNotAllowed
@@ -17,13 +21,18 @@ from engine.lifecycle import Role
 from engine.store.db import Database
 from engine.store.models import Case
 
+T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="API token issued with `exhorto token issue USER`")
 
 
 # Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and each
 # such hop costs far more than the function itself.
-async def get_db(request: Request) -> Database:
+def database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def get_db(request: Request) -> Database:
+    return database(request)
 
 
 DbDep = Annotated[Database, Depends(get_db)]
@@ -43,9 +52,16 @@ async def _language(request: Request) -> str:
 LangDep = Annotated[str, Depends(_language)]
 
 
-def current_actor(request: Request, db: DbDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
-    actor = tokens.authenticate(db, credentials.credentials if credentials else None)
+# The dependencies of every request take the database and the language from the request itself rather than from
+# dependencies of their own: FastAPI's cost per resolved dependency is a noticeable part of a write's (issue 19).
+async def current_actor(request: Request,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    """The token's user: from the process's memory of tokens verified moments ago (no I/O, on the event loop),
+    else read in the thread pool (``engine.tokens``: revocations take effect within a few seconds)."""
+    token = credentials.credentials if credentials else None
+    actor = tokens.remembered(token)
+    if actor is None:
+        actor = await run_in_threadpool(tokens.authenticate, database(request), token)
     request.state.actor = actor
     return actor
 
@@ -53,21 +69,50 @@ def current_actor(request: Request, db: DbDep,
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-async def writer(actor: ActorDep, request: Request) -> AsyncIterator[Actor]:
-    """Auditors read; they never change anything. Writers queue at the app's write gate: on SQLite one at a time
-    in the event loop instead of in SQLite's busy handler, whose growing sleeps make long latency tails."""
+def _read_only(actor: Actor) -> RoleNotAllowed:
+    return RoleNotAllowed(role=actor.role.value, action="write", allowed="clerk, judge, supervisor, system")
+
+
+async def writer(actor: ActorDep) -> Actor:
+    """Auditors read; they never change anything. The route then hands its write to :func:`writes`."""
     if actor.role == Role.AUDITOR:
-        raise RoleNotAllowed(role=actor.role.value, action="write", allowed="clerk, judge, supervisor, system")
-    async with write_gate(request):
-        yield actor
+        raise _read_only(actor)
+    return actor
 
 
-def write_gate(request: Request) -> asyncio.Semaphore:
-    return request.app.state.write_gate  # type: ignore[no-any-return]
+class Writes:
+    """How the app's writes queue. On SQLite one at a time, in one writer thread of their own, in the order they
+    came: not in SQLite's busy handler, whose growing sleeps make long latency tails, and without the event loop
+    handing a gate from one write to the next (under load the next write waited for the loop to resume the
+    finished one; the writer thread goes on with the next at once). On PostgreSQL at most 16 at a time in the
+    thread pool."""
+
+    def __init__(self, db: Database) -> None:
+        self._serial = db.dialect == "sqlite"
+        self._executor = self._writer_thread()
+        self._gate = asyncio.Semaphore(16)
+
+    def _writer_thread(self) -> ThreadPoolExecutor | None:
+        # Its thread starts with the first write.
+        return ThreadPoolExecutor(1, thread_name_prefix="exhorto-writer") if self._serial else None
+
+    async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``func(*args, **kwargs)``, a write, run in its turn outside the event loop."""
+        if self._executor is None:
+            async with self._gate:
+                return await run_in_threadpool(func, *args, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        """At the app's shutdown: wait for the write in progress; a later start gets a new writer thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = self._writer_thread()
 
 
-def make_write_gate(db: Database) -> asyncio.Semaphore:
-    return asyncio.Semaphore(1 if db.dialect == "sqlite" else 16)
+def writes(request: Request) -> Writes:
+    return request.app.state.writes  # type: ignore[no-any-return]
 
 
 WriterDep = Annotated[Actor, Depends(writer)]
@@ -82,6 +127,20 @@ def own_case(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
 
 
 CaseDep = Annotated[Case, Depends(own_case)]
+
+
+async def case_writer(case_id: CaseId, actor: ActorDep, request: Request) -> Actor:
+    """:data:`WriterDep` for a route whose own write reads the case with the actor's authority (a lifecycle
+    action: ``engine.store.queries.load_case``, another authority's case is "not found" there), so the case is
+    not read a second time in a thread hop of its own. An auditor is still told 404 for another authority's
+    case before 403 for writing."""
+    if actor.role == Role.AUDITOR:
+        await run_in_threadpool(cases.get_case, database(request), case_id, actor=actor)
+        raise _read_only(actor)
+    return actor
+
+
+CaseWriterDep = Annotated[Actor, Depends(case_writer)]
 
 
 def reading(purpose: str, channel: str = "api") -> object:

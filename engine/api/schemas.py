@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from engine.i18n import translate
 from engine.lifecycle import STATE_LABELS, State, available
@@ -34,19 +35,29 @@ class CaseDetail(CaseSummary):
     next_actions: list[str]
 
 
-def summary(case: Case, lang: str) -> CaseSummary:
+def _summary_fields(case: Case, lang: str) -> dict[str, Any]:
     assert case.id is not None
-    return CaseSummary(id=case.id, reference=case.reference, exchange_id=case.exchange_id, side=case.side,
-                       state=case.state, state_label=translate(lang, STATE_LABELS[State(case.state)]),
-                       counterpart=case.counterpart_code, counterpart_reference=case.counterpart_reference,
-                       urgency=case.urgency, legal_basis=case.legal_basis, version=case.version,
-                       created_at=case.created_at, updated_at=case.updated_at)
+    return {"id": case.id, "reference": case.reference, "exchange_id": case.exchange_id, "side": case.side,
+            "state": case.state, "state_label": translate(lang, STATE_LABELS[State(case.state)]),
+            "counterpart": case.counterpart_code, "counterpart_reference": case.counterpart_reference,
+            "urgency": case.urgency, "legal_basis": case.legal_basis, "version": case.version,
+            "created_at": case.created_at, "updated_at": case.updated_at}
+
+
+def summary(case: Case, lang: str) -> CaseSummary:
+    return CaseSummary(**_summary_fields(case, lang))
 
 
 def detail(case: Case, lang: str, role: str) -> CaseDetail:
     actions = sorted({t.action for t in available(case.state, case.side) if role in t.roles})
-    return CaseDetail(**summary(case, lang).model_dump(), schema_id=case.schema_id, payload=case.payload,
+    return CaseDetail(**_summary_fields(case, lang), schema_id=case.schema_id, payload=case.payload,
                       next_actions=actions)
+
+
+def json_response(content: bytes | str, status_code: int = 200) -> Response:
+    """An answer already serialized (by pydantic-core or orjson): FastAPI sends a returned Response as it is,
+    without validating it against the route's response model a second time; the model still documents it."""
+    return Response(content=content, status_code=status_code, media_type="application/json")
 
 
 class CaseCreate(BaseModel):

@@ -35,39 +35,53 @@ def _token(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
+def _pointer(path: Any) -> str:
+    """The JSON Pointer of a path kept as nested (parent, key) pairs: built only for a refusal."""
+    tokens: list[str] = []
+    while path is not None:
+        path, key = path
+        tokens.append(_token(key))
+    return "".join("/" + token for token in reversed(tokens)) or "/"
+
+
 def check_value(value: Any, *, lang: str = "en", max_depth: int = MAX_DEPTH) -> None:
-    """Steps 4–6 on an already parsed value, without recursion (a hostile document may be very deep)."""
+    """Steps 4–6 on an already parsed value, without recursion (a hostile document may be very deep). Every
+    request body goes through it (twice on the API: the body, then the payload), so the pointer of a value is
+    only spelled out when it is refused, and ASCII text (most of it) needs no encoding test."""
     lang = check_language(lang)
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    stack: list[tuple[Any, Any, int]] = [(value, None, 0)]
     while stack:
-        node, pointer, level = stack.pop()
+        node, path, level = stack.pop()
         if isinstance(node, bool) or node is None:
             continue
         if isinstance(node, int):
             if not -MAX_SAFE_INTEGER <= node <= MAX_SAFE_INTEGER:
-                raise _refuse("number_range", pointer or "/", lang, field=pointer or "/")
+                raise _refuse("number_range", _pointer(path), lang, field=_pointer(path))
         elif isinstance(node, float):
             if not math.isfinite(node):
-                raise _refuse("number_range", pointer or "/", lang, field=pointer or "/")
+                raise _refuse("number_range", _pointer(path), lang, field=_pointer(path))
         elif isinstance(node, str):
-            _check_text(node, pointer, lang)
+            if not node.isascii():
+                _check_text(node, path, lang)
         elif isinstance(node, dict | list):
             if level + 1 > max_depth:
-                raise _refuse("too_deep", pointer or "/", lang, limit=max_depth)
-            items = node.items() if isinstance(node, dict) else enumerate(node)
-            for key, child in items:
-                if isinstance(node, dict):
-                    _check_text(str(key), pointer, lang)
-                stack.append((child, f"{pointer}/{_token(key)}", level + 1))
+                raise _refuse("too_deep", _pointer(path), lang, limit=max_depth)
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    if not (isinstance(key, str) and key.isascii()):
+                        _check_text(str(key), path, lang)
+                    stack.append((child, (path, key), level + 1))
+            else:
+                stack.extend((child, (path, index), level + 1) for index, child in enumerate(node))
         else:
-            raise _refuse("invalid", pointer or "/", lang, field=pointer or "/")
+            raise _refuse("invalid", _pointer(path), lang, field=_pointer(path))
 
 
-def _check_text(text: str, pointer: str, lang: str) -> None:
+def _check_text(text: str, path: Any, lang: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise _refuse("not_utf8", pointer or "/", lang) from None
+        raise _refuse("not_utf8", _pointer(path), lang) from None
 
 
 def check_payload(value: Any, *, lang: str = "en", max_bytes: int = MAX_BYTES,

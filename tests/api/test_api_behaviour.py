@@ -102,3 +102,15 @@ def test_pdf_download(node: Node) -> None:
         response = judge.get(f"/cases/{case['id']}/document")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF") and "_pt" in response.headers["content-disposition"]
+
+
+def test_an_action_on_a_case_that_does_not_exist_is_not_found_with_or_without_a_key(node: Node) -> None:
+    # The action reads its case inside its own transaction; the idempotency fingerprint is taken before that, so an
+    # id beyond JSON's safe integers must not break it (found by tests/api/test_openapi_fuzz.py).
+    with node.client("clerk") as client:
+        for case_id in (999_999, 2**60):
+            for headers in ({}, {"Idempotency-Key": f"missing-{case_id}"}):
+                response = client.post(f"/cases/{case_id}/actions", json={"action": "submit", "version": 1},
+                                       headers=headers)
+                assert response.status_code == 404, (case_id, headers, response.text)
+                assert response.json()["code"] == "case_not_found"

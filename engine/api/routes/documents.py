@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep, reading
+from engine.api.deps import ActorDep, CaseDep, DbDep, LangDep, WriterDep, reading, writes
 from engine.api.schemas import AttachmentEntry
 from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
@@ -66,10 +66,13 @@ async def upload(case: CaseDep, actor: WriterDep, db: DbDep, request: Request,
         raise InvalidInput(field="body", reason="the file is empty")
     digest = hashlib.sha256(content).hexdigest()
     entry = AttachmentEntry(name=name, media_type=media_type.lower(), size=len(content), sha256=digest)
-    with db.transaction() as session:
-        insert_ignore(session, Attachment, {"authority_code": actor.authority_code, "case_id": case.id,
-                                            "content": bytes(content), "created_at": utcnow(),
-                                            **entry.model_dump()})
+    def store() -> None:
+        with db.transaction() as session:
+            insert_ignore(session, Attachment, {"authority_code": actor.authority_code, "case_id": case.id,
+                                                "content": bytes(content), "created_at": utcnow(),
+                                                **entry.model_dump()})
+
+    await writes(request).run(store)
     return entry
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from engine.api.deps import DbDep, write_gate
+from engine.api.deps import DbDep, writes
 from engine.inbox import receive_signed, refuse
 from engine.transport.signing import SignedReceipt
 
@@ -71,7 +71,7 @@ async def inbox(request: Request, db: DbDep) -> JSONResponse:
     limit = request.app.state.settings.max_message_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        return _answer(await run_in_threadpool(
+        return _answer(await run_in_threadpool(  # signed, not stored: no write
             refuse, db, "too_large", f"the message is {declared} bytes; this node accepts at most {limit}"))
     body = bytearray()
     async for chunk in request.stream():
@@ -79,5 +79,4 @@ async def inbox(request: Request, db: DbDep) -> JSONResponse:
         if len(body) > limit:
             return _answer(await run_in_threadpool(
                 refuse, db, "too_large", f"the message exceeds {limit} bytes"))
-    async with write_gate(request):
-        return _answer(await run_in_threadpool(receive_signed, db, bytes(body), max_bytes=limit))
+    return _answer(await writes(request).run(receive_signed, db, bytes(body), max_bytes=limit))
