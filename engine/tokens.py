@@ -79,8 +79,9 @@ _BY_HASH = (
 CACHE_ENV = "EXHORTO_TOKEN_CACHE_SECONDS"
 DEFAULT_CACHE_SECONDS = 2.0
 _MAX_REMEMBERED = 10_000
-# token hash -> (actor, the token's expiry, monotonic time until which the answer is reused)
-_verified: dict[str, tuple[Actor, datetime | None, float]] = {}
+# (database URL, token hash) -> (actor, the token's expiry, monotonic time until which the answer is reused): a
+# token of one node's database is never taken for another's, even where two nodes share a process (tests, hubs).
+_verified: dict[tuple[str, str], tuple[Actor, datetime | None, float]] = {}
 _clock = time.monotonic  # tests move it forward
 
 
@@ -101,12 +102,12 @@ def forget_verified() -> None:
     _verified.clear()
 
 
-def remembered(token: str | None, *, now: datetime | None = None) -> Actor | None:
-    """The actor of ``token`` if this process verified it moments ago and it has not expired since; None
-    otherwise (then :func:`authenticate` decides). No I/O: the API calls it on its event loop."""
+def remembered(db: Database, token: str | None, *, now: datetime | None = None) -> Actor | None:
+    """The actor of ``token`` if this process verified it against ``db`` moments ago and it has not expired
+    since; None otherwise (then :func:`authenticate` decides). No I/O: the API calls it on its event loop."""
     if not token:
         return None
-    entry = _verified.get(token_hash(token))
+    entry = _verified.get((db.url, token_hash(token)))
     if entry is None:
         return None
     actor, expires_at, fresh_until = entry
@@ -120,7 +121,7 @@ def authenticate(db: Database, token: str | None, *, now: datetime | None = None
     now = now or utcnow()
     if not token or not token.startswith(PREFIX):
         raise InvalidToken()
-    if (actor := remembered(token, now=now)) is not None:
+    if (actor := remembered(db, token, now=now)) is not None:
         return actor
     digest = token_hash(token)
     with db.reader() as session:
@@ -128,14 +129,14 @@ def authenticate(db: Database, token: str | None, *, now: datetime | None = None
     if found is None:
         raise InvalidToken()
     if not found.active or found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
-        _verified.pop(digest, None)
+        _verified.pop((db.url, digest), None)
         raise InvalidToken()
     actor = Actor(username=found.username, authority_code=found.authority_code, role=Role(found.role),
                   language=found.preferred_language)
     if (seconds := cache_seconds()) > 0:
         if len(_verified) >= _MAX_REMEMBERED:
             _verified.clear()
-        _verified[digest] = (actor, found.expires_at, _clock() + seconds)
+        _verified[(db.url, digest)] = (actor, found.expires_at, _clock() + seconds)
     return actor
 
 

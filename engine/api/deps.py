@@ -59,7 +59,7 @@ async def current_actor(request: Request,
     """The token's user: from the process's memory of tokens verified moments ago (no I/O, on the event loop),
     else read in the thread pool (``engine.tokens``: revocations take effect within a few seconds)."""
     token = credentials.credentials if credentials else None
-    actor = tokens.remembered(token)
+    actor = tokens.remembered(database(request), token)
     if actor is None:
         actor = await run_in_threadpool(tokens.authenticate, database(request), token)
     request.state.actor = actor

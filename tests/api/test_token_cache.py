@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import update
 
 from engine import tokens
+from engine.store.db import Database
 from engine.store.federation_models import ApiToken
 from engine.store.models import User, utcnow
 from tests.federation.nodes import Node
@@ -46,9 +48,9 @@ def test_a_token_revoked_here_is_refused_at_once(node: Node, clock: Clock) -> No
     token, row = tokens.issue(node.db, "co.clerk", label="cache")
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(node.url + "/me", headers=headers).status_code == 200
-    assert tokens.remembered(token) is not None  # the next request would not read the database
+    assert tokens.remembered(node.db, token) is not None  # the next request would not read the database
     assert tokens.revoke(node.db, row.prefix) == 1
-    assert tokens.remembered(token) is None
+    assert tokens.remembered(node.db, token) is None
     assert httpx.get(node.url + "/me", headers=headers).status_code == 401
 
 
@@ -83,9 +85,9 @@ def test_a_deactivated_user_is_refused_within_the_cache_seconds(node: Node, cloc
 def test_a_remembered_token_still_expires_on_time(node: Node, clock: Clock) -> None:
     token, _row = tokens.issue(node.db, "co.clerk", label="cache", valid_for=timedelta(hours=1))
     assert tokens.authenticate(node.db, token).username == "co.clerk"
-    assert tokens.remembered(token) is not None
+    assert tokens.remembered(node.db, token) is not None
     later = utcnow() + timedelta(hours=1, seconds=1)
-    assert tokens.remembered(token, now=later) is None
+    assert tokens.remembered(node.db, token, now=later) is None
     with pytest.raises(tokens.InvalidToken):
         tokens.authenticate(node.db, token, now=later)
 
@@ -94,11 +96,11 @@ def test_failures_are_never_remembered_and_zero_seconds_turns_the_memory_off(
         node: Node, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(tokens.InvalidToken):
         tokens.authenticate(node.db, tokens.PREFIX + "unknown")
-    assert tokens.remembered(tokens.PREFIX + "unknown") is None
+    assert tokens.remembered(node.db, tokens.PREFIX + "unknown") is None
     monkeypatch.setenv(tokens.CACHE_ENV, "0")
     token, row = tokens.issue(node.db, "co.clerk", label="cache")
     assert tokens.authenticate(node.db, token).username == "co.clerk"
-    assert tokens.remembered(token) is None
+    assert tokens.remembered(node.db, token) is None
     revoke_elsewhere(node, row)
     with pytest.raises(tokens.InvalidToken):  # no memory: the very next check reads the revocation
         tokens.authenticate(node.db, token)
@@ -110,3 +112,17 @@ def test_failures_are_never_remembered_and_zero_seconds_turns_the_memory_off(
 def test_the_cache_seconds_setting(monkeypatch: pytest.MonkeyPatch, raw: str, seconds: float) -> None:
     monkeypatch.setenv(tokens.CACHE_ENV, raw)
     assert tokens.cache_seconds() == seconds
+
+
+def test_a_token_is_remembered_only_for_the_database_that_verified_it(node: Node, clock: Clock,
+                                                                      tmp_path: Path) -> None:
+    """Two nodes in one process (tests, a hub beside a node): a token one database verified is not taken for the
+    other's, where it would act for an authority that database never issued it to."""
+    token, _row = tokens.issue(node.db, "co.clerk", label="cache")
+    assert tokens.authenticate(node.db, token).username == "co.clerk"
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        assert tokens.remembered(node.db, token) is not None
+        assert tokens.remembered(other, token) is None
+    finally:
+        other.dispose()
