@@ -10,6 +10,7 @@ Nothing here validates: the schema (server side) is the judge; the tree only car
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import formatting, forms
-from engine.documents import enum_msgid
+from engine.documents import display_name, enum_msgid
 from engine.i18n import is_language, localized, translate
 from engine.web import pickers
 
@@ -99,6 +100,7 @@ class Field:
     readonly: bool = False  # set by the system (engine.system_fields): shown, never posted
     picker: str | None = None  # engine.web.pickers: a country, language or ICCS code chosen by name
     part: int = 0  # a group shown in several sections of the editor: its n-th part (0: the first, keeps the id)
+    shown: str | None = None  # what a read-only page shows instead of the raw value (persons named, not numbered)
 
     @property
     def id(self) -> str:
@@ -180,7 +182,32 @@ def build(
     for item in (f for top in fields for f in top.walk()):
         item.errors = list((errors or {}).get(item.pointer, []))
         item.readonly = item.pointer in system
+        if MEASURE_PERSONS.match(item.pointer):
+            item.shown = _persons_named(item.pointer, payload)
     return fields
+
+
+# A measure's persons are positions in the request's list of persons: pages show their names (as the PDF does).
+MEASURE_PERSONS = re.compile(r"^/measures/(\d+)/persons$")
+
+
+def _persons_named(pointer: str, payload: Mapping[str, Any]) -> str | None:
+    measures, persons = payload.get("measures"), payload.get("persons")
+    match = MEASURE_PERSONS.match(pointer)
+    if match is None or not isinstance(measures, list) or not isinstance(persons, list):
+        return None
+    index = int(match.group(1))
+    chosen = measures[index].get("persons") if index < len(measures) and isinstance(measures[index], dict) else None
+    if not isinstance(chosen, list):
+        return None
+    names = []
+    for position in chosen:  # as the PDF names them: "1. Surname, Given names"
+        person = persons[position] if isinstance(position, int) and 0 <= position < len(persons) else None
+        if isinstance(person, dict):
+            names.append(f"{position + 1}. {display_name(person)}")
+        else:  # a position outside the list (a draft being edited): as the PDF shows it
+            names.append(f"#{position + 1}" if isinstance(position, int) else str(position))
+    return "; ".join(names) or None
 
 
 def _picker(raw: Mapping[str, Any], node: Mapping[str, Any]) -> str | None:

@@ -145,3 +145,14 @@ def test_passwd_command_and_login_check(tmp_path: Path) -> None:
     with pytest.raises(WeakPassword):
         set_password(sqlite_db, "co.clerk", "x")
     assert issubclass(WeakPassword, ExhortoError)
+
+
+def test_read_only_pages_name_a_measures_persons_instead_of_numbering_them() -> None:
+    """A measure's persons are positions in the list of persons: the case page and the approval page show whom
+    they mean, as the PDF does ("1. Surname, Given names"), not "0"."""
+    payload = json.loads((EXAMPLES / "request" / "br-pt-witness-videoconference.json").read_text())
+    payload["measures"][0]["persons"] = [1, 0, 7]  # 7: a position no person holds (a draft being edited)
+    fields = schema_form.build("request", payload, schema_form.Context(lang="pt_BR"))
+    [shown] = [f for top in fields for f in top.walk() if f.pointer == "/measures/0/persons"]
+    assert shown.shown == "2. Oliveira Santos, Marcos Paulo; 1. Carvalho Mendes, Ana Rita; #8"
+    assert all(f.shown is None for top in fields for f in top.walk() if f.pointer != "/measures/0/persons")
