@@ -19,9 +19,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from engine import formatting, forms
 from engine.deadlines import messages as deadline_texts
 from engine.errors import ExhortoError
+from engine.evidence._kinds import EVIDENCE_KIND
 from engine.i18n import C_, LANGUAGES, N_, translate
 from engine.lifecycle import ACTION_LABELS, STATE_LABELS, State
 from engine.web.schema_form import label as schema_label
+
+EVIDENCE_MESSAGE = N_("Delivery evidence")
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Each language named in itself, the variety shown where Portuguese has two (the switcher offers both).
@@ -143,6 +146,8 @@ def helpers(lang: str) -> dict[str, Any]:
         return _(table[status]) if status in table else status
 
     def form_label(kind: str) -> str:
+        if kind == EVIDENCE_KIND:  # a message that carries delivery evidence, not a form
+            return _(EVIDENCE_MESSAGE)
         try:
             return schema_label(forms.load_schema(kind), lang, kind)
         except ExhortoError:

@@ -156,3 +156,14 @@ def test_read_only_pages_name_a_measures_persons_instead_of_numbering_them() -> 
     [shown] = [f for top in fields for f in top.walk() if f.pointer == "/measures/0/persons"]
     assert shown.shown == "2. Oliveira Santos, Marcos Paulo; 1. Carvalho Mendes, Ana Rita; #8"
     assert all(f.shown is None for top in fields for f in top.walk() if f.pointer != "/measures/0/persons")
+
+
+@pytest.mark.parametrize(("lang", "label"), [("es", "Pruebas de entrega"), ("fr", "Preuves de remise"),
+                                             ("en", "Delivery evidence")])
+def test_a_message_of_delivery_evidence_is_named_in_words_in_the_timeline(lang: str, label: str) -> None:
+    from engine.evidence import EVIDENCE_KIND
+    from engine.web.render import helpers
+
+    form_label = helpers(lang)["form_label"]
+    assert form_label(EVIDENCE_KIND) == label  # not the raw kind "evidence"
+    assert form_label("acknowledgement") != "acknowledgement"  # a form keeps its schema's own title
