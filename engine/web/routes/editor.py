@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import suppress
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine import cases, forms, system_fields
 from engine.actions import apply_action
@@ -67,7 +69,9 @@ async def new_request(request: Request) -> Response:
         )
     assert ctx.user is not None
     payload = services.new_request_payload(ctx.db, ctx.user, counterpart)
-    case = cases.create_case(ctx.db, actor=ctx.actor, counterpart=counterpart, payload=payload)
+    case = await run_in_threadpool(
+        partial(cases.create_case, ctx.db, actor=ctx.actor, counterpart=counterpart, payload=payload)
+    )
     ctx.flash("success", N_("Draft created. Fill in the request and save it."))
     return ctx.redirect(f"/cases/{case.id}/edit")
 
@@ -164,8 +168,9 @@ async def save(request: Request, case_id: int) -> Response:
     if posted.errors:
         return _render_editor(ctx, case, posted.payload, version=version, errors=posted.errors, status_code=422)
     try:
-        saved = cases.update_draft(
-            ctx.db, case=case.id or 0, actor=ctx.actor, payload=posted.payload, expected_version=version
+        saved = await run_in_threadpool(
+            partial(cases.update_draft, ctx.db, case=case.id or 0, actor=ctx.actor, payload=posted.payload,
+                    expected_version=version)
         )
     except FormInvalid as error:
         errors = schema_form.errors_by_pointer(error.errors)
@@ -198,13 +203,9 @@ async def save(request: Request, case_id: int) -> Response:
             message=ctx._(N_("The draft was saved, but it cannot be submitted yet: complete the fields marked below.")),
         )
     try:
-        apply_action(
-            ctx.db,
-            case=saved.id or 0,
-            action="submit",
-            actor=ctx.actor,
-            payload={},
-            expected_version=saved.version,
+        await run_in_threadpool(
+            partial(apply_action, ctx.db, case=saved.id or 0, action="submit", actor=ctx.actor, payload={},
+                    expected_version=saved.version)
         )
     except StaleVersion:
         return _render_editor(ctx, saved, saved.payload, version=saved.version, status_code=409, message=ctx._(STALE))
