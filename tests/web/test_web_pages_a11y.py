@@ -30,7 +30,7 @@ if not shutil.which(CHROMIUM):
 
 pytestmark = pytest.mark.xdist_group("browser")
 USERS = ("co.clerk", "co.judge", "co.supervisor", "es.clerk", "es.judge", "obs.analyst")
-LANGUAGES = ("es", "pt-PT", "en", "fr")
+LANGUAGES = ("es", "pt-PT", "pt-BR", "en", "fr")
 NARROW = 360
 SHOT_NARROW = frozenset({"inbox", "editor", "case-requesting"})
 # The innermost elements that reach past the right edge of the screen (to name what overflows).
