@@ -146,20 +146,6 @@ def own_case(case_id: CaseId, actor: ActorDep, db: DbDep) -> Case:
 CaseDep = Annotated[Case, Depends(own_case)]
 
 
-async def case_writer(case_id: CaseId, actor: ActorDep, request: Request) -> Actor:
-    """:data:`WriterDep` for a route whose own write reads the case with the actor's authority (a lifecycle
-    action: ``engine.store.queries.load_case``, another authority's case is "not found" there), so the case is
-    not read a second time in a thread hop of its own. An auditor is still told 404 for another authority's
-    case before 403 for writing."""
-    if actor.role == Role.AUDITOR:
-        await run_in_threadpool(cases.get_case, database(request), case_id, actor=actor)
-        raise _read_only(actor)
-    return actor
-
-
-CaseWriterDep = Annotated[Actor, Depends(case_writer)]
-
-
 # The two write routes of every case's life (create, act) resolve their actor themselves, in the same order as
 # the dependencies above (token, then the auditor's 404/403), instead of through FastAPI's dependency tree: its
 # solving costs several times the check itself per request (issue 19). Their OpenAPI operations keep the bearer
@@ -176,7 +162,10 @@ async def request_writer(request: Request) -> Actor:
 
 
 async def request_case_writer(request: Request) -> Actor:
-    """:func:`case_writer` without a dependency."""
+    """:func:`request_writer` for a route whose own write reads the case with the actor's authority (a lifecycle
+    action: ``engine.store.queries.load_case``, another authority's case is "not found" there), so the case is
+    not read a second time in a thread hop of its own. An auditor is still told 404 for another authority's
+    case before 403 for writing."""
     actor = await _authenticated(request, await _bearer(request))
     if actor.role == Role.AUDITOR:
         await run_in_threadpool(cases.get_case, database(request), path_case_id(request), actor=actor)

@@ -6,29 +6,28 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
 from engine import audit, cases
 from engine.actions import Outcome
+from engine.api.boundary import body_schema, request_body
 from engine.api.deps import (
     BEARER_SECURITY,
     CASE_ID_HELP,
     ActorDep,
     CaseDep,
-    CaseId,
     DbDep,
     LangDep,
     WriterDep,
     database,
-    reading,
     path_case_id,
+    reading,
     request_case_writer,
     request_language,
     request_writer,
     writes,
 )
-from engine.api.boundary import body_schema, request_body
 from engine.api.schemas import (
     ActionRequest,
     ActionResult,
@@ -112,7 +111,8 @@ def next_actions(case: CaseDep, actor: ActorDep, lang: LangDep) -> list[Availabl
 # route reads them itself (deps.path_case_id, request headers) so that FastAPI solves no parameter per request.
 ACT_PARAMETERS = [
     {"name": "case_id", "in": "path", "required": True, "description": CASE_ID_HELP,
-     "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "title": "Case Id", "description": CASE_ID_HELP}},
+     "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "title": "Case Id",
+                "description": CASE_ID_HELP}},
     {"name": "Idempotency-Key", "in": "header", "required": False, "description": IDEMPOTENCY_HELP,
      "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Idempotency-Key",
                 "description": IDEMPOTENCY_HELP}},
