@@ -133,6 +133,9 @@ def test_write_routes_check_token_then_id_then_body(node: Node) -> None:
         pointers = {e["pointer"]: e["code"] for e in response.json()["errors"]}
         assert response.status_code == 422 and pointers == {"/body/action": "string_type",
                                                                "/body/version": "missing"}
+        as_text = client.post(f"/cases/{case['id']}/actions", content=b'{"action": "submit", "version": 1}',
+                              headers={"Content-Type": "text/plain"})  # not JSON: never parsed past the boundary
+        assert as_text.status_code == 422 and as_text.json()["errors"][0]["pointer"] == "/body"
         empty = client.post(f"/cases/{case['id']}/actions")
         assert empty.status_code == 422 and empty.json()["errors"][0]["pointer"] == "/body"
         created = client.post("/cases", json={"counterpart": "ES-MJ", "payload": 3})
