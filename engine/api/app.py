@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from engine.api import deps, hardening, problems
-from engine.api.boundary import JsonBoundary
+from engine.api.boundary import JsonBoundary, document_bodies
 from engine.api.dispatcher import BackgroundDispatcher
 from engine.api.routes import cases, directory, documents, forms, inbox, stats
 from engine.api.settings import Settings
@@ -61,6 +61,8 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     hardening.install(app)  # security headers, failed-login limiting, database outages as 503
     for module in (cases, documents, forms, directory, inbox, stats):
         app.include_router(module.router)
+
+    document_bodies(app)  # the bodies that routes read themselves (engine.api.boundary.request_body)
 
     from engine.web import mount as mount_web
 

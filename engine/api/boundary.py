@@ -7,6 +7,11 @@ boundary itself (``engine.transport.signing.parse_transmission``); the web UI po
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +19,8 @@ from engine.api.deps import request_language
 from engine.api.problems import problem
 from engine.forms import MAX_BYTES, InvalidDocument, accept_document, size_refused, too_large
 
+# Where the boundary leaves the body it parsed, for routes that validate it themselves (:func:`request_body`).
+PARSED = "exhorto.json_body"
 # The body wraps the payload ({"counterpart"|"action", "version", "payload"}): a little room above the payload's
 # own limit, which the engine checks on the payload itself.
 MAX_BODY_BYTES = MAX_BYTES + 4096
@@ -61,7 +68,7 @@ class JsonBoundary:
                 size = int(declared) if declared.isdigit() else len(body)
                 raise size_refused(size, MAX_BODY_BYTES, lang)
             if body and _json_body(request):
-                accept_document(bytes(body), lang=lang, max_bytes=MAX_BODY_BYTES)
+                scope[PARSED] = accept_document(bytes(body), lang=lang, max_bytes=MAX_BODY_BYTES)
         except InvalidDocument as error:
             refusal = error
         if refusal is not None:
@@ -81,4 +88,56 @@ class JsonBoundary:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+_DOCUMENTED: dict[str, type[BaseModel]] = {}
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model`` as the JSON body of a route that reads it with :func:`request_body`
+    (as FastAPI documents a body parameter: a reference to the model's schema, added by :func:`document_bodies`)."""
+    _DOCUMENTED[model.__name__] = model
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+def document_bodies(app: FastAPI) -> None:
+    """Add the schemas of the bodies documented by :func:`body_schema` to ``app``'s OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in sorted(_DOCUMENTED.items()):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(definition.pop("$defs", {}))
+                components.setdefault(name, definition)
+            schema["components"]["schemas"] = dict(sorted(components.items()))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def request_body(request: Request, model: type[M]) -> M:
+    """The JSON body as ``model``: the object the boundary already parsed and checked, validated once by
+    pydantic-core, instead of FastAPI reading and parsing it again. Errors are FastAPI's own (422, each naming
+    its field under ``body``), raised after the caller's authentication as FastAPI's would have been."""
+    parsed = request.scope.get(PARSED)
+    try:
+        if parsed is not None:
+            return model.model_validate(parsed)
+        raw = await request.body()
+        if not raw:
+            raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required",
+                                           "input": None}])
+        # A body the boundary left alone (declared as something other than JSON) is not parsed here either: as
+        # FastAPI did, it is refused as not an object.
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in error.errors(include_url=False)]) from None
 

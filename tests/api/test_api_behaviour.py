@@ -114,3 +114,41 @@ def test_an_action_on_a_case_that_does_not_exist_is_not_found_with_or_without_a_
                                        headers=headers)
                 assert response.status_code == 404, (case_id, headers, response.text)
                 assert response.json()["code"] == "case_not_found"
+
+
+def test_write_routes_check_token_then_id_then_body(node: Node) -> None:
+    """POST /cases and /cases/{id}/actions read their actor, id, key and body themselves (issue 19): the same
+    answers, in the same order, and the same published operation as FastAPI's parameters gave."""
+    bad_body = {"action": 5}
+    assert httpx.post(node.url + "/cases/0/actions", json=bad_body).status_code == 401  # the token first
+    assert httpx.post(node.url + "/cases", json={"payload": 3}).status_code == 401
+    with node.client("clerk") as client:
+        for case_id, code in (("0", "greater_than_equal"), (str(2**63), "less_than_equal"), ("x", "int_parsing")):
+            response = client.post(f"/cases/{case_id}/actions", json={"action": "submit", "version": 1})
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["pointer"] == "/path/case_id"
+            assert response.json()["errors"][0]["code"] == code
+        case = draft(client)
+        response = client.post(f"/cases/{case['id']}/actions", json=bad_body)
+        pointers = {e["pointer"]: e["code"] for e in response.json()["errors"]}
+        assert response.status_code == 422 and pointers == {"/body/action": "string_type",
+                                                               "/body/version": "missing"}
+        as_text = client.post(f"/cases/{case['id']}/actions", content=b'{"action": "submit", "version": 1}',
+                              headers={"Content-Type": "text/plain"})  # not JSON: never parsed past the boundary
+        assert as_text.status_code == 422 and as_text.json()["errors"][0]["pointer"] == "/body"
+        empty = client.post(f"/cases/{case['id']}/actions")
+        assert empty.status_code == 422 and empty.json()["errors"][0]["pointer"] == "/body"
+        created = client.post("/cases", json={"counterpart": "ES-MJ", "payload": 3})
+        assert created.status_code == 422 and created.json()["errors"][0]["pointer"] == "/body/payload"
+    with node.client("auditor") as auditor:  # may not write: 403, and another authority's case stays 404
+        assert auditor.post("/cases", json={"counterpart": "ES-MJ"}).status_code == 403
+        assert auditor.post(f"/cases/{case['id']}/actions", json={"action": "submit", "version": 1}
+                            ).status_code == 403
+        assert auditor.post("/cases/999999/actions", json={"action": "submit", "version": 1}).status_code == 404
+    schema = httpx.get(node.url + "/openapi.json").json()
+    act = schema["paths"]["/cases/{case_id}/actions"]["post"]
+    assert act["security"] and [p["name"] for p in act["parameters"]] == ["case_id", "Idempotency-Key"]
+    assert act["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ActionRequest"}
+    assert {"ActionRequest", "CaseCreate"} <= set(schema["components"]["schemas"])
+    assert schema["paths"]["/cases"]["post"]["requestBody"]["required"] is True

@@ -6,22 +6,26 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
 from engine import audit, cases
 from engine.actions import Outcome
+from engine.api.boundary import body_schema, request_body
 from engine.api.deps import (
+    BEARER_SECURITY,
+    CASE_ID_HELP,
     ActorDep,
     CaseDep,
-    CaseId,
-    CaseWriterDep,
     DbDep,
     LangDep,
     WriterDep,
     database,
+    path_case_id,
     reading,
+    request_case_writer,
     request_language,
+    request_writer,
     writes,
 )
 from engine.api.schemas import (
@@ -63,9 +67,14 @@ def list_cases(actor: ActorDep, db: DbDep, lang: LangDep, state: str | None = No
                                                        side=side, limit=limit)]
 
 
-@router.post("", response_model=CaseDetail, status_code=201)
-async def create_case(body: CaseCreate, actor: WriterDep, request: Request) -> Response:
+@router.post("", response_model=CaseDetail, status_code=201,
+             openapi_extra={**BEARER_SECURITY, **body_schema(CaseCreate)})
+async def create_case(request: Request) -> Response:
     """Open a draft request to another authority (clerks and judges)."""
+    # The actor and the body are read here rather than as FastAPI parameters (issue 19: its dependency solving
+    # and second parse of the body cost more than the checks themselves); the order is FastAPI's: token first.
+    actor = await request_writer(request)
+    body = await request_body(request, CaseCreate)
     # The write runs in its turn outside the event loop (writes); the answer is built on the event loop, and
     # serialized once by pydantic-core instead of validated again against the response model.
     lang = request_language(request)
@@ -98,12 +107,30 @@ def next_actions(case: CaseDep, actor: ActorDep, lang: LangDep) -> list[Availabl
             for t in available(case.state, case.side) if actor.role in t.roles]
 
 
-@router.post("/{case_id}/actions", response_model=ActionResult)
-async def act(case_id: CaseId, body: ActionRequest, actor: CaseWriterDep, request: Request,
-              idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HELP),
-              ) -> Response:
+# The operation's parameters as FastAPI documents ``case_id: CaseId`` and the ``Idempotency-Key`` header; the
+# route reads them itself (deps.path_case_id, request headers) so that FastAPI solves no parameter per request.
+ACT_PARAMETERS = [
+    {"name": "case_id", "in": "path", "required": True, "description": CASE_ID_HELP,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "title": "Case Id",
+                "description": CASE_ID_HELP}},
+    {"name": "Idempotency-Key", "in": "header", "required": False, "description": IDEMPOTENCY_HELP,
+     "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Idempotency-Key",
+                "description": IDEMPOTENCY_HELP}},
+]
+
+
+@router.post("/{case_id}/actions", response_model=ActionResult,
+             openapi_extra={**BEARER_SECURITY, "parameters": ACT_PARAMETERS, **body_schema(ActionRequest)})
+async def act(request: Request) -> Response:
     """Apply a lifecycle action. ``version`` is the version you read: 409 if someone acted in between.
     With an ``Idempotency-Key`` header, a retry of the same request gets the first answer (applied once)."""
+    # Token, then the case's id (an auditor: 404 for another authority's case, else 403), then the body: the
+    # order in which FastAPI's dependencies checked them.
+    actor = await request_case_writer(request)
+    case_id = path_case_id(request)
+    body = await request_body(request, ActionRequest)
+    idempotency_key = request.headers.get("idempotency-key")
+
     def render(outcome: Outcome) -> dict[str, Any]:
         return ActionResult(case=detail(outcome.case, lang, actor.role), audit_seq=outcome.event.seq,
                             message_id=outcome.message.message_id if outcome.message else None
