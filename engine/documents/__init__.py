@@ -33,11 +33,11 @@ from engine.documents._store import (
     write_case_pdfs,
 )
 from engine.documents._verdict import describe, verify_document
-from engine.documents._view import display_name
+from engine.documents._view import person_at
 from engine.store.documents_models import Document
 
 __all__ = [
-    "display_name",
+    "person_at",
     "PAYLOAD_NAME",
     "Document",
     "DocumentNotFound",

@@ -221,10 +221,7 @@ class Formatter:
         return Bi(main, alt)
 
     def person_name(self, index: int) -> str:
-        persons = self.payload.get("persons")
-        if not isinstance(persons, list) or not 0 <= index < len(persons):
-            return f"#{index + 1}"
-        return f"{index + 1}. {display_name(persons[index])}"
+        return person_at(self.payload, index)
 
     def fields(self, node: Node, value: Mapping[str, Any], skip: Sequence[str] = ()) -> list[Field]:
         out = []
@@ -251,6 +248,15 @@ def enum_label(schema: Mapping[str, Any], value: str, langs: Languages) -> Bi | 
     named = [v for v in schema.get("enum", []) if v not in (schema.get("x-enum-titles") or {})]
     msgid = enum_msgid(named, value) if value in named else None
     return langs.gettext(msgid) if msgid else None
+
+
+def person_at(payload: Mapping[str, Any], index: int) -> str:
+    """How a document (and the web's read-only pages) names the person at ``index`` of the request's list:
+    "1. Surname, Given names", or "#8" for a position no person holds."""
+    persons = payload.get("persons")
+    if not isinstance(persons, list) or not 0 <= index < len(persons) or not isinstance(persons[index], Mapping):
+        return f"#{index + 1}"
+    return f"{index + 1}. {display_name(persons[index])}"
 
 
 def display_name(person: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import formatting, forms
-from engine.documents import display_name, enum_msgid
+from engine.documents import enum_msgid, person_at
 from engine.i18n import is_language, localized, translate
 from engine.web import pickers
 
@@ -192,22 +192,16 @@ MEASURE_PERSONS = re.compile(r"^/measures/(\d+)/persons$")
 
 
 def _persons_named(pointer: str, payload: Mapping[str, Any]) -> str | None:
-    measures, persons = payload.get("measures"), payload.get("persons")
+    measures = payload.get("measures")
     match = MEASURE_PERSONS.match(pointer)
-    if match is None or not isinstance(measures, list) or not isinstance(persons, list):
+    if match is None or not isinstance(measures, list):
         return None
     index = int(match.group(1))
     chosen = measures[index].get("persons") if index < len(measures) and isinstance(measures[index], dict) else None
     if not isinstance(chosen, list):
         return None
-    names = []
-    for position in chosen:  # as the PDF names them: "1. Surname, Given names"
-        person = persons[position] if isinstance(position, int) and 0 <= position < len(persons) else None
-        if isinstance(person, dict):
-            names.append(f"{position + 1}. {display_name(person)}")
-        else:  # a position outside the list (a draft being edited): as the PDF shows it
-            names.append(f"#{position + 1}" if isinstance(position, int) else str(position))
-    return "; ".join(names) or None
+    # as the PDF names them (engine.documents): "1. Surname, Given names"
+    return "; ".join(person_at(payload, p) if isinstance(p, int) else str(p) for p in chosen) or None
 
 
 def _picker(raw: Mapping[str, Any], node: Mapping[str, Any]) -> str | None:
