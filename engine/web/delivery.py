@@ -17,16 +17,18 @@ from engine.api.dispatcher import BackgroundDispatcher
 _LOCK = threading.Lock()
 
 
-def hand_over(request: Request) -> None:
-    """Dispatch what the current request queued, in the background."""
+def hand_over(request: Request) -> bool:
+    """Dispatch what the current request queued, in the background; False when this node leaves delivery to a
+    later run (no dispatcher of its own and ``dispatch_after_send`` off)."""
     state = request.app.state
     dispatcher = getattr(state, "dispatcher", None)
     if dispatcher is None:
         config = state.exhorto_web
         if not config.dispatch_after_send:
-            return
+            return False
         with _LOCK:
             dispatcher = getattr(state, "web_dispatcher", None)
             if dispatcher is None:
                 dispatcher = state.web_dispatcher = BackgroundDispatcher(config.db, None)
     dispatcher.wake()
+    return True

@@ -179,3 +179,18 @@ def test_an_approval_whose_transmission_is_refused_stands_and_says_why(sqlite_we
     assert said[0] == "The request was approved. It has not been transmitted yet. New state: Approved."
     assert said[1].startswith("The request was not transmitted. ")
     assert '<div class="flash error" role="alert">The request was not transmitted.' in unescape(done.text)
+
+
+def test_without_a_dispatcher_the_confirmation_says_the_next_run_delivers(sqlite_web: Web) -> None:
+    """A node that leaves delivery to a later run (no dispatcher of its own, ``dispatch_after_send`` off) does not
+    claim the request is delivered right away, and nothing is delivered by the page."""
+    import dataclasses
+
+    web = sqlite_web
+    web.app.state.exhorto_web = dataclasses.replace(web.app.state.exhorto_web, dispatch_after_send=False)
+    case = _pending(web)
+    judge = web.client("co.judge", lang="en")
+    done = web.post(judge, f"/web/cases/{case.id}/actions/approve", [("transmit", "1")])
+    [said] = flashes(unescape(done.text))
+    assert "the next delivery run sends it" in said and "delivered right away" not in said
+    assert web.world.refresh(case).state == State.TRANSMITTED

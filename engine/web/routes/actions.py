@@ -157,9 +157,7 @@ async def act(request: Request, case_id: int, action: str) -> Response:
             ctx.flash_said(f"{ctx._(NOT_TRANSMITTED)} {error.message(ctx.lang)}", error=True)
             return ctx.redirect(f"/cases/{case.id}")
     # Delivered right away: by the node's own dispatcher (exhorto serve) or by one the page wakes (hub, small nodes).
-    dispatching = getattr(request.app.state, "dispatcher", None) is not None or ctx.config.dispatch_after_send
-    if any(o.message is not None for o in outcomes):
-        delivery.hand_over(request)
+    dispatching = any(o.message is not None for o in outcomes) and delivery.hand_over(request)
     ctx.flash_said(effects.done(ctx.db, outcomes, ctx.lang, dispatching=dispatching))
     return ctx.redirect(f"/cases/{case.id}")
 
