@@ -111,7 +111,6 @@ def render_html(request: RenderRequest) -> str:
     except Exception as error:  # UnknownForm: say which form cannot be rendered
         raise NotRenderable(form=request.schema_id or request.form, reason=str(error)) from None
     langs = Languages(main, alt, request.timezone)
-    sections = build_sections(forms.load_schema, schema_id, request.payload, langs)
     issued = request.issued_at or datetime.now(UTC)
     payload_bytes = _payload_bytes(request)
     profile = forms.profile_for_instrument(request.instrument or _instrument(request.payload))
@@ -125,6 +124,8 @@ def render_html(request: RenderRequest) -> str:
         template_name = f"form_{profile.layout}.html.j2"
         if layout.title:
             title = langs.each(lambda lang: str(localized(layout.title, lang)))
+    # An instrument's form lays out every field itself; the schema-order sections are for the other documents.
+    sections = [] if form_view is not None else build_sections(forms.load_schema, schema_id, request.payload, langs)
     signature = request.payload.get("signature")
     template = _environment().get_template(template_name)
     return template.render(
@@ -303,7 +304,14 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["lines"] = _lines
+    env.filters["stop"] = _with_stop
     return env
+
+
+def _with_stop(text: object) -> str:
+    """A heading run into its paragraph ends with a full stop ("1. Suspect — Doe, John."), once ("… S.A.")."""
+    text = str(text)
+    return text if text.endswith(".") else text + "."
 
 
 def _lines(text: object) -> Markup:

@@ -1,4 +1,4 @@
-"""From a schema and a payload to what a document shows: sections, labelled fields, tables and cards.
+"""From a schema and a payload to what a document shows: sections, labelled fields, tables, cards and entries.
 
 Pure: no I/O, no HTML. Every label and every value that depends on the language is produced in the document
 language and, for a bilingual document, in the second language too (:class:`Bi`). Sections follow the order of
@@ -18,8 +18,8 @@ from engine.i18n import localized, translate
 # Strings up to this length sit in a field grid; longer ones (text, long_text) get a headed section of their
 # own.
 _SHORT_TEXT = 300
-# Arrays of objects with at most this many columns become a table; richer items (persons, measures) become
-# cards.
+# Arrays of objects with at most this many columns become a table; richer items (measures) become cards, and
+# persons one paragraph each (entries).
 _MAX_TABLE_COLUMNS = 5
 # Codes, hashes and account numbers: monospaced and allowed to break anywhere (they have no spaces).
 _MONO = frozenset({"sha256", "code", "iccs_code", "number", "accounts"})
@@ -47,13 +47,20 @@ class Field:
 class Table:
     columns: list[Bi]
     rows: list[list[Field]]
-    classes: list[str] = field(default_factory=list)  # one CSS class per column (widths of compact tables)
 
 
 @dataclass(frozen=True)
 class Card:
     title: Bi
     fields: list[Field]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a long list as a paragraph: a bold heading, then its "label: value" fields on the same lines."""
+
+    title: Bi
+    text: Bi
 
 
 @dataclass
@@ -65,6 +72,7 @@ class Section:
     items: list[Bi] = field(default_factory=list)
     table: Table | None = None
     cards: list[Card] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
 
 class Languages:
@@ -128,12 +136,22 @@ def resolve(loader: SchemaLoader, node: Mapping[str, Any], base: str, kind: str 
 class Formatter:
     def __init__(self, loader: SchemaLoader, langs: Languages, payload: Mapping[str, Any]) -> None:
         self.loader, self.langs, self.payload = loader, langs, payload
+        # Resolved nodes by (schema node, base): a 60-person list resolves each person field's $ref chain once,
+        # not once per person. The node itself is kept beside its Node so that its id is not reused.
+        self._resolved: dict[tuple[int, str], tuple[Mapping[str, Any], Node]] = {}
 
     def child(self, parent: Node, name: str) -> Node:
-        return resolve(self.loader, parent.schema.get("properties", {}).get(name, {}), parent.base)
+        return self._resolve(parent.schema.get("properties", {}).get(name, {}), parent.base)
 
     def items(self, node: Node) -> Node:
-        return resolve(self.loader, node.schema.get("items", {}), node.base)
+        return self._resolve(node.schema.get("items", {}), node.base)
+
+    def _resolve(self, raw: Mapping[str, Any], base: str) -> Node:
+        key = (id(raw), base)
+        hit = self._resolved.get(key)
+        if hit is None or hit[0] is not raw:
+            hit = self._resolved[key] = (raw, resolve(self.loader, raw, base))
+        return hit[1]
 
     def scalar(self, node: Node, value: Any, name: str = "") -> Bi:
         schema, langs = node.schema, self.langs
@@ -200,14 +218,7 @@ class Formatter:
             label, text = self.langs.title(child.schema, name), self.value(child, sub, name)
             if currency and isinstance(sub, int | float) and not isinstance(sub, bool):
                 text = self.langs.each(lambda lang, amount=sub: formatting.format_currency(amount, currency, lang))
-            main_lang, alt_lang = self.langs.main, self.langs.alt or self.langs.main
-            parts.append(
-                Bi(
-                    f"{formatting.with_colon(label.main, main_lang)} {text.main}",
-                    f"{formatting.with_colon(label.alt or label.main, alt_lang)} {text.alt or text.main}"
-                    if self.langs.alt else None,
-                )
-            )
+            parts.append(_labelled(self, label, text))
         return self.join(parts, formatting.field_separator)
 
     def join(self, parts: Sequence[Bi], separator: str | Callable[[str], str]) -> Bi:
@@ -312,7 +323,7 @@ def _section(fmt: Formatter, name: str, node: Node, value: Any, title: Bi) -> Se
     elif isinstance(value, Mapping):
         section.fields = fmt.fields(node, value)
     elif name == "persons" and isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
-        section.table = _person_table(fmt, fmt.items(node), value)
+        section.entries = _person_entries(fmt, fmt.items(node), value)
     elif isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
         items = fmt.items(node)
         columns = [c for c in items.schema.get("properties", {}) if any(c in v for v in value)]
@@ -337,63 +348,51 @@ def _section(fmt: Formatter, name: str, node: Node, value: Any, title: Bi) -> Se
     return section
 
 
-# Persons as one compact row each (a 60-person request stays within a few pages): each column gathers related
-# fields, each line inside a cell is "label: value" unless the column's own label says what it is.
-_PERSON_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("role", ("role",)),
-    ("surname", ("surname", "given_names", "company_name", "other_names", "aliases", "sex", "legal_form",
-                 "trading_name", "representative")),
-    ("birth_date", ("birth_date", "birth_place", "nationalities")),
-    ("identity_documents", ("identity_documents", "identity_number", "registration_number")),
-    ("addresses", ("addresses", "registered_seat")),
-    ("description", ("languages", "interpreter_needed", "description")),
-)
-_NAME_FIELDS = frozenset({"surname", "given_names", "company_name"})
-_BARE = frozenset({"role", "surname", "given_names", "company_name", "birth_date", "identity_documents", "addresses",
-                   "description", "nationalities", "languages"})
+# Persons as one paragraph each, the fields run on at full width ("1. Suspect — Surname, Given names. Date of birth:
+# …; Nationalities: …"): a 60-person request stays within a few pages, and each value keeps its form's label. A
+# grid of narrow cells held the same text on three times as many short lines, and WeasyPrint's cost follows lines
+# and boxes (docs/performance.md, "PDF of a 60-person request").
+_PERSON_ORDER = ("other_names", "aliases", "sex", "legal_form", "trading_name", "representative", "birth_date",
+                 "birth_place", "nationalities", "identity_documents", "identity_number", "registration_number",
+                 "addresses", "registered_seat", "languages", "interpreter_needed", "description")
+_HEADING_FIELDS = frozenset({"role", "surname", "given_names", "company_name"})
 
 
-def _person_table(fmt: Formatter, items: Node, persons: Sequence[Mapping[str, Any]]) -> Table:
+def _person_entries(fmt: Formatter, items: Node, persons: Sequence[Mapping[str, Any]]) -> list[Entry]:
+    known = items.schema.get("properties", {})
+    order = [k for k in _PERSON_ORDER if k in known] + [k for k in known if k not in _PERSON_ORDER]
+    entries = []
+    for index, person in enumerate(persons):
+        parts = []
+        for key in order:
+            if key in _HEADING_FIELDS or key not in person:
+                continue
+            child = fmt.child(items, key)
+            value = person[key]
+            if key == "identity_documents" and isinstance(value, list):
+                text = fmt.join([_document_line(fmt, fmt.items(child), d) for d in value], " / ")
+            else:
+                # Lists print one entry per line elsewhere; in a running paragraph they take a separator instead.
+                text = fmt.value(child, value, key)
+                if isinstance(value, list):
+                    between = " / " if any(isinstance(v, Mapping) for v in value) else ", "
+                    text = Bi(text.main.replace("\n", between), text.alt.replace("\n", between) if text.alt else None)
+            parts.append(_labelled(fmt, fmt.langs.title(child.schema, key), text))
+        entries.append(Entry(title=_item_title(fmt, items, "persons", index, person),
+                             text=fmt.join(parts, formatting.field_separator)))
+    return entries
+
+
+def _labelled(fmt: Formatter, label: Bi, text: Bi) -> Bi:
+    """"Label: value" in each language of the document."""
     langs = fmt.langs
-    columns = [c for c in _PERSON_COLUMNS if any(k in p for p in persons for k in c[1])]
-    labels = []
-    for head, members in columns:
-        present = [k for k in members if any(k in p for p in persons) and k in items.schema.get("properties", {})]
-        titles = [langs.title(fmt.child(items, k).schema, k) for k in present[:2]] or [Bi(head)]
-        labels.append(fmt.join(titles, " / ") if head in ("surname", "birth_date") else titles[0])
-    rows = []
-    for person in persons:
-        row = []
-        for i, (head, members) in enumerate(columns):
-            lines = [Bi(display_name(person))] if head == "surname" else []
-            for key in members:
-                if key in _NAME_FIELDS or key not in person or key not in items.schema.get("properties", {}):
-                    continue
-                child = fmt.child(items, key)
-                if key == "birth_place" and "birth_date" in person:
-                    continue  # on the birth date's line
-                text = fmt.value(child, person[key], key)
-                if key == "birth_date" and isinstance(person[key], str):
-                    born = person[key]
-                    text = langs.each(lambda lang, born=born: formatting.format_date(born, lang, style="medium"))
-                    if "birth_place" in person:
-                        text = fmt.join([text, Bi(str(person["birth_place"]))], ", ")
-                if key == "identity_documents" and isinstance(person[key], list):
-                    text = fmt.join([_document_line(fmt, fmt.items(child), d) for d in person[key]], "\n")
-                if key in _BARE:
-                    lines.append(text)
-                else:
-                    label = langs.title(child.schema, key)
-                    lines.append(Bi(formatting.with_colon(label.main, langs.main) + " " + text.main,
-                                    (formatting.with_colon(label.alt or label.main, langs.alt) + " "
-                                     + (text.alt or text.main)) if langs.alt else None))
-            row.append(Field(labels[i], fmt.join(lines, "\n") if lines else Bi("")))
-        rows.append(row)
-    return Table(columns=labels, rows=rows, classes=[f"col-{head}" for head, _ in columns])
+    return Bi(formatting.with_colon(label.main, langs.main) + " " + text.main,
+              (formatting.with_colon(label.alt or label.main, langs.alt) + " " + (text.alt or text.main))
+              if langs.alt else None)
 
 
 def _document_line(fmt: Formatter, node: Node, document: Any) -> Bi:
-    """"Passport PA123 (Colombia)": an identity document on one line."""
+    """"Passport PA123 (Colombia; Expiry date: 1 May 2030)": an identity document in a few words."""
     if not isinstance(document, Mapping):
         return Bi(str(document))
     kind = fmt.value(fmt.child(node, "type"), document["type"]) if "type" in document else Bi("")
@@ -405,11 +404,11 @@ def _document_line(fmt: Formatter, node: Node, document: Any) -> Bi:
     until = fmt.value(expiry, document["expiry_date"]) if "expiry_date" in document else None
 
     def one(lang: str) -> str:
-        text = f"{_pick(kind, lang, fmt.langs)} {number}" + (f" ({_pick(country, lang, fmt.langs)})" if country else "")
+        details = [_pick(country, lang, fmt.langs)] if country else []
         if until is not None:
-            expires = formatting.with_colon(_pick(label, lang, fmt.langs), lang)
-            text += f"{formatting.field_separator(lang)}{expires} {_pick(until, lang, fmt.langs)}"
-        return text
+            details.append(f"{formatting.with_colon(_pick(label, lang, fmt.langs), lang)} {_pick(until, lang, fmt.langs)}")
+        text = f"{_pick(kind, lang, fmt.langs)} {number}"
+        return text + (f" ({formatting.field_separator(lang).join(details)})" if details else "")
 
     return fmt.langs.each(one)
 
@@ -419,16 +418,21 @@ def _pick(text: Bi, lang: str, langs: Languages) -> str:
 
 
 def _card(fmt: Formatter, items: Node, name: str, index: int, value: Mapping[str, Any]) -> Card:
+    return Card(title=_item_title(fmt, items, name, index, value), fields=fmt.fields(items, value, skip=("type",)))
+
+
+def _item_title(fmt: Formatter, items: Node, name: str, index: int, value: Mapping[str, Any]) -> Bi:
+    """"1. Suspect — Surname, Given names" for a person, "2. Search and seizure" for a measure."""
     heading_field = "role" if name == "persons" else "type"
     heading = (
         fmt.value(fmt.child(items, heading_field), value[heading_field]) if heading_field in value else Bi("")
     )
     who = display_name(value) if name == "persons" else ""
-    title = Bi(
-        f"{index + 1}. {heading.main}" + (f" — {who}" if who else ""),
-        f"{index + 1}. {heading.alt}" + (f" — {who}" if who else "") if heading.alt else None,
-    )
-    return Card(title=title, fields=fmt.fields(items, value, skip=(heading_field,)))
+
+    def title(text: str) -> str:
+        return f"{index + 1}." + (f" {text}" if text else "") + (f" — {who}" if who and text else f" {who}" if who else "")
+
+    return Bi(title(heading.main), title(heading.alt) if heading.alt else None)
 
 
 def _paragraphs(text: str) -> list[str]:
