@@ -222,7 +222,8 @@ def stamp_box(document: Any) -> tuple[int, float, float, float, float] | None:
     """The border box of the signature block's stamp in the laid-out ``document``, in PDF coordinates — or None
     when the template has none. Read from WeasyPrint's box tree (``page._page_box``: the laid-out boxes, not a
     public API, pinned with WeasyPrint in requirements.lock and covered by tests/signatures)."""
-    for index, page in enumerate(document.pages):
+    # The signature block closes the document: look from the last page back (each page's boxes are walked).
+    for index, page in reversed(list(enumerate(document.pages))):
         for box in page._page_box.descendants():
             element = getattr(box, "element", None)
             if element is None or getattr(box, "element_tag", None) != "div" \
