@@ -8,7 +8,9 @@ on a plain HTML document of the same page count (one paragraph of text per page,
 no attachment), both measured alternately in CPU time. Target: engine <= 2x that baseline. A second line sets the
 engine beside bare WeasyPrint on the request's own HTML and stylesheet (WeasyPrint's stock ``HTML``, no PDF/A, no
 attachment, no stamp box): what the engine adds to WeasyPrint, apart from what its pages hold; the text lines per
-page of both documents say how much denser the request's pages are than the plain ones.
+page of both documents say how much denser the request's pages are than the plain ones. A third line renders
+the request with twice as many persons, beside as many more plain pages: what a page of persons costs against a
+plain page, the part of the ratio that the request's fixed first pages do not weigh on.
 
 Renders the request example (payload embedded, fonts subset) ``runs`` times per language after one warm-up
 (the first render loads fonts and templates). Target: p50 < 0.5 s. CPU time is reported beside wall time
@@ -77,11 +79,8 @@ def many_persons(example: str, persons: int, runs: int) -> int:
 
     from engine.documents import render_html
 
-    payload = json.loads((EXAMPLES / f"{example}.json").read_bytes())
-    person = next(p for p in payload["persons"] if "surname" in p)  # a natural person, each with its own name
-    payload["persons"] = [{**person, "surname": f"{person['surname']} {i + 1}"} for i in range(persons)]
-    raw = json.dumps(payload, ensure_ascii=False).encode()
-    request = _request(payload, raw, "en", None)
+    request = _with_persons(example, persons)
+    twice = _with_persons(example, 2 * persons)
     pdf = render_pdf(request)  # warm-up
     pages = len(PdfReader(io.BytesIO(pdf.content)).pages)
     plain = _plain_html(pages)
@@ -95,8 +94,16 @@ def many_persons(example: str, persons: int, runs: int) -> int:
         return HTML(string=own_html, base_url=str(TEMPLATES_DIR)).write_pdf(stylesheets=[own_css], font_config=fonts)
 
     own()  # warm-up
-    engine_cpu, bare_cpu, own_cpu = [], [], []
+    twice_pages = len(PdfReader(io.BytesIO(render_pdf(twice).content)).pages)
+    twice_plain = _plain_html(twice_pages)
+    engine_cpu, bare_cpu, own_cpu, twice_cpu, twice_bare_cpu = [], [], [], [], []
     for _ in range(runs):
+        start = time.process_time()
+        render_pdf(twice)
+        twice_cpu.append(time.process_time() - start)
+        start = time.process_time()
+        HTML(string=twice_plain).write_pdf()
+        twice_bare_cpu.append(time.process_time() - start)
         start = time.process_time()
         render_pdf(request)
         engine_cpu.append(time.process_time() - start)
@@ -116,7 +123,24 @@ def many_persons(example: str, persons: int, runs: int) -> int:
     print(f"bare WeasyPrint on the request's own HTML and stylesheet: cpu p50 {statistics.median(own_cpu):.2f} s; "
           f"engine / that {statistics.median(own_ratios):.2f}x ({own_ratios[0]:.2f}-{own_ratios[-1]:.2f}); "
           f"text lines per page: request {_lines_per_page(pdf.content):.0f}, plain {_lines_per_page(plain_pdf):.0f}")
+    # Where the ratio comes from: the pages that more persons add, against as many more plain pages. What is left
+    # over is the fixed part of the request (its first pages: authorities, legal basis, offences, measures, ...).
+    added = twice_pages - pages
+    if added > 0:
+        per_page = (statistics.median(twice_cpu) - engine) / added
+        plain_per_page = (statistics.median(twice_bare_cpu) - bare) / added
+        print(f"pages of persons ({persons} more persons: +{added} pages): cpu {per_page * 1000:.0f} ms a page against "
+              f"{plain_per_page * 1000:.0f} ms a plain page: {per_page / plain_per_page:.2f}x")
     return 0
+
+
+def _with_persons(example: str, persons: int) -> RenderRequest:
+    """The request example with ``persons`` natural persons, each with its own name."""
+    payload = json.loads((EXAMPLES / f"{example}.json").read_bytes())
+    person = next(p for p in payload["persons"] if "surname" in p)  # a natural person
+    payload["persons"] = [{**person, "surname": f"{person['surname']} {i + 1}"} for i in range(persons)]
+    raw = json.dumps(payload, ensure_ascii=False).encode()
+    return _request(payload, raw, "en", None)
 
 
 def main() -> int:

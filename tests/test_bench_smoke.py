@@ -29,3 +29,12 @@ def test_the_transitions_bench_moves_cases_through_engine_and_raw_sql(tmp_path: 
 def test_the_api_bench_baseline_runs_a_whole_case_through_the_engine(tmp_path: Path) -> None:
     operations, seconds = _bench("api").DirectEngine(f"sqlite:///{tmp_path / 'a.db'}").run(seconds=0.01)
     assert operations >= 4 and seconds > 0  # at least one case: created, submitted, approved, withdrawn
+
+
+def test_the_many_persons_pdf_bench_prints_the_rows_run_all_reads(capsys) -> None:  # type: ignore[no-untyped-def]
+    # 20 persons already spill onto pages of their own, so the "pages of persons" line has pages to count.
+    assert _bench("pdf").many_persons("co-es-bank-records", 20, 1) == 0
+    rows = _bench("run_all").pdf_persons(capsys.readouterr().out)
+    assert len(rows) == 3, rows
+    assert rows[0][0].startswith("PDF/A of a 20-person request (") and rows[1][0].startswith("same, beside its own")
+    assert rows[2][0].startswith("same, each page that 20 more persons add (+")
