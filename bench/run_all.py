@@ -120,8 +120,8 @@ def pdf_persons(out: str) -> list[Row]:
         rows.append((f"same, beside its own HTML and CSS in bare WeasyPrint ({own.group(4)} text lines a page; "
                      f"plain pages {own.group(5)})", f"{engine} s", f"bare WeasyPrint, same HTML: {own.group(1)} s",
                      f"{own.group(2)}x ({own.group(3)}); what the engine adds"))
-    added = re.search(r"^pages of persons \((\d+) more persons: \+(\d+) pages\): cpu (-?\d+) ms a page against (-?\d+) ms "
-                      r"a plain page: (-?[\d.]+)x", out, re.M)
+    added = re.search(r"^pages of persons \((\d+) more persons: \+(\d+) pages\): cpu (-?\d+) ms a page "
+                      r"against (-?\d+) ms a plain page: (-?[\d.]+)x", out, re.M)
     if added:
         rows.append((f"same, each page that {added.group(1)} more persons add (+{added.group(2)} pages)",
                      f"{added.group(3)} ms", f"a plain page: {added.group(4)} ms", f"{added.group(5)}x"))

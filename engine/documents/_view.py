@@ -406,7 +406,8 @@ def _document_line(fmt: Formatter, node: Node, document: Any) -> Bi:
     def one(lang: str) -> str:
         details = [_pick(country, lang, fmt.langs)] if country else []
         if until is not None:
-            details.append(f"{formatting.with_colon(_pick(label, lang, fmt.langs), lang)} {_pick(until, lang, fmt.langs)}")
+            expires = formatting.with_colon(_pick(label, lang, fmt.langs), lang)
+            details.append(f"{expires} {_pick(until, lang, fmt.langs)}")
         text = f"{_pick(kind, lang, fmt.langs)} {number}"
         return text + (f" ({formatting.field_separator(lang).join(details)})" if details else "")
 
@@ -430,7 +431,8 @@ def _item_title(fmt: Formatter, items: Node, name: str, index: int, value: Mappi
     who = display_name(value) if name == "persons" else ""
 
     def title(text: str) -> str:
-        return f"{index + 1}." + (f" {text}" if text else "") + (f" — {who}" if who and text else f" {who}" if who else "")
+        named = f"{text} — {who}" if text and who else text or who
+        return f"{index + 1}. {named}" if named else f"{index + 1}."
 
     return Bi(title(heading.main), title(heading.alt) if heading.alt else None)
 
