@@ -76,11 +76,30 @@ def _flip_signed_message(file: Path) -> None:
 
 
 def _alter_pdf(file: Path) -> None:
-    data = bytearray(file.read_bytes())
-    start = data.find(b"%PDF-")
-    assert start > 0 and start % 4096 + 200 < 4096  # within the page that holds the start of the blob
-    _flip(data, start + 20)
-    file.write_bytes(bytes(data))
+    """Damage a stored document's PDF, not an attachment (a PDF too, sometimes the same bytes): the first PDF whose
+    start lies well within a database page and whose change shows in the document table only."""
+    original = file.read_bytes()
+    before = _blobs(file)
+    start = original.find(b"%PDF-")
+    while start > 0:
+        if start % 4096 + 200 < 4096:  # within the page that holds the start of the blob
+            data = bytearray(original)
+            _flip(data, start + 20)
+            file.write_bytes(bytes(data))
+            after = _blobs(file)
+            if after["attachment"] == before["attachment"] and after["document"] != before["document"]:
+                return
+        start = original.find(b"%PDF-", start + 1)
+    file.write_bytes(original)
+    raise AssertionError("no stored document starts within a database page")
+
+
+def _blobs(file: Path) -> dict[str, list[bytes]]:
+    with sqlite3.connect(file) as connection:
+        found = {table: [bytes(row[0]) for row in connection.execute(f"SELECT content FROM {table} ORDER BY id")]
+                 for table in ("document", "attachment")}
+    connection.close()
+    return found
 
 
 def _truncate(file: Path) -> None:
