@@ -141,7 +141,9 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
     clerk.click("button[name=intent][value=submit]")
     # a malformed value: the draft is not even saved, the error is next to the field
     assert clerk.locator("#error-summary").is_visible()
-    assert clerk.evaluate("document.activeElement.id") == "error-summary"  # focus moved to the error list
+    # focus moved to the error list (by app.js once the page has loaded: on a busy machine, a moment after it shows)
+    clerk.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'",
+                            timeout=10_000)
     assert clerk.get_attribute('[name="/contact_person/email"]', "aria-invalid") == "true"
     assert "Correo electrónico" in clerk.inner_text("#f-contact_person-email-err")
     _fill(clerk, {"/contact_person/email": "dai@fiscalia.example.co"})
