@@ -228,7 +228,7 @@ def test_line_breaks_in_grid_cells_print_as_with_br_elements(
     monkeypatch.setattr(_render, "_weasyprint_resources", lambda: (fonts, old_css))
     monkeypatch.setattr(_render, "_cell_markup", _render._bi_markup)
     # The measures grid names the persons each measure concerns, one per line.
-    assert "<br>" in render_html(_request("request", raw, "en")).split("Measures requested")[-1].split("</table>")[0]
+    assert "<br/>" in render_html(_request("request", raw, "en")).split("Measures requested")[-1].split("</table>")[0]
     with_br = render_pdf(_request("request", raw, "en")).content
     assert (with_newlines == with_br) is same_bytes
     drawn = []
@@ -268,8 +268,11 @@ def test_a_pdf_without_payload_is_refused_clearly() -> None:
 
 
 def test_markup_quotes_and_backslashes_in_values_are_shown_as_text() -> None:
-    # Authority names go into CSS strings (running header) and values into HTML: neither may break out.
-    tricky = 'Juzgado "Primero" \\ <b>Penal</b> & Cía'
+    # Authority names go into CSS strings (running header) and values into HTML: neither may break out, and the
+    # markup stays well-formed XML (read by expat).
+    from engine.documents import _render
+
+    tricky = 'Juzgado "Primero" \\ <b>Penal</b> & Cía </style>'
     payload = {"references": {"requesting": 'REF/"1"\\2'}, "reasons": "<script>alert('x')</script>\nLínea 2"}
     pdf = render_pdf(
         RenderRequest(
@@ -281,6 +284,8 @@ def test_markup_quotes_and_backslashes_in_values_are_shown_as_text() -> None:
             recipient=Party("ES-MJ", tricky, "ES"),
         )
     )
+    assert _render._xml_root(render_html(RenderRequest(form="withdrawal", payload=payload, language="es",
+                                                       sender=Party("CO-FGN", tricky, "CO")))) is not None
     text = _text(pdf.content)
     assert tricky in text and 'REF/"1"\\2' in text
     assert "<script>alert('x')</script>" in text and "Línea 2" in text
@@ -316,3 +321,36 @@ def test_asset_amounts_are_money_in_their_currency_in_each_language() -> None:
         assert frozen in html and crypto in html, lang
     assert "Bienes inmuebles" in render_html(RenderRequest(form="execution_report", payload=payload, language="es",
                                                            issued_at=ISSUED))
+
+
+_RENDERABLE = sorted(p for p in EXAMPLES.glob("*/*.json") if p.parent.name != "invalid")
+
+
+@pytest.mark.parametrize("path", _RENDERABLE, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_markup_read_by_expat_prints_what_the_html_parser_prints(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The templates' markup is read as XML by expat (docs/performance.md): it must be well-formed for every form,
+    # and give the very bytes WeasyPrint's own HTML parser gives, one language and bilingual.
+    from engine.documents import _render
+
+    raw = path.read_bytes()
+    for lang, second in (("es", None), ("pt_BR", "en")):
+        request = _request(path.parent.name, raw, lang, second)
+        assert _render._xml_root(render_html(request)) is not None
+        by_expat = render_pdf(request).content
+        with monkeypatch.context() as patched:
+            patched.setattr(_render, "_xml_root", lambda _html: None)
+            assert render_pdf(request).content == by_expat, (lang, second)
+
+
+def test_values_that_xml_cannot_hold_are_read_by_the_html_parser() -> None:
+    # A control character is a legal JSON string but not XML 1.0: the document is still printed (HTML parser).
+    # (Names with markup characters go through expat: test_markup_quotes_and_backslashes_in_values_are_shown_as_text.)
+    from engine.documents import _render
+
+    payload = json.loads((EXAMPLES / "withdrawal" / "cl-uy-withdrawal.json").read_bytes())
+    payload["reasons"] = "Primera línea\x0bsegunda"
+    request = RenderRequest(form="withdrawal", payload=payload, language="es", issued_at=ISSUED)
+    assert _render._xml_root(render_html(request)) is None
+    pdf = render_pdf(request).content
+    assert json.loads(extract_payload(pdf))["reasons"] == payload["reasons"]
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
