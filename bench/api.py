@@ -8,8 +8,9 @@
    temporary folder or a throw-away PostgreSQL database; no background dispatcher) in a subprocess on a free
    loopback port. ``--clients`` concurrent clients (asyncio streams, one keep-alive connection each, the
    requests httpx would send: see :class:`Connection`) loop for ``--duration`` seconds: create a draft request
-   (clerk), submit it (clerk), approve it (judge), withdraw it (judge) — four writes per case, each a full transaction with form validation, optimistic lock
-   and hash-chained audit entry. Each client pauses between its requests (``--think`` seconds on average,
+   (clerk), submit it (clerk), approve it (judge), withdraw it (judge) — four writes per case, each a full
+   transaction with form validation, optimistic lock and hash-chained audit entry. Each client pauses between
+   its requests (``--think`` seconds on average,
    uniformly 0.5–1.5×, clients starting out of step: a busy clerk's or a connected system's pace, far above
    what a central authority's staff produce). Reports requests/s, cases/s, p50/p90/p99/max latency (think
    time excluded) and errors (must be 0). The target applies to this phase.
@@ -404,7 +405,8 @@ def main() -> None:
         saturated = sorted(compared["rounds"], key=lambda r: r["ratio"])[len(compared["rounds"]) // 2]["saturated"]
     result = {"database": args.database, "workers": args.workers, "api": api, "saturated": saturated,
               "compared": compared, "signing": signing, "target_p99_ms": TARGET_P99_MS,
-              "p99_within_target": api["p99_ms"] < TARGET_P99_MS if api["requests"] else None, "cpu_count": os.cpu_count()}
+              "p99_within_target": api["p99_ms"] < TARGET_P99_MS if api["requests"] else None,
+              "cpu_count": os.cpu_count()}
     print(f"node: {args.database}, {args.workers} worker(s)")
     print(report("API", api))
     if saturated:
