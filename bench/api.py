@@ -11,8 +11,9 @@
    (clerk), submit it (clerk), approve it (judge), withdraw it (judge) — four writes per case, each a full
    transaction with form validation, optimistic lock and hash-chained audit entry. Each client pauses between
    its requests (``--think`` seconds on average, uniformly 0.5–1.5×, clients starting out of step: a busy
-   clerk's or a connected system's pace, far above what a central authority's staff produce). Reports requests/s, cases/s, p50/p90/p99/max latency (think
-   time excluded) and errors (must be 0). The target applies to this phase.
+   clerk's or a connected system's pace, far above what a central authority's staff produce). Reports
+   requests/s, cases/s, p50/p90/p99/max latency (think time excluded) and errors (must be 0). The target applies
+   to this phase.
 2. Saturation (``--saturate`` seconds, 0 to skip): the same clients without pauses, to measure the node's
    capacity. Closed-loop latency there is clients ÷ throughput (Little's law), so it is reported, not targeted.
    Its baseline (issue 19, target ≥ 0.5×) is the engine called directly in this process for ``--direct-seconds``
