@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from engine.api import deps, hardening, problems
+from engine.api import deps, hardening, hot, problems
 from engine.api.boundary import JsonBoundary, document_bodies
 from engine.api.dispatcher import BackgroundDispatcher
 from engine.api.routes import cases, directory, documents, forms, inbox, stats
@@ -72,4 +72,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # The two writes of every case's life go straight to their endpoints, inside the middlewares and the
+    # exception handlers, instead of through FastAPI's router (issue 19; engine/api/hot.py).
+    hot.install(app, (cases.create_case, cases.act))
     return app

@@ -73,15 +73,43 @@ async def _login_principal(request: Request) -> tuple[str, bytes]:
     return "user:" + username, bytes(body)
 
 
-def security_headers(path: str, scheme: str, headers: MutableHeaders) -> None:
-    for name, value in HEADERS.items():
-        headers.setdefault(name, value)
+def _security_headers(path: str, scheme: str) -> list[tuple[str, str]]:
+    """The headers every answer at ``path`` carries, unless the route set its own."""
+    headers = list(HEADERS.items())
     if not path.startswith(_NO_CSP_PREFIXES):
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.append(("Content-Security-Policy", CSP))
     if not path.startswith("/web/static/"):
-        headers.setdefault("Cache-Control", "no-store")
+        headers.append(("Cache-Control", "no-store"))
     if scheme == "https":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
+def security_headers(path: str, scheme: str, headers: MutableHeaders) -> None:
+    for name, value in _security_headers(path, scheme):
+        headers.setdefault(name, value)
+
+
+# Most answers are API answers over one scheme: their header lines are built once, as raw bytes (issue 19:
+# MutableHeaders' setdefault scanned the answer's headers once per header, eight times per answer).
+_RAW: dict[tuple[bool, bool, bool], list[tuple[bytes, bytes]]] = {}
+
+
+def _raw_security_headers(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
+    kind = (path.startswith(_NO_CSP_PREFIXES), path.startswith("/web/static/"), scheme == "https")
+    raw = _RAW.get(kind)
+    if raw is None:
+        raw = _RAW[kind] = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                            for name, value in _security_headers(path, scheme)]
+    return raw
+
+
+def _add_security_headers(message: Message, path: str, scheme: str) -> None:
+    """:func:`security_headers` on an ASGI ``http.response.start`` message, in one pass over its headers."""
+    headers = list(message.get("headers", ()))
+    present = {name.lower() for name, _ in headers}
+    headers.extend(line for line in _raw_security_headers(path, scheme) if line[0] not in present)
+    message["headers"] = headers
 
 
 def _too_many(request: Request, wait: float) -> JSONResponse:
@@ -122,8 +150,9 @@ class Hardening:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        client = _client(request)
-        path, scheme = request.url.path, request.url.scheme
+        # What request.url would say, without building the URL (the path as sent, percent-escapes aside, which
+        # change none of the prefixes compared with).
+        path, scheme = scope["path"], scope.get("scheme", "http")
         principal = _bearer_principal(request)
         login = principal is None and request.method == "POST" and path == LOGIN_PATH
         if login:
@@ -132,6 +161,7 @@ class Hardening:
         if principal is None:  # no secret to check: nothing to limit
             await self.app(scope, receive, _hardened(send, path, scheme))
             return
+        client = _client(request)
         wait = self.limiter.principals.retry_after(principal)
         address_wait = self.limiter.addresses.retry_after(client)
         if wait or (login and address_wait):
@@ -151,7 +181,7 @@ class Hardening:
                     await self._refuse(request, address_wait, path, scheme, send)
                     return
             if message["type"] == "http.response.start":
-                security_headers(path, scheme, MutableHeaders(scope=message))
+                _add_security_headers(message, path, scheme)
             await send(message)
 
         await self.app(scope, receive, send_hardened)
@@ -166,7 +196,7 @@ class Hardening:
 def _hardened(send: Send, path: str, scheme: str) -> Send:
     async def send_hardened(message: Message) -> None:
         if message["type"] == "http.response.start":
-            security_headers(path, scheme, MutableHeaders(scope=message))
+            _add_security_headers(message, path, scheme)
         await send(message)
 
     return send_hardened

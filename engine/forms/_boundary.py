@@ -48,40 +48,58 @@ def check_value(value: Any, *, lang: str = "en", max_depth: int = MAX_DEPTH) -> 
     """Steps 4–6 on an already parsed value, without recursion (a hostile document may be very deep). Every
     request body goes through it (twice on the API: the body, then the payload), so the pointer of a value is
     only spelled out when it is refused, and ASCII text (most of it) needs no encoding test."""
-    lang = check_language(lang)
+    refusal = _walk(value, check_language(lang), max_depth, deep_at_root=False)
+    if refusal is not None:
+        raise refusal
+
+
+def _walk(value: Any, lang: str, max_depth: int, *, deep_at_root: bool) -> InvalidDocument | None:
+    """The first refusal of steps 4–6 in one walk of ``value``. ``deep_at_root``: a document parsed from text,
+    whose nesting is checked before anything else (step 4, refused at the root ``""`` as the parser refuses
+    it): the walk goes on past a refusal of steps 5–6 until it knows the document is not too deep."""
     stack: list[tuple[Any, Any, int]] = [(value, None, 0)]
+    first: InvalidDocument | None = None
     while stack:
         node, path, level = stack.pop()
         if isinstance(node, bool) or node is None:
             continue
+        refusal = None
         if isinstance(node, int):
             if not -MAX_SAFE_INTEGER <= node <= MAX_SAFE_INTEGER:
-                raise _refuse("number_range", _pointer(path), lang, field=_pointer(path))
+                refusal = _refuse("number_range", _pointer(path), lang, field=_pointer(path))
         elif isinstance(node, float):
             if not math.isfinite(node):
-                raise _refuse("number_range", _pointer(path), lang, field=_pointer(path))
+                refusal = _refuse("number_range", _pointer(path), lang, field=_pointer(path))
         elif isinstance(node, str):
             if not node.isascii():
-                _check_text(node, path, lang)
+                refusal = _text_refused(node, path, lang)
         elif isinstance(node, dict | list):
             if level + 1 > max_depth:
-                raise _refuse("too_deep", _pointer(path), lang, limit=max_depth)
+                return _refuse("too_deep", "" if deep_at_root else _pointer(path), lang, limit=max_depth)
             if isinstance(node, dict):
                 for key, child in node.items():
-                    if not (isinstance(key, str) and key.isascii()):
-                        _check_text(str(key), path, lang)
+                    if refusal is None and not (isinstance(key, str) and key.isascii()):
+                        refusal = _text_refused(str(key), path, lang)
+                        if refusal is not None and not deep_at_root:
+                            return refusal
                     stack.append((child, (path, key), level + 1))
             else:
                 stack.extend((child, (path, index), level + 1) for index, child in enumerate(node))
         else:
-            raise _refuse("invalid", _pointer(path), lang, field=_pointer(path))
+            refusal = _refuse("invalid", _pointer(path), lang, field=_pointer(path))
+        if refusal is not None:
+            if not deep_at_root:
+                return refusal
+            first = first or refusal
+    return first
 
 
-def _check_text(text: str, path: Any, lang: str) -> None:
+def _text_refused(text: str, path: Any, lang: str) -> InvalidDocument | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise _refuse("not_utf8", _pointer(path), lang) from None
+        return _refuse("not_utf8", _pointer(path), lang)
+    return None
 
 
 def check_payload(value: Any, *, lang: str = "en", max_bytes: int = MAX_BYTES,
@@ -99,11 +117,15 @@ def check_payload(value: Any, *, lang: str = "en", max_bytes: int = MAX_BYTES,
 
 def accept_document(text: str | bytes, *, lang: str = "en", max_bytes: int = MAX_BYTES,
                     max_depth: int = MAX_DEPTH) -> dict[str, Any]:
-    """Steps 1–7 for untrusted text (a file, a request body): the payload, or :class:`InvalidDocument`."""
-    value = parse_json(text, lang=lang, max_bytes=max_bytes, max_depth=max_depth)
-    check_value(value, lang=lang, max_depth=max_depth)
+    """Steps 1–7 for untrusted text (a file, a request body): the payload, or :class:`InvalidDocument`. Steps
+    4–6 are one walk of the parsed value (every API request body comes through here)."""
+    lang = check_language(lang)
+    value = parse_json(text, lang=lang, max_bytes=max_bytes, max_depth=max_depth, walk_depth=False)
+    refusal = _walk(value, lang, max_depth, deep_at_root=True)
+    if refusal is not None:
+        raise refusal
     if not isinstance(value, dict):
-        raise _refuse("not_object", "", check_language(lang))
+        raise _refuse("not_object", "", lang)
     return value
 
 

@@ -56,18 +56,22 @@ def depth(value: Any) -> int:
 
 
 def parse_json(
-    text: str | bytes, *, lang: str = "en", max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH
+    text: str | bytes, *, lang: str = "en", max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH,
+    walk_depth: bool = True,
 ) -> object:
-    """Parse a JSON document or raise :class:`InvalidDocument` with one localized :class:`FormError`."""
+    """Parse a JSON document or raise :class:`InvalidDocument` with one localized :class:`FormError`.
+    ``walk_depth=False`` leaves the nesting limit to the caller's own walk of the value (the C parser still
+    refuses what would exhaust its recursion)."""
     lang = check_language(lang)
     try:
-        return _parse(text, max_bytes, max_depth)
+        return _parse(text, max_bytes, max_depth, walk_depth=walk_depth)
     except _Refused as refused:
         message = translate(lang, MESSAGES[refused.code]).format(**refused.params)
         raise InvalidDocument([FormError("", refused.code, message)]) from None
 
 
-def _parse(text: str | bytes, max_bytes: int, max_depth: int) -> object:
+def _parse(text: str | bytes, max_bytes: int, max_depth: int, *, walk_depth: bool = True) -> object:
+    """``walk_depth=False``: the caller checks the depth in a walk of its own (``accept_document``)."""
     size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)
     if size > max_bytes:
         raise _Refused("too_large", size=size, limit=max_bytes)
@@ -83,6 +87,6 @@ def _parse(text: str | bytes, max_bytes: int, max_depth: int) -> object:
     except RecursionError:
         # The C parser gives up long before memory does; either way the document is far too deep.
         raise _Refused("too_deep", limit=max_depth) from None
-    if depth(value) > max_depth:
+    if walk_depth and depth(value) > max_depth:
         raise _Refused("too_deep", limit=max_depth)
     return value
