@@ -197,7 +197,7 @@ BENCHES = [
     Bench("validation", "validation.py", ["--seconds", "1"], [], validation),
     Bench("startup", "startup.py", ["--runs", "5"], [], startup),
     Bench("pdf", "pdf.py", ["--runs", "5"], [], pdf),
-    Bench("pdf60", "pdf.py", ["--persons", "60", "--runs", "3"], ["--persons", "60"], pdf_persons),
+    Bench("pdf60", "pdf.py", ["--persons", "60", "--runs", "5"], ["--persons", "60"], pdf_persons),
     Bench("sweep", "sweep.py", ["--rows", "100000", "--scale", "5"], [], sweep),
     Bench("web", "web.py", ["--runs", "5"], [], web),
 ]
