@@ -59,6 +59,7 @@ EXAMPLE = without_system_fields(
 WITHDRAWAL = without_system_fields(
     json.loads(next((ROOT / "forms/examples/withdrawal").glob("*.json")).read_text(encoding="utf-8")))
 TARGET_P99_MS = 100.0
+IDLE_RECONNECT_SECONDS = 4.0  # below uvicorn's keep-alive timeout (5 s)
 
 
 def free_port() -> int:
@@ -143,10 +144,17 @@ class Connection:
                         "Connection: keep-alive\r\nUser-Agent: exhorto-bench\r\n")
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0  # monotonic time of the last answer
 
     async def __aenter__(self) -> Connection:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        await self._open()
         return self
+
+    async def _open(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.used = time.monotonic()
 
     async def __aexit__(self, *_: object) -> None:
         if self.writer is not None:
@@ -157,6 +165,10 @@ class Connection:
     async def request(self, method: str, path: str, headers: dict[str, str] | None = None,
                       body: Any = None) -> tuple[int, bytes]:
         """Send one request and read its whole answer: the status and the body."""
+        if time.monotonic() - self.used > IDLE_RECONNECT_SECONDS:
+            # The node closes a keep-alive connection idle for 5 s (uvicorn's default), as a paced client's can
+            # be; a new one, as httpx would open, rather than a request on a connection being closed.
+            await self._open()
         assert self.reader is not None and self.writer is not None
         head = f"{method} {path} HTTP/1.1\r\n{self._prefix}"
         for name, value in (headers or {}).items():
@@ -175,7 +187,9 @@ class Connection:
                 length = int(value)
         if length is None:
             raise RuntimeError(f"{method} {path}: answer without Content-Length")
-        return status, await self.reader.readexactly(length)
+        content = await self.reader.readexactly(length)
+        self.used = time.monotonic()
+        return status, content
 
 
 async def client_loop(client: Connection, issued: dict[str, str], stop_at: float, think: float, seed: int,
