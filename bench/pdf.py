@@ -25,6 +25,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,22 +98,16 @@ def many_persons(example: str, persons: int, runs: int) -> int:
     twice_pages = len(PdfReader(io.BytesIO(render_pdf(twice).content)).pages)
     twice_plain = _plain_html(twice_pages)
     engine_cpu, bare_cpu, own_cpu, twice_cpu, twice_bare_cpu = [], [], [], [], []
+    alternating: list[tuple[list[float], Callable[[], object]]] = [
+        (twice_cpu, lambda: render_pdf(twice)), (twice_bare_cpu, lambda: HTML(string=twice_plain).write_pdf()),
+        (engine_cpu, lambda: render_pdf(request)), (bare_cpu, lambda: HTML(string=plain).write_pdf()),
+        (own_cpu, own),
+    ]
     for _ in range(runs):
-        start = time.process_time()
-        render_pdf(twice)
-        twice_cpu.append(time.process_time() - start)
-        start = time.process_time()
-        HTML(string=twice_plain).write_pdf()
-        twice_bare_cpu.append(time.process_time() - start)
-        start = time.process_time()
-        render_pdf(request)
-        engine_cpu.append(time.process_time() - start)
-        start = time.process_time()
-        HTML(string=plain).write_pdf()
-        bare_cpu.append(time.process_time() - start)
-        start = time.process_time()
-        own()
-        own_cpu.append(time.process_time() - start)
+        for times, render in alternating:
+            start = time.process_time()
+            render()
+            times.append(time.process_time() - start)
     ratios = sorted(e / b for e, b in zip(engine_cpu, bare_cpu, strict=True))
     own_ratios = sorted(e / b for e, b in zip(engine_cpu, own_cpu, strict=True))
     engine, bare = statistics.median(engine_cpu), statistics.median(bare_cpu)
