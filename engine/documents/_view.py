@@ -57,7 +57,7 @@ class Card:
 
 @dataclass(frozen=True)
 class Entry:
-    """One item of a long list as a paragraph: a bold heading, then its "label: value" fields on the same lines."""
+    """One item of a long list as a paragraph: its heading, then its "label: value" fields on the same lines."""
 
     title: Bi
     text: Bi
