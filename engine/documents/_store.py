@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import ScalarResult
 from sqlmodel import Session, col, select
 
 from engine.canonical import sha256_hex
@@ -212,9 +213,7 @@ def _store(session: Session, case: Case, message_id: str | None, request: Render
     pdf = pdf or render_pdf(request)
     rendering = pdf.rendering_sha256 or pdf.sha256
     # A signature differs every time: the same rendering, already kept (signed), is that document.
-    document = session.exec(
-        select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
-    ).first()
+    document = _kept(session, case, rendering).first()
     if document is None:
         pdf = sign_rendering(session, request, pdf)
         document = _insert(session, case, message_id, request, pdf, rendering)
@@ -230,9 +229,7 @@ def _preview(db: Database, case: Case, request: RenderRequest) -> Document:
     pdf = render_pdf(request)
     rendering = pdf.rendering_sha256 or pdf.sha256
     with db.reader() as session:
-        stored = session.exec(
-            select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
-        ).first()
+        stored = _kept(session, case, rendering).first()
         if stored is not None:
             return stored
         pdf = sign_rendering(session, request, pdf)
@@ -243,9 +240,12 @@ def _insert(session: Session, case: Case, message_id: str | None, request: Rende
             rendering: str) -> Document:
     insert_ignore(session, Document, _row(case, message_id, request, pdf, rendering))
     # A concurrent writer may have kept its own signed copy first: that one is the document.
-    return session.exec(
-        select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering)
-    ).one()
+    return _kept(session, case, rendering).one()
+
+
+def _kept(session: Session, case: Case, rendering: str) -> ScalarResult[Document]:
+    """The case's stored document with this rendering (its SHA-256 before signing): at most one."""
+    return session.exec(select(Document).where(Document.case_id == case.id, Document.rendering_sha256 == rendering))
 
 
 def _row(case: Case, message_id: str | None, request: RenderRequest, pdf: RenderedPdf,
