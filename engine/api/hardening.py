@@ -22,7 +22,6 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.deps import request_language
@@ -85,11 +84,6 @@ def _security_headers(path: str, scheme: str) -> list[tuple[str, str]]:
     return headers
 
 
-def security_headers(path: str, scheme: str, headers: MutableHeaders) -> None:
-    for name, value in _security_headers(path, scheme):
-        headers.setdefault(name, value)
-
-
 # Most answers are API answers over one scheme: their header lines are built once, as raw bytes (issue 19:
 # MutableHeaders' setdefault scanned the answer's headers once per header, eight times per answer).
 _RAW: dict[tuple[bool, bool, bool], list[tuple[bytes, bytes]]] = {}
@@ -105,7 +99,8 @@ def _raw_security_headers(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
 
 
 def _add_security_headers(message: Message, path: str, scheme: str) -> None:
-    """:func:`security_headers` on an ASGI ``http.response.start`` message, in one pass over its headers."""
+    """The security headers on an ASGI ``http.response.start`` message, where the answer has not set its own, in
+    one pass over its headers."""
     headers = list(message.get("headers", ()))
     present = {name.lower() for name, _ in headers}
     headers.extend(line for line in _raw_security_headers(path, scheme) if line[0] not in present)
@@ -188,9 +183,7 @@ class Hardening:
 
     @staticmethod
     async def _refuse(request: Request, wait: float, path: str, scheme: str, send: Send) -> None:
-        refusal = _too_many(request, wait)
-        security_headers(path, scheme, refusal.headers)
-        await refusal(request.scope, request.receive, send)
+        await _too_many(request, wait)(request.scope, request.receive, _hardened(send, path, scheme))
 
 
 def _hardened(send: Send, path: str, scheme: str) -> Send:
@@ -229,4 +222,4 @@ def install(app: FastAPI, limits: Limits | None = None) -> AuthLimiter:
     return limiter
 
 
-__all__ = ["CSP", "HEADERS", "Hardening", "install", "security_headers"]
+__all__ = ["CSP", "HEADERS", "Hardening", "install"]

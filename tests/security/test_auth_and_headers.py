@@ -69,6 +69,10 @@ def test_bearer_failures_are_limited_per_token_and_never_lock_out_a_valid_token(
         blocked = client.get("/cases", headers={"Authorization": "Bearer exh_guess"})
         assert blocked.status_code == 429 and blocked.json()["code"] == "too_many_failures"
         assert 0 < int(blocked.headers["Retry-After"]) <= 300
+        # The refusal carries the security headers every answer carries, once each.
+        assert blocked.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in blocked.headers
+        assert blocked.headers["Cache-Control"] == "no-store"
+        assert len(blocked.headers.get_list("X-Frame-Options")) == 1
         # Same address, another credential: a valid token is served.
         assert client.get("/cases", headers={"Authorization": f"Bearer {good}"}).status_code == 200
         # Many different bad tokens from the address: over its (higher) limit, bad tokens get 429 …
