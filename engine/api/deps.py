@@ -79,11 +79,16 @@ def _read_only(actor: Actor) -> RoleNotAllowed:
     return RoleNotAllowed(role=actor.role.value, action="write", allowed="clerk, judge, supervisor, system")
 
 
-async def writer(actor: ActorDep) -> Actor:
-    """Auditors read; they never change anything. The route then hands its write to :func:`writes`."""
+def _may_write(actor: Actor) -> Actor:
+    """``actor``, unless an auditor: auditors read; they never change anything."""
     if actor.role == Role.AUDITOR:
         raise _read_only(actor)
     return actor
+
+
+async def writer(actor: ActorDep) -> Actor:
+    """The actor if it may write (:func:`_may_write`). The route then hands its write to :func:`writes`."""
+    return _may_write(actor)
 
 
 class Writes:
@@ -155,10 +160,7 @@ BEARER_SECURITY: dict[str, Any] = {"security": [{_bearer.scheme_name: []}]}
 
 async def request_writer(request: Request) -> Actor:
     """:func:`writer` without a dependency: the request's actor if it may write."""
-    actor = await _authenticated(request, await _bearer(request))
-    if actor.role == Role.AUDITOR:
-        raise _read_only(actor)
-    return actor
+    return _may_write(await _authenticated(request, await _bearer(request)))
 
 
 async def request_case_writer(request: Request) -> Actor:
