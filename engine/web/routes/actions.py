@@ -172,12 +172,4 @@ def _apply(ctx: WebContext, case_id: int, action: str, payload: dict[str, Any], 
 
 def _transmit(ctx: WebContext, approved: Outcome) -> Outcome:
     """Approve-and-transmit: the transmission is a second action on the version the approval produced."""
-    return apply_action(
-        ctx.db,
-        case=approved.case.id or 0,
-        action="transmit",
-        actor=ctx.actor,
-        payload={},
-        expected_version=approved.case.version,
-        defer_document=True,
-    )
+    return _apply(ctx, approved.case.id or 0, "transmit", {}, approved.case.version)
