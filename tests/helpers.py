@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlmodel import func, select
 
 # Hub delivery signs with per-authority Ed25519 keys encrypted at rest (engine.keys): a test passphrase, and a cheap
@@ -125,3 +128,24 @@ def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.5) -> A
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def serving_node(folder: Path, port: int, *options: str) -> subprocess.Popen[bytes]:
+    """``exhorto serve --port port *options`` with its own SQLite database in ``folder`` (output piped), returned
+    once it answers /health. Fails the test with what it printed if it stops, or is not up within 90 s."""
+    env = {**os.environ, "EXHORTO_DATABASE_URL": f"sqlite:///{folder / 'node.db'}"}
+    command = [str(Path(sys.executable).with_name("exhorto")), "serve", "--port", str(port), *options]
+    process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                return process
+        except httpx.ConnectError:
+            pass
+        if process.poll() is not None or time.monotonic() >= deadline:
+            if process.poll() is None:
+                process.kill()
+            output, _ = process.communicate(timeout=10)
+            raise AssertionError(f"exhorto serve did not come up: {output.decode(errors='replace')}")
+        time.sleep(0.3)

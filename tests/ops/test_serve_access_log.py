@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.federation.nodes import free_port
+from tests.helpers import serving_node
 
 
 def served_output(tmp_path: Path, *options: str) -> str:
-    """What the node printed while answering one request to /health."""
+    """What the node printed while answering one request to /health?probe=1."""
     port = free_port()
-    env = {**os.environ, "EXHORTO_DATABASE_URL": f"sqlite:///{tmp_path / 'node.db'}"}
-    command = [str(Path(sys.executable).with_name("exhorto")), "serve", "--port", str(port),
-               "--dispatch-interval", "0", *options]
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = serving_node(tmp_path, port, "--dispatch-interval", "0", *options)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health?probe=1").status_code == 200:
-                    break
-            except httpx.ConnectError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.3)
+        assert httpx.get(f"http://127.0.0.1:{port}/health?probe=1").status_code == 200
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=60)

@@ -7,20 +7,17 @@ otherwise keep the server alive for as long as the client likes.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from engine.api.dispatcher import STOP_WAIT_SECONDS
 from engine.cli.serve import SHUTDOWN_GRACE_SECONDS
 from tests.federation.nodes import free_port
+from tests.helpers import serving_node
 
 SLACK_SECONDS = 30  # interpreter shutdown on a loaded 2-core machine
 
@@ -28,21 +25,9 @@ SLACK_SECONDS = 30  # interpreter shutdown on a loaded 2-core machine
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_serve_stops_within_its_bound_with_a_stalled_request_in_flight(tmp_path: Path, sig: int) -> None:
     port = free_port()
-    env = {**os.environ, "EXHORTO_DATABASE_URL": f"sqlite:///{tmp_path / 'node.db'}"}
-    command = [str(Path(sys.executable).with_name("exhorto")), "serve", "--port", str(port),
-               "--dispatch-interval", "0.2", "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = serving_node(tmp_path, port, "--dispatch-interval", "0.2", "--log-level", "warning")
     stalled = None
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.ConnectError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, process.stdout
-            time.sleep(0.3)
         stalled = socket.create_connection(("127.0.0.1", port))
         stalled.sendall(b"POST /inbox HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         b"Content-Length: 100000\r\n\r\n{\"a\": ")  # ... and the rest never comes
