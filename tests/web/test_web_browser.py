@@ -78,13 +78,26 @@ def _state(page: Any) -> str:
     return page.get_attribute("h1 .state", "class").split("state-")[-1]
 
 
+def _reload(page: Any) -> None:
+    """Reload ``page``. While a message is on its way the case page reloads itself (app.js); when that happens at
+    the same moment, ours is aborted and the page's own reload is the one to wait for."""
+    from playwright.sync_api import Error
+
+    try:
+        page.reload()
+    except Error as error:
+        if "ERR_ABORTED" not in str(error):
+            raise
+        page.wait_for_load_state()
+
+
 def _wait_for_state(page: Any, state: str, seconds: float = 20) -> None:
     """Messages travel once the page that sent them has answered (background dispatch): reload until then."""
     deadline = time.monotonic() + seconds
     while _state(page) != state:
         assert time.monotonic() < deadline, f"state stayed {_state(page)}, expected {state}"
         time.sleep(0.3)
-        page.reload()
+        _reload(page)
 
 
 def _fill(page: Any, values: dict[str, str]) -> None:
@@ -199,7 +212,7 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
     assert _state(es_judge) == "in_execution"
 
     # --- ES-MJ clerk: reports execution with the evidence uploaded ------------------------------------------
-    es_clerk.reload()
+    _reload(es_clerk)
     _act(es_clerk, "report_execution")
     assert es_clerk.input_value('[name="/report_type"]') == "final"
     assert es_clerk.input_value('[name="/measures_executed/0/type"]') == "bank_records"
