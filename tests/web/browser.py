@@ -46,3 +46,12 @@ def served(db: Any, users: tuple[str, ...], password: str) -> Iterator[str]:
     finally:
         server.stop()
         db.dispose()
+
+
+def wait_for_focus(page: Any, selector: str, timeout_ms: float = 10_000) -> None:
+    """Wait until ``selector`` holds the focus (app.js moves it once the page has loaded: on a busy machine, a
+    moment after the page shows). Playwright's own assertion: a predicate string given to ``wait_for_function``
+    is evaluated with ``eval`` once it has to poll, which the pages' Content-Security-Policy refuses."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(selector)).to_be_focused(timeout=timeout_ms)

@@ -23,7 +23,7 @@ import pytest
 
 from engine.store.db import Database
 from tests.helpers import make_world
-from tests.web.browser import CHROMIUM, served
+from tests.web.browser import CHROMIUM, served, wait_for_focus
 from tests.web.conftest import PASSWORD
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package drives the browser")
@@ -155,8 +155,7 @@ def test_request_from_draft_to_execution_in_the_browser(browser: Any, live: Live
     # a malformed value: the draft is not even saved, the error is next to the field
     assert clerk.locator("#error-summary").is_visible()
     # focus moved to the error list (by app.js once the page has loaded: on a busy machine, a moment after it shows)
-    clerk.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'",
-                            timeout=10_000)
+    wait_for_focus(clerk, "#error-summary")
     assert clerk.get_attribute('[name="/contact_person/email"]', "aria-invalid") == "true"
     assert "Correo electrónico" in clerk.inner_text("#f-contact_person-email-err")
     _fill(clerk, {"/contact_person/email": "dai@fiscalia.example.co"})

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.browser import wait_for_focus
 from tests.web.test_web_browser import Live, _page, live
 from tests.web.test_web_pages_a11y import WIDER_THAN_SCREEN
 
@@ -88,7 +89,7 @@ def test_the_sectioned_editor_passes_axe_and_fits_a_small_screen(browser: Any, l
     page.click("form.editor .actions button[name=intent][value=submit]")
     page.wait_for_selector("#error-summary")
     # app.js moves the focus once the page has loaded: on a busy machine, a moment after the summary shows
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=10_000)
+    wait_for_focus(page, "#error-summary")
     assert page.locator("#s-K").evaluate("d => d.open")  # the section with the error is open
     _serious(axe, page, f"after a failed submission ({lang})")
     if lang == "es":  # for docs/web.md: the sections with their marks, one open with its pickers
