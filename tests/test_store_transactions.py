@@ -91,3 +91,35 @@ def test_a_created_case_is_what_the_database_holds_and_its_chain_opens_intact(db
         [event] = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id)).all()
     assert (event.action, event.to_state, event.prev_hash, event.hash) == ("create", "draft", audit.GENESIS,
                                                                           case.audit_head)
+
+
+def test_a_move_commits_with_its_write_only_when_nothing_follows_it(db: Database,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a move whose write is its transaction's last is committed with that write (engine/actions.py
+    ``_move``); a move that sends a message or changes a clock commits after those, all together."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serializes its writers; the commit goes with the move on PostgreSQL only")
+    from engine.store import driver
+
+    sent_with_commit: list[bool] = []
+    first = driver.DriverStatement.first
+
+    def spied(self: driver.DriverStatement, connection: object, params: object, *, commit: bool = False) -> object:
+        if self.sql.lstrip().startswith("WITH moved"):  # the move's one statement
+            sent_with_commit.append(commit)
+        return first(self, connection, params, commit=commit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(driver.DriverStatement, "first", spied)
+    world = make_world(db)
+    case = world.new_request()
+    world.act(case, "submit", "CO-FGN", "clerk")
+    world.act(case, "approve", "CO-FGN", "judge")
+    world.act(case, "transmit", "CO-FGN", "clerk")  # sends the request: its message is written after the move
+    draft = world.new_request()
+    world.act(draft, "withdraw", "CO-FGN", "supervisor")  # closes the case: its clocks are stopped after the move
+    assert sent_with_commit == [True, True, False, False]
+    with db.reader() as session:
+        for record in (world.refresh(case), world.refresh(draft)):
+            assert audit.verify_case(session, record) is None
+    assert (world.refresh(case).state, world.refresh(draft).state) == ("transmitted", "withdrawn")
+    assert world.counts()[1] >= 1  # the request's message, written in the transmit's transaction

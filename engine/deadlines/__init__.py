@@ -8,7 +8,7 @@ level exactly once and sends its notifications through :mod:`engine.notify`.
 from __future__ import annotations
 
 from engine.deadlines.calendar import Unit, add_period, is_business_day
-from engine.deadlines.clocks import extend, on_transition
+from engine.deadlines.clocks import extend, moves_clocks, on_transition
 from engine.deadlines.policy import POLICY_ENV, InvalidPolicy, Policy, load_policy
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "extend",
     "is_business_day",
     "load_policy",
+    "moves_clocks",
     "on_transition",
 ]

@@ -36,10 +36,10 @@ def on_transition(
     ``action`` is a lifecycle action, or ``receive`` when a request arrives and the requested side's record
     opens."""
     assert case.id is not None
+    if not moves_clocks(case, action, to_state):
+        return  # most moves touch no clock: skip the query on the lifecycle's hot path
     policy = load_policy()
     terminal = State(to_state) in TERMINAL_STATES
-    if not terminal and not policy.moves_a_clock(case.legal_basis, case.side, action):
-        return  # most moves touch no clock: skip the query on the lifecycle's hot path
     rules = [r for r in policy.clocks_for(case.legal_basis) if r.side == case.side]
     open_clocks = {
         d.kind: d
@@ -66,6 +66,12 @@ def on_transition(
         for clock in open_clocks.values():
             if clock.status in OPEN:
                 _finish(session, clock, "cancelled", action, now)
+
+
+def moves_clocks(case: Case, action: str, to_state: State) -> bool:
+    """Whether this move may start, stop, pause or resume a clock of the case (when not, :func:`on_transition`
+    neither reads nor writes anything)."""
+    return State(to_state) in TERMINAL_STATES or load_policy().moves_a_clock(case.legal_basis, case.side, action)
 
 
 def responsible_of(session: Session, case: Case, rule: ClockRule) -> Authority:

@@ -16,6 +16,7 @@ same, and keeps SQLAlchemy's semantics where they matter:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -37,13 +38,26 @@ class DriverStatement:
         self._results = [(i, p) for i, column in enumerate(statement.exported_columns)
                          if (p := column.type.result_processor(dialect, None)) is not None]
 
-    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The first row the statement returns (None when it returns none), values processed as SQLAlchemy would."""
+    def first(self, connection: Connection, params: Mapping[str, Any], *,
+              commit: bool = False) -> tuple[Any, ...] | None:
+        """The first row the statement returns (None when it returns none), values processed as SQLAlchemy would.
+
+        ``commit``: the statement is the transaction's last, and the COMMIT is sent with it (PostgreSQL's
+        pipeline mode): one round trip, so a row lock the transaction holds is released a round trip sooner.
+        Writers of one busy case queue on that lock (issue 19, docs/performance.md). SQLAlchemy's own COMMIT
+        at the end of its transaction block then finds nothing to commit. On an error nothing is committed: the
+        server rolls the transaction back, and the error is raised as without ``commit``. With a libpq older than
+        14 (no pipeline mode) the statement runs alone and SQLAlchemy's COMMIT ends the transaction."""
         values = {name: (self._binds[name](value) if name in self._binds else value) for name, value in params.items()}
         driver = connection.connection  # the pooled driver connection, in the connection's transaction
         cursor = _cursor(connection, driver)
         try:
-            cursor.execute(self.sql, values, prepare=True)
+            if commit and _pipelines():
+                with driver.driver_connection.pipeline():
+                    cursor.execute(self.sql, values, prepare=True)
+                    _cursor(connection, driver, _COMMITTER).execute(b"COMMIT")
+            else:
+                cursor.execute(self.sql, values, prepare=True)
             # Only a statement with result columns has a row to fetch (no cursor.description: building it is
             # a tenth of a transition's CPU on a wide row).
             row = cursor.fetchone() if self.columns else None
@@ -62,16 +76,26 @@ class DriverStatement:
         return tuple(processed)
 
 
-_CURSOR = "exhorto_driver_cursor"  # connection record info: (driver connection, its cursor)
+@cache
+def _pipelines() -> bool:
+    """Whether the driver's libpq has pipeline mode (14 and later; psycopg's binary wheels bundle a recent one)."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
-def _cursor(connection: Connection, driver: Any) -> Any:
-    """One reused cursor per driver connection (kept in the pool record's info, which a new or invalidated
-    connection starts without)."""
+# Connection record info: (driver connection, a cursor of it), for the statements and for the pipelined COMMIT
+# (a cursor of its own: the statement's row is fetched from the statement's cursor after both are sent).
+_CURSOR, _COMMITTER = "exhorto_driver_cursor", "exhorto_driver_committer"
+
+
+def _cursor(connection: Connection, driver: Any, key: str = _CURSOR) -> Any:
+    """One reused cursor per driver connection and ``key`` (kept in the pool record's info, which a new or
+    invalidated connection starts without)."""
     info = connection.info
-    held = info.get(_CURSOR)
+    held = info.get(key)
     if held is None or held[0] is not driver.driver_connection or held[1].closed:
-        held = info[_CURSOR] = (driver.driver_connection, driver.driver_connection.cursor())
+        held = info[key] = (driver.driver_connection, driver.driver_connection.cursor())
     return held[1]
 
 

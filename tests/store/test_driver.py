@@ -3,9 +3,11 @@ without pre-ping (engine/store/db.py). Same values, same errors, and a dead pool
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, literal_column, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.store import db as db_module
@@ -42,20 +44,31 @@ def _backend_pid(pg: Database) -> int:
         return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
+def _other_connection(pg: Database) -> psycopg.Connection[Any]:
+    """A driver connection of its own to the test database (autocommit), outside the pool and its transactions."""
+    return psycopg.connect(pg.url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
 def _terminate(pg: Database, pid: int) -> None:
-    with psycopg.connect(pg.url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+    with _other_connection(pg) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-def test_driver_errors_are_sqlalchemys(pg: Database) -> None:
-    world = make_world(pg)
-    case = world.new_request()
+def _duplicate_first_event(pg: Database, case: Case) -> tuple[driver.DriverStatement, dict[str, object]]:
+    """A driver INSERT and the values of an audit event that repeats the case's first (a unique violation)."""
     duplicate = {"case_id": case.id, "seq": 1, "at": case.created_at, "actor": "x", "action": "x",
                  "from_state": None, "to_state": None, "payload_hash": None, "detail": {}, "access_reads": None,
                  "prev_hash": "", "hash": "", "format": 2}
     events = AuditEvent.__table__  # type: ignore[attr-defined]
     insert = driver.compiled(events.insert().values({k: bindparam(k, type_=events.c[k].type) for k in duplicate}),
                              pg.engine.dialect)
+    return insert, duplicate
+
+
+def test_driver_errors_are_sqlalchemys(pg: Database) -> None:
+    world = make_world(pg)
+    case = world.new_request()
+    insert, duplicate = _duplicate_first_event(pg, case)
     with pytest.raises(IntegrityError), pg.engine.begin() as connection:
         insert.first(connection, duplicate)
     # A connection lost under the statement: SQLAlchemy's OperationalError, the connection invalidated.
@@ -64,6 +77,53 @@ def test_driver_errors_are_sqlalchemys(pg: Database) -> None:
         driver.compiled(Case.__table__.select(), pg.engine.dialect).first(connection, {})  # type: ignore[attr-defined]
     assert lost.value.connection_invalidated
     assert _backend_pid(pg) > 0  # and the next transaction has a working connection
+
+
+def _version(pg: Database, case_id: int) -> int:
+    """The case's version as committed, read on a connection of its own."""
+    with _other_connection(pg) as other:
+        row = other.execute('SELECT version FROM "case" WHERE id = %s', (case_id,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+_BUMP = Case.__table__.update().where(Case.__table__.c.id == bindparam("b_id")).values(  # type: ignore[attr-defined]
+    version=Case.__table__.c.version + literal_column("1")).returning(Case.__table__.c.version)  # type: ignore[attr-defined]
+
+
+def test_a_statement_sent_with_its_commit_is_committed_when_it_returns(pg: Database) -> None:
+    case = make_world(pg).new_request()
+    before = _version(pg, case.id)
+    bump = driver.compiled(_BUMP, pg.engine.dialect)
+    with pg.engine.begin() as connection:
+        assert bump.first(connection, {"b_id": case.id}, commit=True) == (before + 1,)
+        # Committed already, inside SQLAlchemy's block: another connection sees it, and the row lock is gone.
+        assert _version(pg, case.id) == before + 1
+        with _other_connection(pg) as other:
+            other.execute('SELECT id FROM "case" WHERE id = %s FOR UPDATE NOWAIT', (case.id,))
+    assert _version(pg, case.id) == before + 1  # and SQLAlchemy's own COMMIT found nothing more to do
+    with pg.engine.begin() as connection:  # the pooled connection goes on working, with or without commit
+        assert bump.first(connection, {"b_id": case.id}) == (before + 2,)
+        assert bump.first(connection, {"b_id": case.id}, commit=True) == (before + 3,)
+    assert _version(pg, case.id) == before + 3
+
+
+def test_a_statement_sent_with_its_commit_fails_as_without_and_commits_nothing(pg: Database) -> None:
+    world = make_world(pg)
+    case = world.new_request()
+    before = _version(pg, case.id)
+    bump = driver.compiled(_BUMP, pg.engine.dialect)
+    insert, duplicate = _duplicate_first_event(pg, case)
+    with pytest.raises(IntegrityError), pg.engine.begin() as connection:
+        bump.first(connection, {"b_id": case.id})  # written earlier in the same transaction ...
+        insert.first(connection, duplicate, commit=True)
+    assert _version(pg, case.id) == before  # ... and rolled back with it
+    with pytest.raises(OperationalError) as lost, pg.engine.begin() as connection:
+        _terminate(pg, int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one()))
+        bump.first(connection, {"b_id": case.id}, commit=True)
+    assert lost.value.connection_invalidated
+    assert _version(pg, case.id) == before
+    assert _backend_pid(pg) > 0
 
 
 def test_a_pooled_connection_dead_while_idle_is_replaced_at_checkout(pg: Database,
@@ -84,3 +144,16 @@ def test_a_pooled_connection_dead_while_idle_is_replaced_at_checkout(pg: Databas
         assert _backend_pid(database) != first
     finally:
         database.dispose()
+
+
+def test_without_pipeline_mode_the_commit_comes_at_the_end_of_the_block(pg: Database,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A libpq older than 14 has no pipeline mode: the statement runs alone and SQLAlchemy's COMMIT ends it."""
+    monkeypatch.setattr(driver, "_pipelines", lambda: False)
+    case = make_world(pg).new_request()
+    before = _version(pg, case.id)
+    with pg.engine.begin() as connection:
+        assert driver.compiled(_BUMP, pg.engine.dialect).first(connection, {"b_id": case.id}, commit=True) == (
+            before + 1,)
+        assert _version(pg, case.id) == before  # not committed yet
+    assert _version(pg, case.id) == before + 1
