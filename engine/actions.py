@@ -256,8 +256,12 @@ _COMPARE_AND_SET = (
     .values({name: bindparam(f"b_{name}") for name in _CAS_COLUMNS})
 )
 _INSERTS = {model: model.__table__.insert() for model in (AuditEvent, Message)}  # type: ignore[attr-defined]
-_INSERT_TEXT = _TEXTS.insert()
 _TEXT_COLUMNS = ("case_id", "seq", "key", "salt", "text")
+# SQLite's move, run on the driver's cursor (engine.store.driver): every column named, so that one compiled
+# statement serves every event and text row.
+_INSERT_EVENT = _EVENTS.insert().values({c.name: bindparam(c.name, type_=c.type) for c in _EVENTS.columns
+                                         if c.name != "id"})
+_INSERT_TEXT = _TEXTS.insert().values({name: bindparam(name, type_=_TEXTS.c[name].type) for name in _TEXT_COLUMNS})
 
 
 def _typed(name: str, column: Any) -> Any:
@@ -317,11 +321,12 @@ def _move(session: Session, case: Case, row: Transition, actor: Actor, event: di
             _stale(session, case)
         inserted = returned[0]
     else:  # SQLite: no data-modifying CTEs; its writers are serialized by BEGIN IMMEDIATE anyway
-        if connection.execute(_COMPARE_AND_SET, params).rowcount != 1:
+        dialect = connection.dialect
+        if driver.compiled(_COMPARE_AND_SET, dialect).write(connection, params).rowcount != 1:
             _stale(session, case)
-        inserted = connection.execute(_INSERTS[AuditEvent], event).inserted_primary_key[0]
+        inserted = driver.compiled(_INSERT_EVENT, dialect).write(connection, event).lastrowid
         for text_row in texts:
-            connection.execute(_INSERT_TEXT, text_row)
+            driver.compiled(_INSERT_TEXT, dialect).write(connection, text_row)
     for key, value in values.items():
         set_committed_value(case, key, value)  # already written: keep the ORM from flushing it again
     return int(inserted)

@@ -101,6 +101,10 @@ def opening_fields(reference: str, *, at: datetime, actor: str, action: str, to_
 def _link(prev_hash: str, seq: int, *, reference: str, at: datetime, actor: str, action: str,
           from_state: str | None, to_state: str | None, payload_hash: str | None,
           detail: dict[str, Any], access_reads: int | None = None) -> dict[str, Any]:
+    # Plain strings: the lifecycle's states are StrEnums, which canonical_json takes down its slower path (its fast
+    # one checks exact types); the hash is the same either way.
+    from_state = None if from_state is None else str(from_state)
+    to_state = None if to_state is None else str(to_state)
     digest = event_hash(prev_hash, reference=reference, seq=seq, at=at, actor=actor, action=action,
                         from_state=from_state, to_state=to_state, payload_hash=payload_hash, detail=detail,
                         access_reads=access_reads, format=FORMAT)

@@ -44,8 +44,8 @@ def load_case(session: Session, case: int | str, *, authority: str | None = None
     the lock and each decides on the state the previous one committed, instead of all reading the same version
     and all but one failing at the compare-and-set UPDATE (StaleVersion) after doing the work; on a busy case
     that is the difference between most writes succeeding and most being retried. The compare-and-set stays.
-    On PostgreSQL this locked read runs on the driver's cursor (engine.store.driver: the same SQL and values,
-    without SQLAlchemy's per-execution work)."""
+    This locked read runs on the driver's cursor (engine.store.driver: the same SQL and values, without
+    SQLAlchemy's per-execution work)."""
     by_id = isinstance(case, int) or case.isdigit()
     statement = _CASE_BY_ID if by_id else _CASE_BY_REFERENCE
     if for_update:
@@ -53,7 +53,7 @@ def load_case(session: Session, case: int | str, *, authority: str | None = None
     connection = connection_of(session)
     key = {"key": int(case) if by_id else case}
     row: Mapping[str, Any] | None
-    if for_update and connection.dialect.name == "postgresql":  # the transition's hot path (engine.store.driver)
+    if for_update:  # the transition's hot path (engine.store.driver)
         found = driver.compiled(statement, connection.dialect).first(connection, key)
         row = None if found is None else dict(zip(_COLUMNS, found, strict=True))
     else:

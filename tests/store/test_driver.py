@@ -1,5 +1,6 @@
-"""The transition hot path on PostgreSQL: statements on the driver's cursor (engine/store/driver.py) and the pool
-without pre-ping (engine/store/db.py). Same values, same errors, and a dead pooled connection is not used."""
+"""The transition hot path: statements on the driver's cursor (engine/store/driver.py: psycopg and sqlite3) and, on
+PostgreSQL, the pool without pre-ping (engine/store/db.py). Same values, same errors, and a dead pooled connection
+is not used."""
 
 from __future__ import annotations
 
@@ -21,17 +22,17 @@ from tests.helpers import make_world
 @pytest.fixture
 def pg(db: Database) -> Database:
     if db.dialect != "postgresql":
-        pytest.skip("the driver path and the idle ping are PostgreSQL's")
+        pytest.skip("PostgreSQL's: the COMMIT sent with a statement, lost connections, the idle ping")
     return db
 
 
-def test_locked_read_gives_the_case_the_orm_path_gives(pg: Database) -> None:
-    world = make_world(pg)
+def test_locked_read_gives_the_case_the_orm_path_gives(db: Database) -> None:
+    world = make_world(db)
     case = world.new_request()
     world.act(case, "submit", "CO-FGN", "clerk")
-    with pg.transaction() as session:
+    with db.transaction() as session:
         through_driver = load_case(session, case.reference, for_update=True)
-    with pg.reader() as session:
+    with db.reader() as session:
         through_core = load_case(session, case.reference)
     for column in Case.__table__.c:  # type: ignore[attr-defined]
         assert getattr(through_driver, column.key) == getattr(through_core, column.key), column.key
@@ -54,29 +55,61 @@ def _terminate(pg: Database, pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-def _duplicate_first_event(pg: Database, case: Case) -> tuple[driver.DriverStatement, dict[str, object]]:
+def _duplicate_first_event(db: Database, case: Case) -> tuple[driver.DriverStatement, dict[str, object]]:
     """A driver INSERT and the values of an audit event that repeats the case's first (a unique violation)."""
     duplicate = {"case_id": case.id, "seq": 1, "at": case.created_at, "actor": "x", "action": "x",
                  "from_state": None, "to_state": None, "payload_hash": None, "detail": {}, "access_reads": None,
                  "prev_hash": "", "hash": "", "format": 2}
     events = AuditEvent.__table__  # type: ignore[attr-defined]
     insert = driver.compiled(events.insert().values({k: bindparam(k, type_=events.c[k].type) for k in duplicate}),
-                             pg.engine.dialect)
+                             db.engine.dialect)
     return insert, duplicate
 
 
-def test_driver_errors_are_sqlalchemys(pg: Database) -> None:
-    world = make_world(pg)
+def test_driver_errors_are_sqlalchemys(db: Database) -> None:
+    world = make_world(db)
     case = world.new_request()
-    insert, duplicate = _duplicate_first_event(pg, case)
-    with pytest.raises(IntegrityError), pg.engine.begin() as connection:
+    insert, duplicate = _duplicate_first_event(db, case)
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
         insert.first(connection, duplicate)
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        insert.write(connection, duplicate)
+
+
+def test_driver_errors_lost_connection(pg: Database) -> None:
     # A connection lost under the statement: SQLAlchemy's OperationalError, the connection invalidated.
     with pytest.raises(OperationalError) as lost, pg.engine.begin() as connection:
         _terminate(pg, int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one()))
         driver.compiled(Case.__table__.select(), pg.engine.dialect).first(connection, {})  # type: ignore[attr-defined]
     assert lost.value.connection_invalidated
     assert _backend_pid(pg) > 0  # and the next transaction has a working connection
+
+
+def test_a_write_reports_its_rows_and_the_id_it_added_and_rolls_back_with_its_transaction(db: Database) -> None:
+    """``write``: the rows an UPDATE changed and the id an INSERT added (SQLite's move, engine.actions._move), its
+    values bound as SQLAlchemy binds them (the event's time, its JSON detail), inside the caller's transaction."""
+    world = make_world(db)
+    case = world.new_request()
+    cases, events = Case.__table__, AuditEvent.__table__  # type: ignore[attr-defined]
+    bump = driver.compiled(cases.update().where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_v"))
+                           .values(version=bindparam("b_new")), db.engine.dialect)
+    insert, event = _duplicate_first_event(db, case)
+    event = {**event, "seq": 1000, "detail": {"reasons": "Añádase la cuenta — ñ"}}
+    with db.engine.begin() as connection:
+        assert bump.write(connection, {"b_id": case.id, "b_v": case.version, "b_new": case.version + 1}).rowcount == 1
+        assert bump.write(connection, {"b_id": case.id, "b_v": case.version, "b_new": case.version + 2}).rowcount == 0
+        added = insert.write(connection, event).lastrowid
+        assert (added is None) == (db.dialect == "postgresql")  # psycopg has no lastrowid
+        stored = connection.execute(events.select().where(events.c.seq == 1000)).mappings().one()
+        assert added in (None, stored["id"])
+    assert (stored["seq"], stored["at"], stored["detail"]) == (1000, case.created_at, event["detail"])
+    with db.reader() as session:
+        assert load_case(session, case.id).version == case.version + 1
+    with pytest.raises(RuntimeError), db.engine.begin() as connection:
+        insert.write(connection, {**event, "seq": 1001})
+        raise RuntimeError("the caller fails after the write")
+    with db.reader() as session:
+        assert session.execute(text("SELECT COUNT(*) FROM auditevent WHERE seq = 1001")).scalar_one() == 0
 
 
 def _version(pg: Database, case_id: int) -> int:
