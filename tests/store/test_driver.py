@@ -76,7 +76,7 @@ def test_driver_errors_are_sqlalchemys(db: Database) -> None:
         insert.write(connection, duplicate)
 
 
-def test_driver_errors_lost_connection(pg: Database) -> None:
+def test_a_connection_lost_under_a_driver_statement_is_invalidated(pg: Database) -> None:
     # A connection lost under the statement: SQLAlchemy's OperationalError, the connection invalidated.
     with pytest.raises(OperationalError) as lost, pg.engine.begin() as connection:
         _terminate(pg, int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one()))
