@@ -255,7 +255,7 @@ _COMPARE_AND_SET = (
     .where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_expected"))
     .values({name: bindparam(f"b_{name}") for name in _CAS_COLUMNS})
 )
-_INSERTS = {model: model.__table__.insert() for model in (AuditEvent, Message)}  # type: ignore[attr-defined]
+_INSERT_MESSAGE = Message.__table__.insert()  # type: ignore[attr-defined]
 _TEXT_COLUMNS = ("case_id", "seq", "key", "salt", "text")
 # SQLite's move, run on the driver's cursor (engine.store.driver): every column named, so that one compiled
 # statement serves every event and text row.
@@ -337,11 +337,10 @@ def _stale(session: Session, case: Case) -> None:
     raise StaleVersion(case=case.reference, expected=case.version, actual=current)
 
 
-def _insert(session: Session, row: AuditEvent | Message) -> None:
+def _insert(session: Session, message: Message) -> None:
     """Core INSERT on the session's connection: the hot path skips the ORM unit of work (same transaction)."""
-    statement = _INSERTS[type(row)]
-    values = {c.name: getattr(row, c.name) for c in statement.table.columns if c.name != "id"}
-    row.id = connection_of(session).execute(statement, values).inserted_primary_key[0]
+    values = {c.name: getattr(message, c.name) for c in _INSERT_MESSAGE.table.columns if c.name != "id"}
+    message.id = connection_of(session).execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
 
 
 def _outbound(case: Case, row: Transition, payload: dict[str, Any], now: datetime,
