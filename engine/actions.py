@@ -205,7 +205,10 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
                                        payload_hash=payload_hash(payload) if payload else None, detail=detail)
     from engine import deadlines
 
-    last = ends_transaction and message is None and not deadlines.moves_clocks(case, row.action, row.to_state)
+    # Asked once here: the answer decides whether the move is the transaction's last write, and whether the clocks
+    # need looking at after it (on_transition would otherwise ask again on every move).
+    clocks = deadlines.moves_clocks(case, row.action, row.to_state)
+    last = ends_transaction and message is None and not clocks
     inserted = _move(session, case, row, actor, fields, texts, now, commit=last and not _pending(session))
     # A plain record of what was just written (the ORM never needs to track it).
     event = AuditEvent.model_construct(id=inserted, **fields)
@@ -220,7 +223,8 @@ def apply_in_session(session: Session, case: Case, *, action: str, actor: Actor,
         from engine import evidence
 
         evidence.record(session, "SubmissionAcceptance", message, issuer=message.sender_code, at=now)
-    deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)
+    if clocks:
+        deadlines.on_transition(session, case, row.action, row.from_state, row.to_state, now)
     return Outcome(case=case, event=event, message=message)
 
 
